@@ -1,0 +1,97 @@
+"""User accounts and the login throttle."""
+
+from datetime import datetime
+
+from flask import current_app, has_app_context
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from crm.core.models import TimestampMixin
+from crm.extensions import db
+
+ROLES = {
+    "admin": "系统管理员",
+    "bureau_head": "局领导",
+    "manager": "服务专员",
+    "enterprise": "企业用户",
+}
+
+user_districts = Table(
+    "user_districts",
+    db.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("district_id", ForeignKey("districts.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    """A person who logs in: staff of the bureau, or a firm's own user."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('admin', 'bureau_head', 'manager', 'enterprise')", name="role_known"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The login name, stored in lower case.
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(64), info={"label": "姓名"})
+    email: Mapped[str | None] = mapped_column(String(254), info={"label": "电子邮箱"})
+    phone: Mapped[str | None] = mapped_column(String(32), info={"label": "手机号码"})
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), info={"label": "角色"})
+    #: The firm an enterprise user belongs to; empty for staff.
+    firm_id: Mapped[int | None] = mapped_column(
+        ForeignKey("firms.id", ondelete="SET NULL", use_alter=True)
+    )
+    is_active: Mapped[bool] = mapped_column(default=True)
+    last_login_at: Mapped[datetime | None]
+    password_changed_at: Mapped[datetime | None]
+
+    districts = relationship(
+        "District", secondary=user_districts, order_by="District.code", lazy="selectin"
+    )
+    firm = relationship("Firm", foreign_keys=[firm_id])
+
+    @property
+    def role_label(self) -> str:
+        """Return the role in Chinese."""
+        return ROLES.get(self.role, self.role)
+
+    @property
+    def district_ids(self) -> set[int]:
+        """Return the ids of the districts a manager covers."""
+        return {d.id for d in self.districts}
+
+    @property
+    def is_staff(self) -> bool:
+        """Tell whether the user works for the bureau."""
+        return self.role != "enterprise"
+
+    def set_password(self, password: str) -> None:
+        """Store a salted hash of `password`."""
+        method = "scrypt"
+        if has_app_context():
+            method = current_app.config.get("PASSWORD_HASH_METHOD", method)
+        self.password_hash = generate_password_hash(password, method=method)
+
+    def check_password(self, password: str) -> bool:
+        """Tell whether `password` matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+
+class LoginThrottle(TimestampMixin, db.Model):
+    """Failed logins for one account from one client address, and the lock they caused."""
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (UniqueConstraint("username", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]

@@ -1,0 +1,5 @@
+"""Pages of the accounts blueprint."""
+
+from flask import Blueprint
+
+bp = Blueprint("accounts", __name__)

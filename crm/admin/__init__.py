@@ -1,0 +1,1 @@
+"""Reference data (districts, parks, industries, technology fields) and user administration."""

@@ -1,0 +1,33 @@
+"""The `flask crm` command group; each domain adds its commands here."""
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from crm.core.audit import audit_source
+from crm.extensions import db
+
+crm_group = AppGroup("crm", help="科技企业培育 CRM 管理命令。")
+
+
+@crm_group.command("seed")
+def seed_command() -> None:
+    """Create the reference data of the configured city (idempotent)."""
+    from crm.admin.services import seed_reference_data
+
+    with audit_source("cli"):
+        created = seed_reference_data(current_app.config["CITY"])
+        db.session.commit()
+    click.echo(f"参考数据已就绪（新增 {created} 条）。")
+
+
+def register_domain_commands() -> None:
+    """Attach the commands that live in domain packages."""
+    from crm.accounts import cli as accounts_cli
+    from crm.firms import cli as firms_cli
+
+    accounts_cli.register(crm_group)
+    firms_cli.register(crm_group)
+
+
+register_domain_commands()

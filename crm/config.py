@@ -1,0 +1,98 @@
+"""Configuration read from environment variables."""
+
+import os
+import secrets
+from pathlib import Path
+
+CITIES = ("wuzhou", "baise")
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+class Config:
+    """Settings for every environment; production reads everything from the environment."""
+
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
+    #: Which city's reference data (districts, parks, key industries) this deployment uses.
+    CITY = os.environ.get("CRM_CITY", "wuzhou").strip().lower()
+    #: Local time zone of the bureau; the database stores naive UTC.
+    TZ = os.environ.get("CRM_TZ", "Asia/Shanghai")
+
+    SMTP_HOST = os.environ.get("SMTP_HOST", "")
+    SMTP_PORT = _int("SMTP_PORT", 25)
+    SMTP_USER = os.environ.get("SMTP_USER", "")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+    SMTP_STARTTLS = _bool("SMTP_STARTTLS", False)
+    MAIL_FROM = os.environ.get("MAIL_FROM", "")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = True
+    WTF_CSRF_TIME_LIMIT = None
+    MAX_CONTENT_LENGTH = _int("CRM_MAX_UPLOAD_MB", 20) * 1024 * 1024
+
+    #: Failed logins allowed per account and client address before the lock.
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCK_MINUTES = 15
+    FIRMS_PER_PAGE = 50
+
+
+class TestConfig(Config):
+    """Settings for the test suite; the database URL is passed in by the fixtures."""
+
+    TESTING = True
+    SECRET_KEY = "test-only-secret"
+    WTF_CSRF_ENABLED = False
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    SQLALCHEMY_ENGINE_OPTIONS = {}
+    #: A cheap hash keeps the many test logins fast; production keeps scrypt.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+
+
+def finalize(app) -> None:
+    """Fill in what depends on the instance folder or debug mode, and refuse unsafe settings."""
+    instance = Path(app.instance_path)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        instance.mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'crm.sqlite'}"
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgres://"):
+        uri = "postgresql+psycopg://" + uri.removeprefix("postgres://")
+    elif uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    if app.config["CITY"] not in CITIES:
+        raise RuntimeError(f"CRM_CITY must be one of {', '.join(CITIES)}")
+    if app.debug:
+        app.config["SESSION_COOKIE_SECURE"] = False
+        app.config["REMEMBER_COOKIE_SECURE"] = False
+    if not app.config.get("SECRET_KEY"):
+        if not (app.debug or app.testing):
+            raise RuntimeError("SECRET_KEY must be set outside debug mode")
+        app.config["SECRET_KEY"] = _local_secret(instance)
+
+
+def _local_secret(instance: Path) -> str:
+    """Return a random key kept in the instance folder, for debug runs on one machine."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

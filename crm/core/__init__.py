@@ -1,0 +1,1 @@
+"""Cross-cutting, domain-free parts: clock, model mixins, audit, permissions, errors, filters."""

@@ -1,0 +1,1 @@
+"""Pure eligibility rules: the USCC check, and later HTE conditions and scores."""

@@ -1,0 +1,1 @@
+"""Firms and everything that describes them: contacts, yearly figures, IP items, qualifications."""

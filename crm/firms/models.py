@@ -1,0 +1,194 @@
+"""Firm records and what describes them. Money is in yuan; forms show 万元."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.core.audit import Audited
+from crm.core.models import TimestampMixin
+from crm.extensions import db
+from crm.firms import rules
+
+Money = Numeric(16, 2)
+
+
+class Firm(Audited, TimestampMixin, db.Model):
+    """A technology firm the bureau follows."""
+
+    __tablename__ = "firms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True, info={"label": "企业名称"})
+    #: Unified social credit code, normalised; unique when present.
+    uscc: Mapped[str | None] = mapped_column(
+        String(18), unique=True, info={"label": "统一社会信用代码"}
+    )
+    #: Set when a manager accepted a code that fails the check character.
+    uscc_check_accepted: Mapped[bool] = mapped_column(
+        default=False, info={"label": "已确认校验位警告"}
+    )
+    legal_representative: Mapped[str | None] = mapped_column(
+        String(64), info={"label": "法定代表人"}
+    )
+    established_on: Mapped[date | None] = mapped_column(info={"label": "成立日期"})
+    registered_capital: Mapped[Decimal | None] = mapped_column(
+        Money, info={"label": "注册资本（元）"}
+    )
+    address: Mapped[str | None] = mapped_column(String(255), info={"label": "地址"})
+    district_id: Mapped[int | None] = mapped_column(
+        ForeignKey("districts.id"), index=True, info={"label": "所属县（市、区）"}
+    )
+    park_id: Mapped[int | None] = mapped_column(
+        ForeignKey("parks.id"), index=True, info={"label": "所在园区"}
+    )
+    industry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("industries.id"), index=True, info={"label": "所属行业"}
+    )
+    tech_field_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tech_fields.id"), index=True, info={"label": "技术领域"}
+    )
+    is_above_scale: Mapped[bool] = mapped_column(default=False, info={"label": "规上企业"})
+    is_incubator: Mapped[bool] = mapped_column(default=False, info={"label": "孵化器"})
+    incubator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("firms.id"), info={"label": "在孵单位"}
+    )
+    manager_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id"), index=True, info={"label": "服务专员"}
+    )
+    notes: Mapped[str | None] = mapped_column(Text, info={"label": "备注"})
+    deleted_at: Mapped[datetime | None] = mapped_column(index=True, info={"label": "删除时间"})
+
+    district = relationship("District", lazy="joined")
+    park = relationship("Park", lazy="joined")
+    industry = relationship("Industry", lazy="joined")
+    tech_field = relationship("TechField", lazy="joined")
+    manager = relationship("User", foreign_keys=[manager_id], lazy="joined")
+    incubator = relationship("Firm", remote_side=[id], foreign_keys=[incubator_id])
+    former_names = relationship(
+        "FirmFormerName", back_populates="firm", order_by="FirmFormerName.id.desc()"
+    )
+    contacts = relationship("FirmContact", back_populates="firm", order_by="FirmContact.id")
+    years = relationship("FirmYear", back_populates="firm", order_by="FirmYear.year.desc()")
+    ip_items = relationship("IPItem", back_populates="firm", order_by="IPItem.id.desc()")
+    qualifications = relationship(
+        "Qualification", back_populates="firm", order_by="Qualification.year.desc()"
+    )
+
+    def audit_firm_id(self) -> int:
+        """Return the firm's own id."""
+        return self.id
+
+    @property
+    def is_deleted(self) -> bool:
+        """Tell whether the firm is soft-deleted."""
+        return self.deleted_at is not None
+
+
+class FirmFormerName(Audited, TimestampMixin, db.Model):
+    """A name the firm used before, kept searchable."""
+
+    __tablename__ = "firm_former_names"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200), index=True, info={"label": "曾用名"})
+    #: The day the firm stopped using this name, when known.
+    changed_on: Mapped[date | None] = mapped_column(info={"label": "变更日期"})
+
+    firm = relationship("Firm", back_populates="former_names")
+
+
+class FirmContact(Audited, TimestampMixin, db.Model):
+    """A person to talk to at the firm."""
+
+    __tablename__ = "firm_contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64), info={"label": "姓名"})
+    role: Mapped[str | None] = mapped_column(String(32), info={"label": "职务"})
+    phone: Mapped[str | None] = mapped_column(String(32), info={"label": "电话"})
+    email: Mapped[str | None] = mapped_column(String(254), info={"label": "电子邮箱"})
+
+    firm = relationship("Firm", back_populates="contacts")
+
+
+class FirmYear(Audited, TimestampMixin, db.Model):
+    """A firm's figures for one accounting year (amounts in yuan, staff as yearly averages)."""
+
+    __tablename__ = "firm_years"
+    __table_args__ = (UniqueConstraint("firm_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(info={"label": "年度"})
+    total_revenue: Mapped[Decimal | None] = mapped_column(Money, info={"label": "总收入"})
+    #: Main business plus other business revenue.
+    sales_revenue: Mapped[Decimal | None] = mapped_column(Money, info={"label": "销售收入"})
+    hightech_revenue: Mapped[Decimal | None] = mapped_column(
+        Money, info={"label": "高新技术产品（服务）收入"}
+    )
+    rd_expense: Mapped[Decimal | None] = mapped_column(Money, info={"label": "研发费用"})
+    domestic_rd_expense: Mapped[Decimal | None] = mapped_column(
+        Money, info={"label": "境内研发费用"}
+    )
+    total_assets: Mapped[Decimal | None] = mapped_column(Money, info={"label": "资产总额"})
+    total_liabilities: Mapped[Decimal | None] = mapped_column(Money, info={"label": "负债总额"})
+    total_staff: Mapped[int | None] = mapped_column(info={"label": "职工总数"})
+    tech_staff: Mapped[int | None] = mapped_column(info={"label": "科技人员数"})
+    #: Number of scientific and technological results transformed in the year.
+    transformed_results: Mapped[int | None] = mapped_column(info={"label": "科技成果转化数"})
+
+    firm = relationship("Firm", back_populates="years")
+
+    @property
+    def net_assets(self) -> Decimal | None:
+        """Return total assets minus total liabilities."""
+        return rules.net_assets(self.total_assets, self.total_liabilities)
+
+
+class IPItem(Audited, TimestampMixin, db.Model):
+    """A piece of intellectual property the firm holds or has applied for."""
+
+    __tablename__ = "ip_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32), info={"label": "类型"})
+    number: Mapped[str | None] = mapped_column(String(64), info={"label": "授权号/登记号"})
+    title: Mapped[str] = mapped_column(String(255), info={"label": "名称"})
+    granted_on: Mapped[date | None] = mapped_column(info={"label": "授权日期"})
+    status: Mapped[str] = mapped_column(String(16), default="valid", info={"label": "状态"})
+    acquisition: Mapped[str] = mapped_column(String(16), default="own", info={"label": "获得方式"})
+    #: The year of the certification application this Class II item was used in.
+    used_in_year: Mapped[int | None] = mapped_column(info={"label": "已用于申报年度"})
+
+    firm = relationship("Firm", back_populates="ip_items")
+
+    @property
+    def ip_class(self) -> str | None:
+        """Return `I` or `II`, derived from the kind."""
+        return rules.ip_class(self.kind)
+
+
+class Qualification(Audited, TimestampMixin, db.Model):
+    """A tier the firm holds for a year (科技型中小企业, 高新技术企业, 瞪羚企业, ...)."""
+
+    __tablename__ = "qualifications"
+    __table_args__ = (UniqueConstraint("firm_id", "tier", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    tier: Mapped[str] = mapped_column(String(32), info={"label": "资质"})
+    year: Mapped[int] = mapped_column(info={"label": "年度"})
+    number: Mapped[str | None] = mapped_column(String(64), info={"label": "证书/登记编号"})
+    source_document: Mapped[str | None] = mapped_column(String(255), info={"label": "依据文件"})
+
+    firm = relationship("Firm", back_populates="qualifications")
+
+    @property
+    def tier_label(self) -> str:
+        """Return the tier in Chinese."""
+        return rules.TIERS.get(self.tier, (self.tier, 0))[0]

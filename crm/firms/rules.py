@@ -1,0 +1,57 @@
+"""Pure vocabularies and small rules about firms (no Flask, no database)."""
+
+from datetime import date
+
+#: IP kinds: code → (label, class). Class I and II follow 高企认定工作指引 (domain.md §2.3).
+IP_KINDS: dict[str, tuple[str, str]] = {
+    "invention": ("发明专利", "I"),
+    "plant_variety": ("植物新品种", "I"),
+    "crop_variety": ("国家级农作物品种", "I"),
+    "new_drug": ("国家新药", "I"),
+    "tcm_variety": ("国家一级中药保护品种", "I"),
+    "ic_layout": ("集成电路布图设计专有权", "I"),
+    "utility_model": ("实用新型专利", "II"),
+    "design": ("外观设计专利", "II"),
+    "software": ("软件著作权", "II"),
+}
+CLASS_I_KINDS = frozenset(k for k, (_, cls) in IP_KINDS.items() if cls == "I")
+CLASS_II_KINDS = frozenset(k for k, (_, cls) in IP_KINDS.items() if cls == "II")
+
+IP_STATUSES = {"valid": "有效", "pending": "申请中", "expired": "失效"}
+ACQUISITION_MODES = {
+    "own": "自主研发",
+    "transfer": "受让",
+    "donation": "受赠",
+    "merger": "并购",
+    "license": "许可使用",
+}
+
+#: Qualification tiers (domain.md §1.3 and the HTE certificate): code → (label, years valid).
+TIERS: dict[str, tuple[str, int]] = {
+    "hte": ("高新技术企业", 3),
+    "tech_sme": ("科技型中小企业", 1),
+    "innovative": ("创新型企业", 1),
+    "little_giant": ("科技小巨人", 1),
+    "srdi": ("专精特新中小企业", 3),
+    "gazelle": ("瞪羚企业", 1),
+}
+
+CONTACT_ROLES = ("法定代表人", "总经理", "技术负责人", "财务负责人", "科技项目联系人", "其他")
+
+
+def ip_class(kind: str) -> str | None:
+    """Return `I` or `II` for an IP kind."""
+    entry = IP_KINDS.get(kind)
+    return entry[1] if entry else None
+
+
+def tier_current_since(tier: str, today: date) -> int:
+    """Return the earliest qualification year still in force today for `tier`."""
+    return today.year - TIERS[tier][1] + 1
+
+
+def net_assets(total_assets, total_liabilities):
+    """Return total assets minus total liabilities, or None when either is unknown."""
+    if total_assets is None or total_liabilities is None:
+        return None
+    return total_assets - total_liabilities

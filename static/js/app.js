@@ -1,0 +1,35 @@
+// Shared behaviour for every page. No inline scripts: the content security policy forbids them.
+(function () {
+  "use strict";
+  var token = document.querySelector('meta[name="csrf-token"]');
+
+  // htmx requests carry the CSRF token as a header, which Flask-WTF accepts.
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    if (token) {
+      event.detail.headers["X-CSRFToken"] = token.getAttribute("content");
+    }
+  });
+
+  // Show server error messages returned to htmx requests instead of failing silently.
+  document.body.addEventListener("htmx:responseError", function (event) {
+    var message = "操作失败，请稍后重试。";
+    try {
+      var data = JSON.parse(event.detail.xhr.responseText);
+      if (data && data.message) { message = data.message; }
+    } catch (e) { /* not JSON: keep the generic message */ }
+    window.alert(message);
+  });
+
+  // Forms and buttons with data-confirm ask before they submit.
+  document.addEventListener("submit", function (event) {
+    var message = event.target.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) {
+      event.preventDefault();
+    }
+  });
+
+  // Filter forms submit when a select changes.
+  document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.requestSubmit(); });
+  });
+})();

@@ -1,0 +1,116 @@
+"""Small factory functions in the manner of CTFd's gen_* helpers; each flushes, none commits."""
+
+import itertools
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from crm.accounts.models import User
+from crm.admin.models import District, Industry, TechField
+from crm.eligibility.uscc import ALPHABET, check_character
+from crm.extensions import db
+from crm.firms.models import Firm, FirmYear, IPItem, Qualification
+
+PASSWORD = "Test-password-1"
+_seq = itertools.count(1)
+
+
+def district(code: str | None = None) -> District:
+    """Return a seeded district, the first by code unless one is named."""
+    stmt = select(District).order_by(District.code)
+    if code:
+        stmt = stmt.where(District.code == code)
+    return db.session.scalars(stmt).first()
+
+
+def make_user(role: str = "admin", districts=(), **overrides) -> User:
+    """Create a user with the test password."""
+    n = next(_seq)
+    values = {"username": f"user{n}", "name": f"用户{n}", "role": role}
+    values.update(overrides)
+    user = User(**values)
+    user.set_password(PASSWORD)
+    user.districts = list(districts)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def make_uscc(region: str = "450403", serial: int | None = None) -> str:
+    """Return a valid unified social credit code registered in `region`."""
+    n = serial if serial is not None else next(_seq)
+    body = f"91{region}"
+    org = ""
+    for _ in range(9):
+        n, r = divmod(n, len(ALPHABET))
+        org = ALPHABET[r] + org
+    first17 = body + org
+    return first17 + check_character(first17)
+
+
+def make_firm(**overrides) -> Firm:
+    """Create a firm in the first seeded district."""
+    n = next(_seq)
+    values = {
+        "name": f"梧州测试科技有限公司{n}",
+        "uscc": make_uscc(serial=n * 7919),
+        "established_on": date(2015, 5, 8),
+        "district": district(),
+        "tech_field": db.session.scalars(select(TechField).order_by(TechField.id)).first(),
+        "industry": db.session.scalars(select(Industry).order_by(Industry.id)).first(),
+    }
+    values.update(overrides)
+    firm = Firm(**values)
+    db.session.add(firm)
+    db.session.flush()
+    return firm
+
+
+def make_year(firm: Firm, year: int, **overrides) -> FirmYear:
+    """Create a year of figures consistent with a firm just inside the high-tech thresholds."""
+    values = {
+        "total_revenue": Decimal("30000000"),
+        "sales_revenue": Decimal("29000000"),
+        "hightech_revenue": Decimal("20000000"),
+        "rd_expense": Decimal("1600000"),
+        "domestic_rd_expense": Decimal("1500000"),
+        "total_assets": Decimal("50000000"),
+        "total_liabilities": Decimal("20000000"),
+        "total_staff": 100,
+        "tech_staff": 15,
+        "transformed_results": 3,
+    }
+    values.update(overrides)
+    row = FirmYear(firm=firm, year=year, **values)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def make_ip(firm: Firm, kind: str = "invention", **overrides) -> IPItem:
+    """Create a granted, valid IP item."""
+    n = next(_seq)
+    values = {
+        "number": f"ZL2020{n:07d}",
+        "title": f"一种测试装置{n}",
+        "granted_on": date(2022, 1, 1),
+    }
+    values.update(overrides)
+    item = IPItem(firm=firm, kind=kind, **values)
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
+def make_qualification(firm: Firm, tier: str = "tech_sme", year: int = 2026, **overrides):
+    """Create a qualification row."""
+    item = Qualification(firm=firm, tier=tier, year=year, **overrides)
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
+def money(value: str) -> Decimal:
+    """Return a Decimal amount in yuan."""
+    return Decimal(value)
