@@ -1,8 +1,8 @@
 """Fixtures in the flaskr manner: `app`, `client`, `runner`, `login_as`; a clean database per test.
 
 The database is SQLite in a temporary file unless DATABASE_URL names another (CI runs the suite
-again on PostgreSQL). The schema is built once per session by the real migrations; every test starts from
-empty tables plus the seeded reference data of the configured city.
+again on PostgreSQL). The schema is built once per session by the real migrations; every test
+starts from empty tables plus the seeded reference data of the configured city.
 """
 
 import os

@@ -2,9 +2,9 @@
 
 A session listener turns inserts, updates and deletes of `Audited` objects into `AuditEntry` rows in
 the same transaction, so views, services and imports never write history by hand. Who made the
-change and through which channel comes from the audit context: a request (the logged-in user, source `web`
-unless the blueprint says otherwise), or an explicit `audit_source(...)` block in CLI commands, jobs
-and imports.
+change and through which channel comes from the audit context: a request (the logged-in user,
+source `web` unless the blueprint says otherwise), or an explicit `audit_source(...)` block in CLI
+commands, jobs and imports.
 """
 
 import json
