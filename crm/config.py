@@ -50,6 +50,9 @@ class Config:
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
     FIRMS_PER_PAGE = 50
+    #: How many reverse proxies stand in front of the app; their X-Forwarded-* headers are trusted
+    #: so the login lock sees the real client address.
+    PROXY_COUNT = _int("CRM_PROXY_COUNT", 0)
 
 
 class TestConfig(Config):

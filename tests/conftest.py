@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
+from flask import g
 from flask_migrate import upgrade
 from sqlalchemy import text
 
@@ -58,10 +59,16 @@ def app(database_url):
         _empty_tables()
         seed_reference_data(app.config["CITY"])
         db.session.commit()
+        # Requests share this app context; start each with no cached user, as in production.
+        app.before_request(_forget_cached_user)
         yield app
         db.session.rollback()
         db.session.remove()
         db.engine.dispose()
+
+
+def _forget_cached_user() -> None:
+    g.pop("_login_user", None)
 
 
 def _empty_tables() -> None:

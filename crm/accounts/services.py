@@ -1,10 +1,300 @@
-"""Use cases on accounts."""
+"""Use cases on accounts: logging in with a lockout, changing passwords, administering users.
 
-from crm.accounts.models import User
+Every function here flushes and never commits; the view or command that calls it commits once.
+"""
+
+import math
+import re
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import selectinload
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from crm.accounts.models import ROLES, LoginThrottle, User
+from crm.admin.models import District
+from crm.core import clock
+from crm.eligibility import uscc
 from crm.extensions import db
+from crm.firms.models import Firm
+
+BAD_CREDENTIALS = "用户名或密码错误"
+USERNAME_PATTERN = re.compile(r"[a-z0-9_.-]{3,64}")
+USERNAME_RULE = "用户名须为 3–64 位小写字母、数字或 _ . -"
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 128
+# Checked when the username is unknown, so that a miss costs about as much time as a wrong password.
+_dummy_hashes: dict[str, str] = {}
+
+
+class AccountError(ValueError):
+    """A request that breaks an account rule; `field` names the form field it concerns."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
 
 
 def load_user(user_id: str) -> User | None:
     """Return the active user with this id, for Flask-Login."""
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
     return user if user is not None and user.is_active else None
+
+
+def normalize_username(username: str | None) -> str:
+    """Return the username as stored and compared: trimmed and lower-cased."""
+    return (username or "").strip().lower()
+
+
+# --- Login and lockout -------------------------------------------------------------------------
+
+
+def authenticate(username: str, password: str, address: str) -> tuple[User | None, str | None]:
+    """Check a login attempt from `address`; return the user, or None and the message to show."""
+    name = normalize_username(username)[:64]
+    address = (address or "unknown")[:64]
+    now = clock.utcnow()
+    throttle = db.session.scalar(select(LoginThrottle).filter_by(username=name, address=address))
+    if throttle is not None and throttle.locked_until is not None:
+        if throttle.locked_until > now:
+            return None, _locked_message(throttle.locked_until, now)
+        throttle.failures = 0
+        throttle.locked_until = None
+    user = db.session.scalar(select(User).where(func.lower(User.username) == name))
+    if _password_matches(user, password) and user.is_active:
+        if throttle is not None:
+            db.session.delete(throttle)
+        user.last_login_at = now
+        db.session.flush()
+        return user, None
+    return None, _record_failure(throttle, name, address, now)
+
+
+def _password_matches(user: User | None, password: str) -> bool:
+    if user is None:
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        if method not in _dummy_hashes:
+            _dummy_hashes[method] = generate_password_hash("not-a-password", method=method)
+        check_password_hash(_dummy_hashes[method], password)
+        return False
+    return user.check_password(password)
+
+
+def _record_failure(throttle: LoginThrottle | None, name: str, address: str, now: datetime) -> str:
+    if throttle is None:
+        throttle = LoginThrottle(username=name, address=address, failures=0)
+        db.session.add(throttle)
+    throttle.failures += 1
+    if throttle.failures >= current_app.config["LOGIN_MAX_FAILURES"]:
+        throttle.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+        db.session.flush()
+        return _locked_message(throttle.locked_until, now)
+    db.session.flush()
+    return BAD_CREDENTIALS
+
+
+def _locked_message(locked_until: datetime, now: datetime) -> str:
+    minutes = max(1, math.ceil((locked_until - now).total_seconds() / 60))
+    return f"登录失败次数过多，该账号已被锁定，请在 {minutes} 分钟后再试。"
+
+
+def clear_login_throttles(username: str) -> None:
+    """Forget the failed logins and locks of `username` from every address."""
+    db.session.execute(
+        delete(LoginThrottle).where(LoginThrottle.username == normalize_username(username))
+    )
+
+
+# --- Passwords ---------------------------------------------------------------------------------
+
+
+def password_problem(password: str | None) -> str | None:
+    """Return why `password` is too weak, or None when it is acceptable."""
+    password = password or ""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return f"密码至少需要 {PASSWORD_MIN_LENGTH} 个字符"
+    if len(password) > PASSWORD_MAX_LENGTH:
+        return f"密码不能超过 {PASSWORD_MAX_LENGTH} 个字符"
+    if not re.search(r"[A-Za-z]", password) or not re.search(r"[0-9]", password):
+        return "密码须同时包含字母和数字"
+    return None
+
+
+def _set_password(user: User, password: str, field: str = "password") -> None:
+    problem = password_problem(password)
+    if problem:
+        raise AccountError(field, problem)
+    user.set_password(password)
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Replace the user's password after checking the current one."""
+    if not user.check_password(current_password):
+        raise AccountError("current_password", "当前密码不正确")
+    if current_password == new_password:
+        raise AccountError("new_password", "新密码不能与当前密码相同")
+    _set_password(user, new_password, field="new_password")
+    user.password_changed_at = clock.utcnow()
+    db.session.flush()
+
+
+# --- User administration -----------------------------------------------------------------------
+
+
+def search_users(role: str | None = None, text: str | None = None) -> list[User]:
+    """Return the users of `role` whose username, name, e-mail, phone or firm matches `text`."""
+    stmt = (
+        select(User)
+        .outerjoin(Firm, User.firm_id == Firm.id)
+        .options(selectinload(User.firm))
+        .order_by(User.username)
+    )
+    if role in ROLES:
+        stmt = stmt.where(User.role == role)
+    text = (text or "").strip()
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+        stmt = stmt.where(
+            or_(
+                *(
+                    column.ilike(pattern, escape="\\")
+                    for column in (User.username, User.name, User.email, User.phone, Firm.name)
+                )
+            )
+        )
+    return list(db.session.scalars(stmt))
+
+
+def district_choices() -> list[tuple[int, str]]:
+    """Return the districts as (id, name) pairs in their display order."""
+    rows = db.session.execute(
+        select(District.id, District.name).order_by(District.sort_order, District.code)
+    )
+    return [(row.id, row.name) for row in rows]
+
+
+def districts_by_id(ids: Iterable[int]) -> list[District]:
+    """Return the districts with these ids."""
+    ids = list(ids)
+    if not ids:
+        return []
+    return list(db.session.scalars(select(District).where(District.id.in_(ids))))
+
+
+def districts_by_code(codes: Iterable[str]) -> list[District]:
+    """Return the districts with these administrative codes; refuse an unknown code."""
+    codes = [code.strip() for code in codes if code.strip()]
+    found = {
+        d.code: d for d in db.session.scalars(select(District).where(District.code.in_(codes)))
+    }
+    missing = [code for code in codes if code not in found]
+    if missing:
+        raise AccountError("districts", f"未找到县（市、区）代码：{'、'.join(missing)}")
+    return [found[code] for code in dict.fromkeys(codes)]
+
+
+def resolve_firm(text: str | None) -> Firm | None:
+    """Find the firm named by its USCC or exact name; refuse text that matches none."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    alive = select(Firm).where(Firm.deleted_at.is_(None))
+    code = uscc.normalise(text)
+    firm = db.session.scalar(alive.where(Firm.uscc == code)) if len(code) == 18 else None
+    if firm is None:
+        firm = db.session.scalars(alive.where(Firm.name == text).order_by(Firm.id)).first()
+    if firm is None:
+        raise AccountError("firm", f"未找到统一社会信用代码或名称为「{text}」的企业")
+    return firm
+
+
+def _check_links(role: str, firm: Firm | None) -> None:
+    if role not in ROLES:
+        raise AccountError("role", "未知的角色")
+    if role == "enterprise" and firm is None:
+        raise AccountError("firm", "企业用户必须关联一家企业")
+    if role != "enterprise" and firm is not None:
+        raise AccountError("firm", "只有企业用户可以关联企业")
+
+
+def create_user(
+    *,
+    username: str,
+    name: str,
+    role: str,
+    password: str,
+    email: str | None = None,
+    phone: str | None = None,
+    districts: Iterable[District] = (),
+    firm: Firm | None = None,
+    is_active: bool = True,
+) -> User:
+    """Create an account; refuse a malformed or taken username and a weak password."""
+    username = normalize_username(username)
+    if not USERNAME_PATTERN.fullmatch(username):
+        raise AccountError("username", USERNAME_RULE)
+    if db.session.scalar(select(User.id).where(func.lower(User.username) == username)):
+        raise AccountError("username", f"用户名 {username} 已存在")
+    if not (name or "").strip():
+        raise AccountError("name", "请填写姓名")
+    _check_links(role, firm)
+    user = User(
+        username=username,
+        name=name.strip(),
+        role=role,
+        email=email or None,
+        phone=phone or None,
+        firm=firm,
+        is_active=is_active,
+    )
+    _set_password(user, password)
+    user.districts = list(districts) if role == "manager" else []
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def update_user(
+    user: User,
+    *,
+    actor: User,
+    name: str,
+    role: str,
+    email: str | None = None,
+    phone: str | None = None,
+    districts: Iterable[District] = (),
+    firm: Firm | None = None,
+    is_active: bool = True,
+    password: str | None = None,
+) -> None:
+    """Change an account's details; an administrator cannot lock themself out."""
+    if user.id == actor.id and not is_active:
+        raise AccountError("is_active", "不能停用自己的账号")
+    if user.id == actor.id and role != user.role:
+        raise AccountError("role", "不能修改自己的角色")
+    if not (name or "").strip():
+        raise AccountError("name", "请填写姓名")
+    _check_links(role, firm)
+    user.name = name.strip()
+    user.role = role
+    user.email = email or None
+    user.phone = phone or None
+    user.firm = firm
+    user.is_active = is_active
+    user.districts = list(districts) if role == "manager" else []
+    if password:
+        _set_password(user, password)
+        # A password set by an administrator also lifts any login lock on the account.
+        clear_login_throttles(user.username)
+    db.session.flush()
+
+
+def set_user_active(user: User, is_active: bool, *, actor: User) -> None:
+    """Enable or disable an account; an administrator cannot disable themself."""
+    if user.id == actor.id and not is_active:
+        raise AccountError("is_active", "不能停用自己的账号")
+    user.is_active = is_active
+    db.session.flush()

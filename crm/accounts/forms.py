@@ -1,0 +1,54 @@
+"""Forms of the accounts pages."""
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from crm.accounts.services import password_problem
+
+
+def strong_password(form, field) -> None:
+    """Refuse a password that is too short or lacks letters or digits."""
+    if field.data:
+        problem = password_problem(field.data)
+        if problem:
+            raise ValidationError(problem)
+
+
+class LoginForm(FlaskForm):
+    """Username and password."""
+
+    username = StringField(
+        "用户名",
+        validators=[DataRequired("请输入用户名"), Length(max=64, message="用户名过长")],
+        render_kw={"autocomplete": "username", "autofocus": True},
+    )
+    password = PasswordField(
+        "密码",
+        validators=[DataRequired("请输入密码")],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class PasswordForm(FlaskForm):
+    """The current password and the new one, twice."""
+
+    current_password = PasswordField(
+        "当前密码",
+        validators=[DataRequired("请输入当前密码")],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = PasswordField(
+        "新密码",
+        validators=[DataRequired("请输入新密码"), strong_password],
+        description="至少 8 个字符，须同时包含字母和数字。",
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm_password = PasswordField(
+        "确认新密码",
+        validators=[
+            DataRequired("请再次输入新密码"),
+            EqualTo("new_password", message="两次输入的新密码不一致"),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )

@@ -1,0 +1,228 @@
+"""Login, logout, the lockout and password changes through the test client."""
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+
+from crm.core import clock
+from crm.extensions import db
+from tests import factories
+from tests.conftest import make_app
+
+T0 = datetime(2026, 3, 2, 1, 30)
+WRONG = "用户名或密码错误"
+LOCKED = "登录失败次数过多，该账号已被锁定，请在 15 分钟后再试。"
+
+
+def post_login(client, username, password, address="127.0.0.1", next_url=None):
+    return client.post(
+        "/login" + (f"?next={next_url}" if next_url else ""),
+        data={"username": username, "password": password},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def test_login_page_shows_the_form(client):
+    response = client.get("/login")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'name="username"' in page
+    assert 'name="password"' in page
+
+
+def test_login_with_the_right_password_redirects_home(client):
+    factories.make_user("manager", username="wang")
+    db.session.commit()
+    response = post_login(client, "wang", factories.PASSWORD)
+    assert response.status_code == 302
+    assert response.location == "/"
+
+
+def test_login_with_a_wrong_password_shows_a_chinese_error(client):
+    factories.make_user("manager", username="wang")
+    db.session.commit()
+    response = post_login(client, "wang", "wrong-password-9")
+    assert response.status_code == 200
+    assert WRONG in response.get_data(as_text=True)
+
+
+def test_login_with_an_unknown_username_shows_the_same_error(client):
+    response = post_login(client, "nobody", factories.PASSWORD)
+    assert WRONG in response.get_data(as_text=True)
+
+
+def test_disabled_user_cannot_log_in(client):
+    factories.make_user("manager", username="off", is_active=False)
+    db.session.commit()
+    response = post_login(client, "off", factories.PASSWORD)
+    assert response.status_code == 200
+    assert WRONG in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/account/password", "/admin/users", "/admin/users/new"])
+def test_anonymous_users_are_sent_to_login(client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response.location.startswith("/login?next=")
+
+
+def test_login_returns_to_the_page_asked_for(client):
+    factories.make_user("manager", username="wang")
+    db.session.commit()
+    response = post_login(client, "wang", factories.PASSWORD, next_url="/account/password")
+    assert response.location == "/account/password"
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:x"]
+)
+def test_login_ignores_a_next_address_off_this_site(client, target):
+    factories.make_user("manager", username="wang")
+    db.session.commit()
+    response = client.post(
+        "/login",
+        query_string={"next": target},
+        data={"username": "wang", "password": factories.PASSWORD},
+    )
+    assert response.location == "/"
+
+
+def test_logout_requires_post(client, login_as):
+    login_as("manager")
+    assert client.get("/logout").status_code == 405
+    assert client.get("/account/password").status_code == 200
+    response = client.post("/logout")
+    assert response.status_code == 302
+    assert response.location == "/login"
+    assert client.get("/account/password").status_code == 302
+
+
+def test_a_logged_in_user_who_is_disabled_is_logged_out_on_the_next_request(client, login_as):
+    user = login_as("manager")
+    user.is_active = False
+    db.session.commit()
+    response = client.get("/account/password")
+    assert response.status_code == 302
+    assert response.location.startswith("/login")
+
+
+def test_five_failures_lock_the_username_for_fifteen_minutes(client):
+    factories.make_user("manager", username="wang")
+    db.session.commit()
+    with clock.frozen(T0):
+        for _ in range(4):
+            assert WRONG in post_login(client, "wang", "wrong-password-9").get_data(as_text=True)
+        response = post_login(client, "wang", "wrong-password-9")
+        assert LOCKED in response.get_data(as_text=True)
+        clock.advance(timedelta(minutes=1))
+        response = post_login(client, "wang", factories.PASSWORD)
+    assert response.status_code == 200
+    assert "请在 14 分钟后再试" in response.get_data(as_text=True)
+
+
+def test_a_lock_does_not_apply_to_another_address(client):
+    factories.make_user("manager", username="wang")
+    db.session.commit()
+    with clock.frozen(T0):
+        for _ in range(5):
+            post_login(client, "wang", "wrong-password-9")
+        response = post_login(client, "wang", factories.PASSWORD, address="10.0.0.2")
+    assert response.status_code == 302
+
+
+def test_a_lock_ends_after_fifteen_minutes(client):
+    factories.make_user("manager", username="wang")
+    db.session.commit()
+    with clock.frozen(T0):
+        for _ in range(5):
+            post_login(client, "wang", "wrong-password-9")
+        clock.advance(timedelta(minutes=15, seconds=1))
+        response = post_login(client, "wang", factories.PASSWORD)
+    assert response.status_code == 302
+
+
+def test_unknown_usernames_are_locked_too(client):
+    with clock.frozen(T0):
+        for _ in range(4):
+            post_login(client, "ghost", "wrong-password-9")
+        response = post_login(client, " GHOST ", "wrong-password-9")
+    assert LOCKED in response.get_data(as_text=True)
+
+
+def test_a_successful_login_resets_the_failure_count(client):
+    factories.make_user("manager", username="wang")
+    db.session.commit()
+    with clock.frozen(T0):
+        for _ in range(4):
+            post_login(client, "wang", "wrong-password-9")
+        assert post_login(client, "wang", factories.PASSWORD).status_code == 302
+        client.post("/logout")
+        for _ in range(4):
+            response = post_login(client, "wang", "wrong-password-9")
+        assert WRONG in response.get_data(as_text=True)
+        assert post_login(client, "wang", factories.PASSWORD).status_code == 302
+
+
+def change_password(client, current, new, confirm=None):
+    return client.post(
+        "/account/password",
+        data={
+            "current_password": current,
+            "new_password": new,
+            "confirm_password": new if confirm is None else confirm,
+        },
+    )
+
+
+def test_password_change_refuses_a_wrong_current_password(client, login_as):
+    user = login_as("manager")
+    response = change_password(client, "not-it-123", "newpass123")
+    assert response.status_code == 200
+    assert "当前密码不正确" in response.get_data(as_text=True)
+    assert user.check_password(factories.PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("new", "message"),
+    [("abc123", "密码至少需要 8 个字符"), ("abcdefghij", "密码须同时包含字母和数字")],
+)
+def test_password_change_refuses_a_weak_password(client, login_as, new, message):
+    user = login_as("manager")
+    response = change_password(client, factories.PASSWORD, new)
+    assert message in response.get_data(as_text=True)
+    assert user.check_password(factories.PASSWORD)
+
+
+def test_password_change_refuses_a_mismatched_confirmation(client, login_as):
+    login_as("manager")
+    response = change_password(client, factories.PASSWORD, "newpass123", confirm="newpass124")
+    assert "两次输入的新密码不一致" in response.get_data(as_text=True)
+
+
+def test_password_change_lets_the_new_password_log_in(client, login_as):
+    user = login_as("manager")
+    with clock.frozen(T0):
+        response = change_password(client, factories.PASSWORD, "newpass123")
+    assert response.status_code == 302
+    db.session.refresh(user)
+    assert user.password_changed_at == T0
+    client.post("/logout")
+    assert WRONG in post_login(client, user.username, factories.PASSWORD).get_data(as_text=True)
+    assert post_login(client, user.username, "newpass123").status_code == 302
+
+
+def test_login_refuses_a_post_without_csrf_token_when_csrf_is_on(app, database_url):
+    factories.make_user("manager", username="wang")
+    db.session.commit()
+    guarded = make_app(database_url, WTF_CSRF_ENABLED=True)
+    with guarded.app_context():
+        client = guarded.test_client()
+        data = {"username": "wang", "password": factories.PASSWORD}
+        assert client.post("/login", data=data).status_code == 400
+        page = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        response = client.post("/login", data={**data, "csrf_token": token})
+        assert response.status_code == 302
+        db.session.remove()
+        db.engine.dispose()
