@@ -1,5 +1,183 @@
-"""Pages of the firms blueprint."""
+"""Pages of the firms blueprint: the list, a firm's tabs, create, edit, delete and restore.
 
-from flask import Blueprint
+The htmx routes for the rows on the tabs (years, IP, contacts, qualifications) live in
+`crm.firms.record_views`, registered on the same blueprint.
+"""
 
-bp = Blueprint("firms", __name__)
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from crm.core import clock
+from crm.core.permissions import (
+    can_create_firm,
+    can_edit_firm,
+    get_editable_firm,
+    get_visible_firm,
+    roles_required,
+)
+from crm.extensions import db
+from crm.firms import display, queries, rules, services
+from crm.firms.forms import FirmFilterForm, FirmForm
+from crm.firms.record_forms import ContactForm, IPForm, QualificationForm, YearForm
+
+bp = Blueprint("firms", __name__, url_prefix="/firms")
+
+TABS = {
+    "profile": "基本信息",
+    "years": "年度数据",
+    "ip": "知识产权",
+    "qualifications": "资质",
+    "history": "变更记录",
+}
+HISTORY_PER_PAGE = 50
+
+
+@bp.context_processor
+def firm_helpers() -> dict[str, Any]:
+    """Give the firm templates the derived ratios and the vocabularies."""
+    return {
+        "ratio": display.ratio,
+        "ip_kinds": rules.IP_KINDS,
+        "ip_statuses": rules.IP_STATUSES,
+        "acquisition_modes": rules.ACQUISITION_MODES,
+    }
+
+
+def is_htmx() -> bool:
+    """Tell whether the request comes from htmx (and wants a fragment)."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def tab_url(firm_id: int, tab: str) -> str:
+    """Return the address of one tab of a firm."""
+    return url_for("firms.detail", firm_id=firm_id, tab=tab)
+
+
+def tab_context(firm, tab: str, **overrides) -> dict[str, Any]:
+    """Return what the detail page and the tab panels need for `tab`."""
+    context: dict[str, Any] = {
+        "firm": firm,
+        "tab": tab,
+        "tabs": TABS,
+        "can_edit": can_edit_firm(current_user, firm),
+        "editing": {},
+    }
+    if tab == "profile":
+        context["contact_form"] = ContactForm(prefix="new", formdata=None)
+    elif tab == "years":
+        context["year_form"] = YearForm(firm, prefix="new", formdata=None)
+    elif tab == "ip":
+        context["ip_form"] = IPForm(firm, prefix="new", formdata=None)
+    elif tab == "qualifications":
+        context["qualification_form"] = QualificationForm(firm, prefix="new", formdata=None)
+    elif tab == "history":
+        per_page = current_app.config.get("FIRM_HISTORY_PER_PAGE", HISTORY_PER_PAGE)
+        page = queries.history_page(firm, request.args.get("page", 1, type=int), per_page)
+        context["history"] = page
+        context["history_rows"] = display.history_rows(page.items)
+    context.update(overrides)
+    return context
+
+
+def render_detail(firm, tab: str, **overrides):
+    """Render the detail page on `tab`, with forms or rows in edit mode given in `overrides`."""
+    return render_template("firms/detail.html", **tab_context(firm, tab, **overrides))
+
+
+@bp.get("/", endpoint="list")
+@login_required
+def list_firms():
+    """List the firms the user may see, filtered, sorted and paged."""
+    form = FirmFilterForm(request.args, queries.firm_choices_data())
+    filters = form.filters(request.args.get("sort"))
+    today = clock.today()
+    page = queries.list_firms(
+        current_user,
+        filters,
+        request.args.get("page", 1, type=int),
+        current_app.config["FIRMS_PER_PAGE"],
+        today,
+    )
+    return render_template(
+        "firms/list.html",
+        form=form,
+        page=page,
+        sort=filters.sort,
+        tiers=queries.tiers_held((firm.id for firm in page.items), today),
+        can_create=can_create_firm(current_user),
+        show_deleted=filters.deleted and current_user.role == "admin",
+    )
+
+
+@bp.get("/<int:firm_id>")
+@login_required
+def detail(firm_id: int):
+    """Show one tab of a firm."""
+    firm = get_visible_firm(current_user, firm_id, include_deleted=True)
+    tab = request.args.get("tab", "profile")
+    return render_detail(firm, tab if tab in TABS else "profile")
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    """Register a firm."""
+    if not can_create_firm(current_user):
+        abort(403)
+    form = FirmForm(current_user)
+    if form.validate_on_submit():
+        firm = services.create_firm(form.values())
+        db.session.commit()
+        flash(f"已登记企业“{firm.name}”。", "success")
+        return redirect(url_for("firms.detail", firm_id=firm.id))
+    return render_template("firms/new.html", form=form)
+
+
+@bp.route("/<int:firm_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(firm_id: int):
+    """Change a firm's registration data."""
+    firm = get_editable_firm(current_user, firm_id)
+    form = FirmForm(current_user, firm)
+    if form.validate_on_submit():
+        services.update_firm(firm, form.values())
+        db.session.commit()
+        flash("企业信息已保存。", "success")
+        return redirect(url_for("firms.detail", firm_id=firm.id))
+    return render_template("firms/edit.html", form=form, firm=firm)
+
+
+@bp.post("/<int:firm_id>/delete")
+@roles_required("admin")
+def delete(firm_id: int):
+    """Soft-delete a firm."""
+    firm = get_visible_firm(current_user, firm_id)
+    services.delete_firm(firm)
+    db.session.commit()
+    flash(f"已删除企业“{firm.name}”，可在“只看已删除”中恢复。", "success")
+    return redirect(url_for("firms.list"))
+
+
+@bp.post("/<int:firm_id>/restore")
+@roles_required("admin")
+def restore(firm_id: int):
+    """Bring back a soft-deleted firm."""
+    firm = get_visible_firm(current_user, firm_id, include_deleted=True)
+    services.restore_firm(firm)
+    db.session.commit()
+    flash(f"已恢复企业“{firm.name}”。", "success")
+    return redirect(url_for("firms.detail", firm_id=firm.id))
+
+
+from crm.firms import record_views  # noqa: E402, F401  (registers the row routes on `bp`)

@@ -1,0 +1,360 @@
+"""The demo generator: accounts, firms and their details, drawn from one random stream.
+
+Everything here flushes and never commits; the command commits once. Figures come from a local
+`random.Random(seed)`, so a given seed and day give the same firms.
+"""
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from crm.accounts.models import User
+from crm.admin.cities import CITIES
+from crm.admin.models import District, Industry, Park, TechField
+from crm.admin.services import seed_reference_data
+from crm.core import clock
+from crm.eligibility.uscc import ALPHABET, check_character
+from crm.extensions import db
+from crm.firms.demo.figures import (
+    make_contacts,
+    make_ip,
+    make_qualifications,
+    make_years,
+    yearly_figures,
+)
+from crm.firms.demo.helpers import (
+    UniqueDraws,
+    date_between,
+    mobile,
+    organisation_code_check,
+    person,
+    weighted,
+)
+from crm.firms.demo.logins import DEMO_EMAIL_DOMAIN, DemoLogin, make_password
+from crm.firms.demo.vocabulary import (
+    BRANDS,
+    CITY_WORDS,
+    COMMON_WORDS,
+    INCUBATOR_WORD,
+    NEAR_MISSES,
+    PROFILE_SHARES,
+    PROFILES,
+    ROADS,
+)
+from crm.firms.models import Firm, FirmFormerName
+
+DEFAULT_SEED = 4504
+ENTERPRISE_USERS = 5
+CHUNK = 500
+
+
+@dataclass
+class DemoSummary:
+    """What `generate_demo` created."""
+
+    firms: int = 0
+    users: int = 0
+    years: int = 0
+    ip_items: int = 0
+    qualifications: int = 0
+    logins: list[DemoLogin] = field(default_factory=list)
+
+
+class _Generator:
+    """Build the demo city with one random stream; every method flushes, none commits."""
+
+    def __init__(self, city: str, firms: int, seed: int, today: date) -> None:
+        self.rng = random.Random(seed)
+        self.city = city
+        self.city_name = CITIES[city]["name"]
+        self.count = firms
+        self.today = today
+        self.last_year = today.year - 1
+        self.names: set[str] = set()
+        self.usccs = UniqueDraws(
+            db.session.scalars(select(Firm.uscc).where(Firm.uscc.is_not(None)))
+        )
+        self.numbers = UniqueDraws()
+        self.summary = DemoSummary()
+        self.logins: list[DemoLogin] = []
+        self.manager_of: dict[int, User] = {}
+
+        self.districts = list(
+            db.session.scalars(
+                select(District)
+                .where(District.code.in_([d[0] for d in CITIES[city]["districts"]]))
+                .order_by(District.sort_order, District.code)
+            )
+        )
+        self.park = db.session.scalar(
+            select(Park).where(Park.name.in_([p for p, _ in CITIES[city]["parks"]]))
+        )
+        self.fields = {f.code: f for f in db.session.scalars(select(TechField))}
+        self.industries = {i.name: i for i in db.session.scalars(select(Industry))}
+        self.words = [
+            (word, weight, choices)
+            for word, weight, choices in (*COMMON_WORDS, *CITY_WORDS[city])
+            if all(name in self.industries for _, name in choices)
+        ]
+
+    # Accounts ----------------------------------------------------------------------------------
+
+    def _user(self, username: str, role: str, **values) -> User:
+        values.setdefault("name", person(self.rng)[0])
+        values.setdefault("email", f"{username}@kjj.{DEMO_EMAIL_DOMAIN}")
+        password = make_password()
+        user = User(
+            username=username,
+            role=role,
+            phone=mobile(self.rng),
+            password_changed_at=clock.utcnow(),
+            **values,
+        )
+        user.set_password(password)
+        db.session.add(user)
+        self.logins.append(DemoLogin(role, username, password))
+        self.summary.users += 1
+        return user
+
+    def create_staff(self) -> None:
+        """Create the administrator, the bureau head and one manager per two districts."""
+        self._user("admin", "admin")
+        self._user("head", "bureau_head")
+        for n, start in enumerate(range(0, len(self.districts), 2), start=1):
+            covered = self.districts[start : start + 2]
+            manager = self._user(f"manager{n}", "manager")
+            manager.districts = covered
+            for district in covered:
+                self.manager_of[district.id] = manager
+        db.session.flush()
+
+    def create_enterprise_users(self, created: list[tuple[Firm, dict]]) -> None:
+        """Give a few firms their own login: a strong, a near, a middling and a far firm first."""
+        ordinary = [(f, s) for f, s in created if not s["is_incubator"]] or created
+        chosen: list[tuple[Firm, dict]] = []
+        for profile in PROFILES:
+            match = next(((f, s) for f, s in ordinary if s["profile"] == profile), None)
+            if match is not None:
+                chosen.append(match)
+        chosen += [pair for pair in ordinary if pair not in chosen]
+        for n, (firm, spec) in enumerate(chosen[:ENTERPRISE_USERS], start=1):
+            self._user(
+                f"firm{n}",
+                "enterprise",
+                name=spec["legal"],
+                email=f"firm{n}@{spec['brand_py']}.{DEMO_EMAIL_DOMAIN}",
+                firm_id=firm.id,
+            )
+        db.session.flush()
+
+    # Names and codes ---------------------------------------------------------------------------
+
+    def _prefix(self, district: District) -> str:
+        short = self.city_name.removesuffix("市")
+        if district.name.endswith("区"):
+            return weighted(
+                self.rng, ((self.city_name, 6), (f"广西{short}", 3), (short, 2), ("广西", 1))
+            )[0]
+        return district.name if self.rng.random() < 0.8 else self.city_name
+
+    def _company_name(self, district: District, word: str) -> tuple[str, str]:
+        """Return a unique company name and the pinyin of its brand."""
+        for _ in range(200):
+            brand, brand_py = self.rng.choice(BRANDS)
+            suffix = "股份有限公司" if self.rng.random() < 0.12 else "有限公司"
+            name = f"{self._prefix(district)}{brand}{word}{suffix}"
+            if name not in self.names:
+                self.names.add(name)
+                return name, brand_py
+        # A very large demo runs out of combinations: number the brand instead.
+        n = len(self.names) + 1
+        name = f"{self.city_name}{brand}{word}{n}号有限公司"
+        self.names.add(name)
+        return name, brand_py
+
+    def _uscc(self, district: District, established: date) -> str:
+        def draw() -> str:
+            if established.year >= 2016:
+                org = "MA" + "".join(self.rng.choices(ALPHABET, k=7))
+            else:
+                body = f"{self.rng.randrange(10**8):08d}"
+                org = body + organisation_code_check(body)
+            first17 = f"91{district.code}{org}"
+            return first17 + check_character(first17)
+
+        return self.usccs.draw(draw)
+
+    # Firms -------------------------------------------------------------------------------------
+
+    def _profiles(self) -> list[str]:
+        counts = {p: int(self.count * PROFILE_SHARES[p]) for p in PROFILES}
+        counts["mid"] += self.count - sum(counts.values())
+        profiles = [p for p in PROFILES for _ in range(counts[p])]
+        self.rng.shuffle(profiles)
+        return profiles
+
+    def _established(self, profile: str) -> date:
+        if profile == "young":
+            end = min(self.today - timedelta(days=30), date(self.last_year, 12, 31))
+            return date_between(self.rng, self.today - timedelta(days=364), end)
+        latest = self.last_year - (3 if profile in ("strong", "near") else 1)
+        years = list(range(1998, latest + 1))
+        weights = [1 + 3 * (2008 <= y <= 2021) for y in years]
+        year = self.rng.choices(years, weights=weights)[0]
+        return date_between(self.rng, date(year, 1, 1), date(year, 12, 31))
+
+    def firm_specs(self) -> list[dict]:
+        """Decide every firm's profile, place, names and codes before anything is written."""
+        rng = self.rng
+        district_weights = [
+            3 if d.name.endswith("区") else 2 if d.name.endswith("市") else 1.2
+            for d in self.districts
+        ]
+        incubators = 0 if self.count < 10 else 2 if self.count < 200 else 3
+        specs = []
+        near_seen = 0
+        for index, profile in enumerate(self._profiles()):
+            is_incubator = index < incubators
+            if is_incubator:
+                profile = "mid"
+            district = rng.choices(self.districts, weights=district_weights)[0]
+            if is_incubator:
+                word, choices = INCUBATOR_WORD
+            else:
+                word, _, choices = weighted(rng, self.words, 1)
+            field_code, industry_name = rng.choice(choices)
+            established = self._established(profile)
+            name, brand_py = self._company_name(district, word)
+            misses: set[str] = set()
+            if profile == "near":
+                misses.add(NEAR_MISSES[near_seen % len(NEAR_MISSES)])
+                if rng.random() < 0.3:
+                    misses.add(rng.choice(NEAR_MISSES))
+                near_seen += 1
+            in_park = (
+                self.park is not None
+                and district.name.endswith("区")
+                and (is_incubator or rng.random() < 0.35)
+            )
+            specs.append(
+                {
+                    "profile": profile,
+                    "misses": misses,
+                    "is_incubator": is_incubator,
+                    "district": district,
+                    "field": field_code,
+                    "industry": industry_name,
+                    "established": established,
+                    "name": name,
+                    "brand_py": brand_py,
+                    "in_park": in_park,
+                    "above_scale": not is_incubator
+                    and profile != "young"
+                    and rng.random() < (0.16 if profile in ("strong", "mid") else 0.06),
+                }
+            )
+        return specs
+
+    def _capital(self, sales: float) -> Decimal:
+        options = (50, 100, 200, 300, 500, 800, 1000, 1500, 2000, 3000, 5000, 8000, 10000, 20000)
+        target = sales / 10000 * self.rng.uniform(0.1, 0.6)
+        close = [o for o in options if o <= max(target, 50)]
+        return Decimal(self.rng.choice(close[-4:]) * 10000).quantize(Decimal("0.01"))
+
+    def _address(self, district: District) -> str:
+        road = self.rng.choice(ROADS)
+        extra = self.rng.choice(("", "", f"{self.rng.randint(1, 12)}栋", "厂区"))
+        return f"{self.city_name}{district.name}{road}{self.rng.randint(1, 388)}号{extra}"
+
+    def make_firm(self, spec: dict, incubator_ids: list[int]) -> Firm:
+        """Return a new firm for `spec` (figures are added after it has an id)."""
+        rng = self.rng
+        district = spec["district"]
+        legal, surname_py, given_py = person(rng)
+        spec["legal"] = legal
+        spec["legal_py"] = (surname_py, given_py)
+        spec["figures"] = yearly_figures(rng, spec, self.last_year)
+        latest_sales = spec["figures"][-1]["sales"] / 100 if spec["figures"] else 1e6
+        incubator_id = None
+        if (
+            incubator_ids
+            and not spec["is_incubator"]
+            and spec["established"].year >= self.last_year - 6
+            and latest_sales < 20e6
+            and rng.random() < 0.2
+        ):
+            incubator_id = rng.choice(incubator_ids)
+        return Firm(
+            name=spec["name"],
+            uscc=self._uscc(district, spec["established"]),
+            legal_representative=legal,
+            established_on=spec["established"],
+            registered_capital=self._capital(max(latest_sales, 1e6)),
+            address=self._address(district),
+            district_id=district.id,
+            park_id=self.park.id if spec["in_park"] else None,
+            industry_id=self.industries[spec["industry"]].id,
+            tech_field_id=self.fields[spec["field"]].id,
+            is_above_scale=spec["above_scale"],
+            is_incubator=spec["is_incubator"],
+            incubator_id=incubator_id,
+            manager_id=self.manager_of[district.id].id,
+        )
+
+    def make_former_name(self, firm: Firm, spec: dict) -> list[FirmFormerName]:
+        """Return a former name for about one firm in twelve that is old enough to have one."""
+        established = spec["established"]
+        if self.today.year - established.year < 3 or self.rng.random() >= 0.08:
+            return []
+        word, _, _ = weighted(self.rng, self.words, 1)
+        old, _ = self._company_name(spec["district"], word)
+        changed = date_between(
+            self.rng, established + timedelta(days=365), self.today - timedelta(days=60)
+        )
+        return [FirmFormerName(firm_id=firm.id, name=old, changed_on=changed)]
+
+    # The whole run -----------------------------------------------------------------------------
+
+    def create_firms(self) -> list[tuple[Firm, dict]]:
+        """Create the firms in chunks, each flushed with its figures, IP, tiers and contacts."""
+        specs = self.firm_specs()
+        created = self._create_batch([s for s in specs if s["is_incubator"]], [])
+        incubator_ids = [f.id for f, _ in created]
+        rest = [s for s in specs if not s["is_incubator"]]
+        for start in range(0, len(rest), CHUNK):
+            created += self._create_batch(rest[start : start + CHUNK], incubator_ids)
+        self.summary.firms = len(created)
+        return created
+
+    def _create_batch(self, specs: list[dict], incubator_ids: list[int]) -> list[tuple[Firm, dict]]:
+        batch = [(self.make_firm(s, incubator_ids), s) for s in specs]
+        db.session.add_all(f for f, _ in batch)
+        db.session.flush()
+        rng, today = self.rng, self.today
+        objects: list = []
+        for firm, spec in batch:
+            years = make_years(firm, spec)
+            ip = make_ip(rng, firm, spec, today, self.numbers)
+            quals = make_qualifications(rng, firm, spec, today, self.city_name, self.numbers)
+            objects += years + ip + quals + make_contacts(rng, firm, spec)
+            objects += self.make_former_name(firm, spec)
+            self.summary.years += len(years)
+            self.summary.ip_items += len(ip)
+            self.summary.qualifications += len(quals)
+        db.session.add_all(objects)
+        db.session.flush()
+        return batch
+
+
+def generate_demo(city: str, firms: int, seed: int = DEFAULT_SEED, today: date | None = None):
+    """Create the demo city: reference data, accounts and `firms` firms; flush, never commit."""
+    seed_reference_data(city)
+    generator = _Generator(city, firms, seed, today or clock.today())
+    generator.create_staff()
+    created = generator.create_firms()
+    generator.create_enterprise_users(created)
+    generator.summary.logins = generator.logins
+    return generator.summary

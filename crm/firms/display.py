@@ -1,0 +1,136 @@
+"""Presentation helpers for the firm pages: derived ratios and readable audit history."""
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import Boolean, DateTime, Numeric
+
+from crm.core.audit import ACTIONS, AuditEntry
+from crm.core.filters import format_datetime, format_wan
+from crm.core.models import label_of
+from crm.firms import queries, rules
+from crm.firms.models import Firm, FirmContact, FirmFormerName, FirmYear, IPItem, Qualification
+
+ENTITY_LABELS = {
+    "firms": "企业信息",
+    "firm_former_names": "曾用名",
+    "firm_contacts": "联系人",
+    "firm_years": "年度数据",
+    "ip_items": "知识产权",
+    "qualifications": "资质",
+}
+MODELS = {
+    model.__tablename__: model
+    for model in (Firm, FirmFormerName, FirmContact, FirmYear, IPItem, Qualification)
+}
+CODE_LABELS = {
+    "kind": {k: label for k, (label, _) in rules.IP_KINDS.items()},
+    "status": rules.IP_STATUSES,
+    "acquisition": rules.ACQUISITION_MODES,
+    "tier": {k: label for k, (label, _) in rules.TIERS.items()},
+}
+
+
+def ratio(numerator, denominator) -> Decimal | None:
+    """Return numerator ÷ denominator, or None when either is unknown or the divisor is zero."""
+    if numerator is None or denominator is None or not denominator:
+        return None
+    return Decimal(numerator) / Decimal(denominator)
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One audit entry in words."""
+
+    at: datetime
+    actor: str
+    source: str
+    entity: str
+    action: str
+    field: str
+    old: str
+    new: str
+    summary: str
+
+
+def history_rows(entries: Iterable[AuditEntry]) -> list[HistoryRow]:
+    """Describe audit entries in Chinese, resolving referenced ids with one query per kind."""
+    entries = list(entries)
+    wanted: dict[str, set[int]] = {}
+    for entry in entries:
+        if entry.action == "update" and entry.field in queries.REFERENCE_COLUMNS:
+            for value in (entry.old_value, entry.new_value):
+                if value and value.isdigit():
+                    wanted.setdefault(entry.field, set()).add(int(value))
+    names = queries.reference_names(wanted)
+    return [_describe(entry, names) for entry in entries]
+
+
+def _describe(entry: AuditEntry, names: dict[str, dict[int, str]]) -> HistoryRow:
+    model = MODELS.get(entry.entity)
+    field_label, old, new, summary = "", "", "", ""
+    if entry.action == "update" and entry.field:
+        field_label = label_of(model, entry.field) if model else entry.field
+        field_label = field_label.replace("（元）", "（万元）")
+        old = format_value(model, entry.field, entry.old_value, names)
+        new = format_value(model, entry.field, entry.new_value, names)
+    else:
+        summary = summarise(entry.entity, entry.new_value or entry.old_value)
+    return HistoryRow(
+        at=entry.at,
+        actor=entry.actor.name if entry.actor else "系统",
+        source=entry.source_label,
+        entity=ENTITY_LABELS.get(entry.entity, entry.entity),
+        action=ACTIONS.get(entry.action, entry.action),
+        field=field_label,
+        old=old,
+        new=new,
+        summary=summary,
+    )
+
+
+def format_value(model, field: str, raw: str | None, names: dict[str, dict[int, str]]) -> str:
+    """Show one recorded value the way the pages show the column."""
+    if raw is None or raw == "":
+        return ""
+    if field in queries.REFERENCE_COLUMNS and raw.isdigit():
+        return names.get(field, {}).get(int(raw), f"#{raw}")
+    if field in CODE_LABELS:
+        return CODE_LABELS[field].get(raw, raw)
+    column = model.__table__.columns.get(field) if model is not None else None
+    kind = column.type if column is not None else None
+    if isinstance(kind, Boolean):
+        return "是" if raw == "true" else "否"
+    if isinstance(kind, Numeric):
+        try:
+            return f"{format_wan(Decimal(raw))} 万元"
+        except InvalidOperation:
+            return raw
+    if isinstance(kind, DateTime):
+        try:
+            return format_datetime(datetime.fromisoformat(raw))
+        except ValueError:
+            return raw
+    return raw
+
+
+def summarise(entity: str, snapshot: str | None) -> str:
+    """Return a short description of a created or deleted row from its JSON snapshot."""
+    try:
+        values = json.loads(snapshot or "{}")
+    except ValueError:
+        return ""
+    if entity == "firm_years":
+        return f"{values.get('year', '')} 年度"
+    if entity == "ip_items":
+        kind = CODE_LABELS["kind"].get(values.get("kind", ""), values.get("kind", ""))
+        return f"{kind}：{values.get('title', '')}"
+    if entity == "qualifications":
+        tier = CODE_LABELS["tier"].get(values.get("tier", ""), values.get("tier", ""))
+        return f"{tier}（{values.get('year', '')} 年度）"
+    if entity == "firm_contacts" and values.get("role"):
+        return f"{values.get('name', '')}（{values['role']}）"
+    return values.get("name", "")

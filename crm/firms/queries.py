@@ -1,0 +1,272 @@
+"""Read-side selects for the firm pages; every firm list goes through core.permissions."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask import abort
+from sqlalchemy import Select, and_, exists, or_, select
+
+from crm.accounts.models import User
+from crm.admin.models import District, Industry, Park, TechField
+from crm.core.audit import AuditEntry
+from crm.core.permissions import visible_firms
+from crm.eligibility.uscc import normalise
+from crm.extensions import db
+from crm.firms import rules
+from crm.firms.models import Firm, FirmFormerName, FirmYear, Qualification
+
+SORTS = {
+    "name": (Firm.name,),
+    "established_on": (Firm.established_on,),
+    "district": (District.sort_order, District.code),
+    "updated_at": (Firm.updated_at,),
+}
+DEFAULT_SORT = "name"
+
+
+@dataclass
+class Page:
+    """One page of rows, known to have a next page without counting the whole table."""
+
+    items: list[Any]
+    number: int
+    has_next: bool
+
+    @property
+    def has_prev(self) -> bool:
+        """Tell whether there is a page before this one."""
+        return self.number > 1
+
+
+@dataclass
+class FirmFilters:
+    """What the firm list is narrowed by; empty values do not filter."""
+
+    q: str = ""
+    district_id: int | None = None
+    park_id: int | None = None
+    industry_id: int | None = None
+    tech_field_id: int | None = None
+    manager_id: int | None = None
+    tier: str | None = None
+    deleted: bool = False
+    sort: str = DEFAULT_SORT
+
+
+def paginate(stmt: Select, number: int, per_page: int, *, scalars: bool = True) -> Page:
+    """Fetch one page plus one row, so `has_next` is known without a count."""
+    number = max(1, number)
+    stmt = stmt.limit(per_page + 1).offset((number - 1) * per_page)
+    result = db.session.scalars(stmt) if scalars else db.session.execute(stmt)
+    rows = list(result.unique() if scalars else result)
+    return Page(items=rows[:per_page], number=number, has_next=len(rows) > per_page)
+
+
+def normalise_sort(sort: str | None) -> str:
+    """Return `sort` when it names a known column (with an optional `-`), else the default."""
+    if sort and sort.lstrip("-") in SORTS and sort.count("-") <= 1 and not sort.endswith("-"):
+        return sort
+    return DEFAULT_SORT
+
+
+def text_condition(q: str):
+    """Return the condition matching `q` in the name, a former name or the USCC."""
+    q = q.strip()
+    former = exists().where(
+        FirmFormerName.firm_id == Firm.id, FirmFormerName.name.icontains(q, autoescape=True)
+    )
+    conditions = [Firm.name.icontains(q, autoescape=True), former]
+    code = normalise(q)
+    if code.isalnum() and code.isascii():
+        if len(code) == 18:
+            conditions.append(Firm.uscc == code)
+        elif len(code) >= 6:
+            conditions.append(Firm.uscc.startswith(code, autoescape=True))
+    return or_(*conditions)
+
+
+def tier_condition(tier: str, today: date):
+    """Return the condition selecting firms currently holding `tier`."""
+    return exists().where(
+        Qualification.firm_id == Firm.id,
+        Qualification.tier == tier,
+        Qualification.year >= rules.tier_current_since(tier, today),
+    )
+
+
+def firm_list_select(user: User, filters: FirmFilters, today: date) -> Select:
+    """Return the select of the firms `user` sees, narrowed and sorted by `filters`."""
+    stmt = visible_firms(user, include_deleted=filters.deleted)
+    if filters.deleted and user.role == "admin":
+        stmt = stmt.where(Firm.deleted_at.is_not(None))
+    for column, value in (
+        (Firm.district_id, filters.district_id),
+        (Firm.park_id, filters.park_id),
+        (Firm.industry_id, filters.industry_id),
+        (Firm.tech_field_id, filters.tech_field_id),
+        (Firm.manager_id, filters.manager_id),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if filters.tier in rules.TIERS:
+        stmt = stmt.where(tier_condition(filters.tier, today))
+    if filters.q.strip():
+        stmt = stmt.where(text_condition(filters.q))
+    sort = normalise_sort(filters.sort)
+    key = sort.lstrip("-")
+    if key == "district":
+        sort_district = District.__table__.alias("sort_district")
+        stmt = stmt.outerjoin(sort_district, sort_district.c.id == Firm.district_id)
+        columns = [sort_district.c.sort_order, sort_district.c.code]
+    else:
+        columns = list(SORTS[key])
+    descending = sort.startswith("-")
+    order = [c.desc() if descending else c.asc() for c in columns]
+    return stmt.order_by(*order, Firm.id.desc() if descending else Firm.id.asc())
+
+
+def list_firms(user: User, filters: FirmFilters, number: int, per_page: int, today: date) -> Page:
+    """Return one page of the firm list for `user`."""
+    return paginate(firm_list_select(user, filters, today), number, per_page)
+
+
+def tiers_held(firm_ids: Iterable[int], today: date) -> dict[int, list[str]]:
+    """Return, for each firm id, the labels of the tiers it currently holds (one query)."""
+    ids = list(firm_ids)
+    if not ids:
+        return {}
+    current = or_(
+        *(
+            and_(
+                Qualification.tier == tier,
+                Qualification.year >= rules.tier_current_since(tier, today),
+            )
+            for tier in rules.TIERS
+        )
+    )
+    rows = db.session.execute(
+        select(Qualification.firm_id, Qualification.tier)
+        .where(Qualification.firm_id.in_(ids), current)
+        .distinct()
+    )
+    order = list(rules.TIERS)
+    held: dict[int, list[str]] = {}
+    for firm_id, tier in sorted(rows, key=lambda r: order.index(r.tier)):
+        held.setdefault(firm_id, []).append(rules.TIERS[tier][0])
+    return held
+
+
+def firm_choices_data() -> dict[str, list[tuple[int, str]]]:
+    """Return the reference lists the firm filters and forms offer."""
+    return {
+        "districts": [
+            (d.id, d.name)
+            for d in db.session.scalars(
+                select(District).order_by(District.sort_order, District.code)
+            )
+        ],
+        "parks": [(p.id, p.name) for p in db.session.scalars(select(Park).order_by(Park.name))],
+        "industries": [
+            (i.id, i.name)
+            for i in db.session.scalars(select(Industry).order_by(Industry.sort_order, Industry.id))
+        ],
+        "tech_fields": [
+            (t.id, t.name)
+            for t in db.session.scalars(select(TechField).order_by(TechField.sort_order))
+        ],
+        "managers": active_managers(),
+    }
+
+
+def active_managers() -> list[tuple[int, str]]:
+    """Return (id, name) of the active account managers."""
+    rows = db.session.execute(
+        select(User.id, User.name)
+        .where(User.role == "manager", User.is_active.is_(True))
+        .order_by(User.name, User.id)
+    )
+    return [(r.id, r.name) for r in rows]
+
+
+def incubator_choices(user: User, exclude_id: int | None = None) -> list[tuple[int, str]]:
+    """Return (id, name) of the incubators among the firms `user` sees."""
+    stmt = visible_firms(user).where(Firm.is_incubator.is_(True)).order_by(Firm.name)
+    if exclude_id is not None:
+        stmt = stmt.where(Firm.id != exclude_id)
+    rows = db.session.execute(stmt.with_only_columns(Firm.id, Firm.name))
+    return [(r.id, r.name) for r in rows]
+
+
+def uscc_owner(code: str, exclude_id: int | None = None) -> Firm | None:
+    """Return the firm, deleted or not, already using `code` (uniqueness is global)."""
+    stmt = select(Firm).where(Firm.uscc == code)
+    if exclude_id is not None:
+        stmt = stmt.where(Firm.id != exclude_id)
+    return db.session.scalar(stmt)
+
+
+def is_visible(user: User, firm_id: int) -> bool:
+    """Tell whether `user` may open the firm `firm_id` (admins also see deleted ones)."""
+    stmt = visible_firms(user, include_deleted=True).where(Firm.id == firm_id)
+    return db.session.scalar(stmt.with_only_columns(Firm.id)) is not None
+
+
+def year_taken(firm_id: int, year: int, exclude_id: int | None = None) -> bool:
+    """Tell whether the firm already has figures for `year`."""
+    stmt = select(FirmYear.id).where(FirmYear.firm_id == firm_id, FirmYear.year == year)
+    if exclude_id is not None:
+        stmt = stmt.where(FirmYear.id != exclude_id)
+    return db.session.scalar(stmt) is not None
+
+
+def qualification_taken(firm_id: int, tier: str, year: int) -> bool:
+    """Tell whether the firm already holds `tier` for `year`."""
+    stmt = select(Qualification.id).where(
+        Qualification.firm_id == firm_id, Qualification.tier == tier, Qualification.year == year
+    )
+    return db.session.scalar(stmt) is not None
+
+
+def get_child(model, firm: Firm, child_id: int):
+    """Load a row of `model` that belongs to `firm`, or answer 404."""
+    row = db.session.get(model, child_id)
+    if row is None or row.firm_id != firm.id:
+        abort(404)
+    return row
+
+
+def history_page(firm: Firm, number: int, per_page: int) -> Page:
+    """Return one page of the firm's audit entries, newest first."""
+    stmt = (
+        select(AuditEntry)
+        .where(AuditEntry.firm_id == firm.id)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    )
+    return paginate(stmt, number, per_page)
+
+
+#: Foreign keys shown in the history by name: column → (model, attribute shown).
+REFERENCE_COLUMNS = {
+    "district_id": (District, "name"),
+    "park_id": (Park, "name"),
+    "industry_id": (Industry, "name"),
+    "tech_field_id": (TechField, "name"),
+    "manager_id": (User, "name"),
+    "incubator_id": (Firm, "name"),
+}
+
+
+def reference_names(wanted: dict[str, set[int]]) -> dict[str, dict[int, str]]:
+    """Resolve ids to names, one query per kind of reference."""
+    names: dict[str, dict[int, str]] = {}
+    for column, ids in wanted.items():
+        if not ids or column not in REFERENCE_COLUMNS:
+            continue
+        model, attr = REFERENCE_COLUMNS[column]
+        rows = db.session.execute(
+            select(model.id, getattr(model, attr)).where(model.id.in_(sorted(ids)))
+        )
+        names[column] = {row[0]: row[1] for row in rows}
+    return names
