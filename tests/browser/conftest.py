@@ -1,4 +1,4 @@
-"""Real-browser fixtures: the app served on a loopback port, and Debian's Chromium driven by Playwright.
+"""Real-browser fixtures: the app on a loopback port, and Debian's Chromium driven by Playwright.
 
 Playwright's own browser download is never used; the tests drive the system Chromium, which
 `.ci/run` installs (with `fonts-wqy-microhei` so screenshots show Chinese).
