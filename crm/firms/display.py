@@ -34,13 +34,6 @@ CODE_LABELS = {
 }
 
 
-def ratio(numerator, denominator) -> Decimal | None:
-    """Return numerator ÷ denominator, or None when either is unknown or the divisor is zero."""
-    if numerator is None or denominator is None or not denominator:
-        return None
-    return Decimal(numerator) / Decimal(denominator)
-
-
 @dataclass(frozen=True)
 class HistoryRow:
     """One audit entry in words."""

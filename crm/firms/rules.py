@@ -1,6 +1,7 @@
 """Pure vocabularies and small rules about firms (no Flask, no database)."""
 
 from datetime import date
+from decimal import Decimal
 
 #: IP kinds: code → (label, class). Class I and II follow 高企认定工作指引 (domain.md §2.3).
 IP_KINDS: dict[str, tuple[str, str]] = {
@@ -48,6 +49,13 @@ def ip_class(kind: str) -> str | None:
 def tier_current_since(tier: str, today: date) -> int:
     """Return the earliest qualification year still in force today for `tier`."""
     return today.year - TIERS[tier][1] + 1
+
+
+def ratio(numerator, denominator) -> Decimal | None:
+    """Return numerator ÷ denominator, or None when either is unknown or the divisor is zero."""
+    if numerator is None or denominator is None or not denominator:
+        return None
+    return Decimal(numerator) / Decimal(denominator)
 
 
 def net_assets(total_assets, total_liabilities):

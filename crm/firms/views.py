@@ -47,7 +47,7 @@ HISTORY_PER_PAGE = 50
 def firm_helpers() -> dict[str, Any]:
     """Give the firm templates the derived ratios and the vocabularies."""
     return {
-        "ratio": display.ratio,
+        "ratio": rules.ratio,
         "ip_kinds": rules.IP_KINDS,
         "ip_statuses": rules.IP_STATUSES,
         "acquisition_modes": rules.ACQUISITION_MODES,

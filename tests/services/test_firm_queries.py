@@ -9,7 +9,7 @@ from sqlalchemy import event, select
 from crm.admin.models import Industry, Park, TechField
 from crm.core.audit import audit_source
 from crm.extensions import db
-from crm.firms import display, queries
+from crm.firms import display, queries, rules
 from crm.firms.models import Firm, FirmFormerName
 from tests import factories
 
@@ -203,9 +203,9 @@ def test_history_page_is_newest_first(app):
 
 
 def test_ratio_handles_missing_and_zero_divisors():
-    assert display.ratio(Decimal(1), Decimal(4)) == Decimal("0.25")
-    assert display.ratio(None, Decimal(4)) is None
-    assert display.ratio(Decimal(1), 0) is None
+    assert rules.ratio(Decimal(1), Decimal(4)) == Decimal("0.25")
+    assert rules.ratio(None, Decimal(4)) is None
+    assert rules.ratio(Decimal(1), 0) is None
 
 
 def test_get_child_refuses_a_row_of_another_firm(app):
