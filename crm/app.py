@@ -74,11 +74,13 @@ def register_blueprints(app: Flask) -> None:
     """Mount every blueprint and the home page."""
     from crm.accounts.views import bp as accounts_bp
     from crm.admin.views import bp as admin_bp
+    from crm.eligibility.views import bp as eligibility_bp
     from crm.firms.views import bp as firms_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(firms_bp)
+    app.register_blueprint(eligibility_bp)
 
     @app.get("/")
     def index():

@@ -93,3 +93,6 @@ def user_toggle(user_id: int):
         state = "启用" if user.is_active else "停用"
         flash(f"已{state}用户 {user.username}。", "success")
     return redirect(url_for("admin.users"))
+
+
+from crm.admin import settings_views  # noqa: E402, F401  (registers the settings pages on `bp`)

@@ -134,6 +134,8 @@ class FirmYear(Audited, TimestampMixin, db.Model):
     domestic_rd_expense: Mapped[Decimal | None] = mapped_column(
         Money, info={"label": "境内研发费用"}
     )
+    #: 成本费用总额, the denominator of the tech-SME R&D option.
+    total_costs: Mapped[Decimal | None] = mapped_column(Money, info={"label": "成本费用总额"})
     total_assets: Mapped[Decimal | None] = mapped_column(Money, info={"label": "资产总额"})
     total_liabilities: Mapped[Decimal | None] = mapped_column(Money, info={"label": "负债总额"})
     total_staff: Mapped[int | None] = mapped_column(info={"label": "职工总数"})

@@ -23,6 +23,7 @@ YEAR_AMOUNTS = (
     "hightech_revenue",
     "rd_expense",
     "domestic_rd_expense",
+    "total_costs",
     "total_assets",
     "total_liabilities",
 )
@@ -38,6 +39,7 @@ class YearForm(Form):
     hightech_revenue = WanField("高新技术产品（服务）收入（万元）")
     rd_expense = WanField("研发费用（万元）")
     domestic_rd_expense = WanField("境内研发费用（万元）")
+    total_costs = WanField("成本费用总额（万元）")
     total_assets = WanField("资产总额（万元）")
     total_liabilities = WanField("负债总额（万元）")
     total_staff = count_field("职工总数")
@@ -63,6 +65,7 @@ class YearForm(Form):
         for part, whole, message in (
             (self.tech_staff, self.total_staff, "科技人员数不能超过职工总数"),
             (self.domestic_rd_expense, self.rd_expense, "境内研发费用不能超过研发费用"),
+            (self.rd_expense, self.total_costs, "研发费用不能超过成本费用总额"),
             (self.hightech_revenue, self.total_revenue, "高新技术产品（服务）收入不能超过总收入"),
         ):
             if part.errors or whole.errors or part.data is None or whole.data is None:

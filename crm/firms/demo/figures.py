@@ -29,6 +29,7 @@ MONEY_COLUMNS = {
     "hightech_revenue": "hightech",
     "rd_expense": "rd",
     "domestic_rd_expense": "domestic_rd",
+    "total_costs": "costs",
     "total_assets": "assets",
     "total_liabilities": "liabilities",
 }
@@ -111,6 +112,10 @@ def yearly_figures(rng: random.Random, spec: dict, last_year: int) -> list[dict]
         "young": (0, 1),
     }[profile]
 
+    # Costs come from their own stream, seeded by the figures, so adding them left every other
+    # draw of a seed unchanged. Most firms make a profit; the far and young ones often do not.
+    loss_chance = {"strong": 0.03, "near": 0.08, "mid": 0.15, "far": 0.35, "young": 0.6}[profile]
+    costs_rng = random.Random(sales_c[-1] * 31 + len(years))
     rows = []
     for i, year in enumerate(years):
         last = i == len(years) - 1
@@ -127,6 +132,11 @@ def yearly_figures(rng: random.Random, spec: dict, last_year: int) -> list[dict]
         liabilities = int(assets * min(debt_ratio * rng.uniform(0.95, 1.05), 1.4))
         if debt_ratio < 1:
             liabilities = min(liabilities, assets - 100)
+        if costs_rng.random() < loss_chance:
+            margin = costs_rng.uniform(1.0, 1.2)
+        else:
+            margin = costs_rng.uniform(0.8, 0.97)
+        costs = max(int(total * margin), rd_c[i])
         rows.append(
             {
                 "year": year,
@@ -135,6 +145,7 @@ def yearly_figures(rng: random.Random, spec: dict, last_year: int) -> list[dict]
                 "hightech": min(int(total * ht_ratio), total),
                 "rd": rd_c[i],
                 "domestic_rd": int(rd_c[i] * domestic_share),
+                "costs": costs,
                 "assets": assets,
                 "liabilities": liabilities,
                 "staff": staff,

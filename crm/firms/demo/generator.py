@@ -18,6 +18,7 @@ from crm.admin.services import seed_reference_data
 from crm.core import clock
 from crm.eligibility.uscc import ALPHABET, check_character
 from crm.extensions import db
+from crm.firms.demo.experts import make_expert_assessment
 from crm.firms.demo.figures import (
     make_contacts,
     make_ip,
@@ -60,6 +61,7 @@ class DemoSummary:
     years: int = 0
     ip_items: int = 0
     qualifications: int = 0
+    expert_assessments: int = 0
     logins: list[DemoLogin] = field(default_factory=list)
 
 
@@ -68,6 +70,7 @@ class _Generator:
 
     def __init__(self, city: str, firms: int, seed: int, today: date) -> None:
         self.rng = random.Random(seed)
+        self.seed = seed
         self.city = city
         self.city_name = CITIES[city]["name"]
         self.count = firms
@@ -341,6 +344,10 @@ class _Generator:
             quals = make_qualifications(rng, firm, spec, today, self.city_name, self.numbers)
             objects += years + ip + quals + make_contacts(rng, firm, spec)
             objects += self.make_former_name(firm, spec)
+            expert = make_expert_assessment(self.seed, firm, spec)
+            if expert is not None:
+                objects.append(expert)
+                self.summary.expert_assessments += 1
             self.summary.years += len(years)
             self.summary.ip_items += len(ip)
             self.summary.qualifications += len(quals)

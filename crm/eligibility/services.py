@@ -1,0 +1,449 @@
+"""Eligibility use cases: settings versions, stored assessments and the manager's assessment.
+
+Assessments are stored, not computed on every page view. Two session listeners keep them fresh:
+after each flush they note the firms whose facts changed (registration date, tech field, deletion,
+yearly figures, IP items, HTE certificates, the manager's assessment), and just before the commit
+they recompute those firms in the same transaction. Web requests, CLI commands, jobs and tests all
+commit through a session, so all of them get fresh assessments without calling anything.
+
+Everything here flushes and never commits.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import fields
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import event, inspect, select, update
+from sqlalchemy.orm import Session
+
+from crm.admin.models import TechField
+from crm.core import clock
+from crm.eligibility.facts import ExpertFacts, FirmFacts, IPFacts, YearFacts
+from crm.eligibility.models import Assessment, ExpertAssessment, SettingsVersion
+from crm.eligibility.rules import assess_hte, assess_tech_sme, counted_ip
+from crm.eligibility.settings import DEFAULTS, Settings
+from crm.extensions import db
+from crm.firms.models import Firm, FirmYear, IPItem, Qualification
+
+DEFAULT_EFFECTIVE_ON = date(2016, 1, 1)
+DEFAULT_NOTE = "系统初始值（国科发火〔2016〕32号、195号）"
+#: Firms assessed per round of queries.
+CHUNK = 500
+
+#: `session.info` keys: the firms to recompute at commit, and the re-entrance guard.
+_PENDING = "eligibility_pending_firms"
+_REFRESHING = "eligibility_refreshing"
+
+#: The FirmYear columns the rules read: every field of YearFacts.
+_YEAR_COLUMNS = tuple(f.name for f in fields(YearFacts))
+_FIRM_ATTRIBUTES = ("established_on", "tech_field_id", "tech_field", "deleted_at")
+
+#: Expert-judged score items and the setting that caps each (acquisition has a band instead).
+SCORE_ITEMS = {
+    "tech_advancement": "ip_advancement_max",
+    "core_support": "ip_core_support_max",
+    "acquisition": None,
+    "standards": "ip_standards_max",
+    "rd_rules": "rd_rules_max",
+    "rd_institution": "rd_institution_max",
+    "rd_incentives": "rd_incentives_max",
+    "rd_talent": "rd_talent_max",
+}
+FLAGS = ("national_award", "provincial_rd_institution", "led_standard")
+
+
+class ExpertAssessmentError(ValueError):
+    """A manager's assessment item outside the points it may take."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+# --- Settings versions ---------------------------------------------------------------------------
+
+
+def _session(session: Session | None) -> Session:
+    return session if session is not None else db.session()
+
+
+def settings_in_force(on: date, session: Session | None = None) -> SettingsVersion:
+    """Return the settings version in force on `on`; create the national defaults if none exist."""
+    session = _session(session)
+    version = session.scalar(
+        select(SettingsVersion)
+        .where(SettingsVersion.effective_on <= on)
+        .order_by(SettingsVersion.effective_on.desc(), SettingsVersion.id.desc())
+        .limit(1)
+    )
+    if version is not None:
+        return version
+    # A date before every version: the earliest one is the best there is.
+    version = session.scalar(
+        select(SettingsVersion).order_by(SettingsVersion.effective_on, SettingsVersion.id).limit(1)
+    )
+    if version is not None:
+        return version
+    version = SettingsVersion(
+        effective_on=DEFAULT_EFFECTIVE_ON, data=DEFAULTS.to_dict(), note=DEFAULT_NOTE
+    )
+    session.add(version)
+    session.flush()
+    return version
+
+
+def create_settings_version(
+    settings: Settings, effective_on: date, note: str, actor
+) -> SettingsVersion:
+    """Add a settings version; when it is in force today, reassess every firm with it."""
+    settings_in_force(effective_on)  # the national defaults stay as the version before
+    version = SettingsVersion(
+        effective_on=effective_on,
+        data=settings.to_dict(),
+        note=note or None,
+        created_by_id=actor.id if actor is not None else None,
+    )
+    db.session.add(version)
+    db.session.flush()
+    today = clock.today()
+    if effective_on <= today and settings_in_force(today).id == version.id:
+        refresh_assessments(None, today)
+    return version
+
+
+# --- Facts ---------------------------------------------------------------------------------------
+
+
+def _firm_id(firm: Firm | int) -> int:
+    """Return the firm's id without reloading a firm the last commit expired."""
+    if isinstance(firm, int):
+        return firm
+    identity = inspect(firm).identity
+    return identity[0] if identity else firm.id
+
+
+def firm_facts(
+    firms: Iterable[Firm | int], today: date, session: Session | None = None
+) -> dict[int, FirmFacts]:
+    """Return what the rules need to know about each firm, by firm id, in five queries."""
+    session = _session(session)
+    ids = sorted({_firm_id(f) for f in firms})
+    if not ids:
+        return {}
+    heads = session.execute(
+        select(Firm.id, Firm.established_on, TechField.name)
+        .outerjoin(TechField, TechField.id == Firm.tech_field_id)
+        .where(Firm.id.in_(ids))
+    ).all()
+
+    years: dict[int, list[YearFacts]] = defaultdict(list)
+    columns = [getattr(FirmYear, name) for name in _YEAR_COLUMNS]
+    for row in session.execute(
+        select(FirmYear.firm_id, *columns)
+        .where(FirmYear.firm_id.in_(ids))
+        .order_by(FirmYear.firm_id, FirmYear.year)
+    ):
+        years[row[0]].append(YearFacts(**dict(zip(_YEAR_COLUMNS, row[1:], strict=True))))
+
+    ip: dict[int, list[IPFacts]] = defaultdict(list)
+    for row in session.execute(
+        select(
+            IPItem.firm_id,
+            IPItem.kind,
+            IPItem.status,
+            IPItem.granted_on,
+            IPItem.acquisition,
+            IPItem.used_in_year,
+        )
+        .where(IPItem.firm_id.in_(ids))
+        .order_by(IPItem.firm_id, IPItem.id)
+    ):
+        ip[row.firm_id].append(
+            IPFacts(
+                kind=row.kind,
+                status=row.status,
+                granted_on=row.granted_on,
+                acquisition=row.acquisition,
+                used_in_year=row.used_in_year,
+            )
+        )
+
+    experts = {
+        e.firm_id: e.facts()
+        for e in session.scalars(select(ExpertAssessment).where(ExpertAssessment.firm_id.in_(ids)))
+    }
+    certified = set(
+        session.scalars(
+            select(Qualification.firm_id)
+            .where(
+                Qualification.firm_id.in_(ids),
+                Qualification.tier == "hte",
+                Qualification.year.between(today.year - 2, today.year),
+            )
+            .distinct()
+        )
+    )
+    return {
+        firm_id: FirmFacts(
+            established_on=established_on,
+            tech_field=field_name,
+            years=tuple(years[firm_id]),
+            ip_items=tuple(ip[firm_id]),
+            expert=experts.get(firm_id, ExpertFacts()),
+            holds_valid_hte=firm_id in certified,
+        )
+        for firm_id, established_on, field_name in heads
+    }
+
+
+# --- Stored assessments --------------------------------------------------------------------------
+
+
+def refresh_assessments(
+    firm_ids: Iterable[int] | None = None,
+    today: date | None = None,
+    session: Session | None = None,
+) -> int:
+    """Recompute the firms' assessments (every firm when None); return how many rows were added.
+
+    A firm whose current assessment already says the same with the same settings version gets no
+    new row, so saving unchanged data does not grow the history. Deleted firms are left alone.
+    """
+    session = _session(session)
+    today = today or clock.today()
+    version = settings_in_force(today, session)
+    settings = version.settings
+    stmt = select(Firm.id).where(Firm.deleted_at.is_(None)).order_by(Firm.id)
+    if firm_ids is None:
+        ids = list(session.scalars(stmt))
+        # Everything is being recomputed: what the flushes noted so far is covered.
+        session.info.pop(_PENDING, None)
+    else:
+        wanted = sorted(set(firm_ids))
+        ids = []
+        for start in range(0, len(wanted), CHUNK):
+            ids += session.scalars(stmt.where(Firm.id.in_(wanted[start : start + CHUNK])))
+    written = 0
+    for start in range(0, len(ids), CHUNK):
+        written += _refresh_chunk(session, ids[start : start + CHUNK], today, version.id, settings)
+    return written
+
+
+def _refresh_chunk(
+    session: Session, ids: list[int], today: date, settings_id: int, settings: Settings
+) -> int:
+    facts = firm_facts(ids, today, session)
+    current = {
+        row.firm_id: row
+        for row in session.execute(
+            select(
+                Assessment.firm_id, Assessment.settings_id, Assessment.result, Assessment.tech_sme
+            ).where(Assessment.firm_id.in_(ids), Assessment.is_current.is_(True))
+        )
+    }
+    now = clock.utcnow()
+    rows: list[dict[str, Any]] = []
+    for firm_id in ids:
+        hte = assess_hte(facts[firm_id], today, settings)
+        sme = assess_tech_sme(facts[firm_id], today.year, settings)
+        result, tech_sme = hte.to_dict(), sme.to_dict()
+        old = current.get(firm_id)
+        if (
+            old is not None
+            and old.settings_id == settings_id
+            and old.result == result
+            and old.tech_sme == tech_sme
+        ):
+            continue
+        rows.append(
+            {
+                "firm_id": firm_id,
+                "computed_at": now,
+                "applied_on": today,
+                "settings_id": settings_id,
+                "is_current": True,
+                "verdict": hte.verdict,
+                "score_min": hte.score_min,
+                "score_max": hte.score_max,
+                "largest_gap": hte.largest_gap.quantize(Decimal("0.0001"), ROUND_HALF_UP),
+                "tech_sme_year": sme.year,
+                "tech_sme_score": sme.score,
+                "tech_sme_verdict": sme.verdict,
+                "result": result,
+                "tech_sme": tech_sme,
+            }
+        )
+    if not rows:
+        return 0
+    changed = [row["firm_id"] for row in rows]
+    session.execute(
+        update(Assessment)
+        .where(Assessment.firm_id.in_(changed), Assessment.is_current.is_(True))
+        .values(is_current=False)
+        .execution_options(synchronize_session="fetch")
+    )
+    session.execute(Assessment.__table__.insert(), rows)
+    return len(rows)
+
+
+def current_assessment(firm_id: int) -> Assessment | None:
+    """Return the firm's current stored assessment, if it has one."""
+    return db.session.scalar(
+        select(Assessment)
+        .where(Assessment.firm_id == firm_id, Assessment.is_current.is_(True))
+        .order_by(Assessment.id.desc())
+        .limit(1)
+    )
+
+
+# --- The manager's assessment --------------------------------------------------------------------
+
+
+def acquisition_band(firm: Firm, today: date, settings: Settings) -> tuple[int, int] | None:
+    """Return the points the IP acquisition item may take, or None when no IP counts."""
+    facts = firm_facts([firm], today)[firm.id]
+    counted = counted_ip(facts.ip_items, today)
+    if not counted:
+        return None
+    if any(item.acquisition == "own" for item in counted):
+        return settings.hte.ip_acquisition_own
+    return settings.hte.ip_acquisition_other
+
+
+def _points(field: str, raw: Any) -> int | None:
+    if raw is None or raw == "":
+        return None
+    label = ExpertAssessment.__table__.columns[field].info["label"]
+    try:
+        if isinstance(raw, bool):
+            raise ValueError
+        return int(raw)
+    except (TypeError, ValueError):
+        raise ExpertAssessmentError(field, f"“{label}”应填写整数分值") from None
+
+
+def validated_expert_values(firm: Firm, values: dict[str, Any]) -> dict[str, Any]:
+    """Return the values to store, or raise ExpertAssessmentError naming the first bad item."""
+    today = clock.today()
+    settings = settings_in_force(today).settings
+    clean: dict[str, Any] = {}
+    for field, cap in SCORE_ITEMS.items():
+        if field not in values:
+            continue
+        points = _points(field, values[field])
+        clean[field] = points
+        if points is None:
+            continue
+        label = ExpertAssessment.__table__.columns[field].info["label"]
+        if cap is not None:
+            low, high, why = 0, getattr(settings.hte, cap), ""
+        elif (band := acquisition_band(firm, today, settings)) is None:
+            low, high, why = 0, 0, "企业暂无可计入的知识产权，"
+        elif band == settings.hte.ip_acquisition_own:
+            (low, high), why = band, "企业有自主研发的知识产权，"
+        else:
+            (low, high), why = band, "企业的知识产权仅为受让、受赠或并购取得，"
+        if not low <= points <= high:
+            allowed = f"应在 {low}–{high} 分之间" if high else "只能为 0 分或不填"
+            raise ExpertAssessmentError(field, f"{why}“{label}”{allowed}")
+    if "clean_record" in values:
+        record = values["clean_record"]
+        clean["clean_record"] = None if record is None else bool(record)
+    for flag in FLAGS:
+        if flag in values:
+            clean[flag] = bool(values[flag])
+    if "notes" in values:
+        clean["notes"] = (values["notes"] or "").strip() or None
+    return clean
+
+
+def save_expert_assessment(firm: Firm, values: dict[str, Any], actor) -> ExpertAssessment:
+    """Store the manager's assessment of the firm; keys that are not assessment items are ignored.
+
+    Raises ExpertAssessmentError, with a Chinese message naming the item, for points out of range.
+    """
+    clean = validated_expert_values(firm, values)
+    clean["assessed_by_id"] = actor.id if actor is not None else None
+    row = db.session.scalar(select(ExpertAssessment).where(ExpertAssessment.firm_id == firm.id))
+    if row is None:
+        row = ExpertAssessment(firm_id=firm.id, **clean)
+        db.session.add(row)
+    else:
+        for key, value in clean.items():
+            setattr(row, key, value)
+    db.session.flush()
+    return row
+
+
+# --- Automatic recomputation ---------------------------------------------------------------------
+
+
+def _firm_ids_of(obj, state) -> set[int]:
+    """Return the firm ids a changed row describes, before and after the change."""
+    ids = {state.dict.get("firm_id")}
+    history = state.attrs.firm_id.history
+    ids.update(history.deleted or ())
+    return {i for i in ids if i is not None}
+
+
+def _is_fact_row(obj, state) -> bool:
+    """Tell whether `obj` is a row the assessment reads (HTE certificates among qualifications)."""
+    if isinstance(obj, Qualification):
+        tiers = {state.dict.get("tier"), *(state.attrs.tier.history.deleted or ())}
+        return "hte" in tiers
+    return isinstance(obj, FirmYear | IPItem | ExpertAssessment)
+
+
+def _touched_firms(session: Session) -> set[int]:
+    """Return the ids of the firms whose facts this flush changed."""
+    touched: set[int] = set()
+    for obj in session.new:
+        state = inspect(obj)
+        if isinstance(obj, Firm):
+            touched.add(obj.id)
+        elif _is_fact_row(obj, state):
+            touched |= _firm_ids_of(obj, state)
+    for obj in session.dirty:
+        state = inspect(obj)
+        if isinstance(obj, Firm):
+            if any(state.attrs[name].history.has_changes() for name in _FIRM_ATTRIBUTES):
+                touched.add(obj.id)
+        elif _is_fact_row(obj, state) and session.is_modified(obj, include_collections=False):
+            touched |= _firm_ids_of(obj, state)
+    for obj in session.deleted:
+        # Read the instance dict only: a deleted row must not be reloaded.
+        state = inspect(obj)
+        if _is_fact_row(obj, state):
+            touched |= _firm_ids_of(obj, state)
+    return touched
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changed_firms(session: Session, flush_context) -> None:
+    touched = _touched_firms(session)
+    if touched:
+        session.info.setdefault(_PENDING, set()).update(touched)
+
+
+@event.listens_for(Session, "before_commit")
+def _refresh_before_commit(session: Session) -> None:
+    if session.info.get(_REFRESHING):
+        return
+    session.info[_REFRESHING] = True
+    try:
+        session.flush()
+        pending = session.info.pop(_PENDING, None)
+        if pending:
+            refresh_assessments(pending, session=session)
+        session.info.pop(_PENDING, None)
+    finally:
+        session.info.pop(_REFRESHING, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_changed_firms(session: Session) -> None:
+    session.info.pop(_PENDING, None)
