@@ -1,4 +1,4 @@
-"""Eligibility use cases: settings versions, stored assessments and the manager's assessment.
+"""Eligibility use cases: settings versions, the facts of firms, and stored assessments.
 
 Assessments are stored, not computed on every page view. Two session listeners keep them fresh:
 after each flush they note the firms whose facts changed (registration date, tech field, deletion,
@@ -23,7 +23,7 @@ from crm.admin.models import TechField
 from crm.core import clock
 from crm.eligibility.facts import ExpertFacts, FirmFacts, IPFacts, YearFacts
 from crm.eligibility.models import Assessment, ExpertAssessment, SettingsVersion
-from crm.eligibility.rules import assess_hte, assess_tech_sme, counted_ip
+from crm.eligibility.rules import assess_hte, assess_tech_sme
 from crm.eligibility.settings import DEFAULTS, Settings
 from crm.extensions import db
 from crm.firms.models import Firm, FirmYear, IPItem, Qualification
@@ -40,28 +40,6 @@ _REFRESHING = "eligibility_refreshing"
 #: The FirmYear columns the rules read: every field of YearFacts.
 _YEAR_COLUMNS = tuple(f.name for f in fields(YearFacts))
 _FIRM_ATTRIBUTES = ("established_on", "tech_field_id", "tech_field", "deleted_at")
-
-#: Expert-judged score items and the setting that caps each (acquisition has a band instead).
-SCORE_ITEMS = {
-    "tech_advancement": "ip_advancement_max",
-    "core_support": "ip_core_support_max",
-    "acquisition": None,
-    "standards": "ip_standards_max",
-    "rd_rules": "rd_rules_max",
-    "rd_institution": "rd_institution_max",
-    "rd_incentives": "rd_incentives_max",
-    "rd_talent": "rd_talent_max",
-}
-FLAGS = ("national_award", "provincial_rd_institution", "led_standard")
-
-
-class ExpertAssessmentError(ValueError):
-    """A manager's assessment item outside the points it may take."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 # --- Settings versions ---------------------------------------------------------------------------
@@ -298,85 +276,6 @@ def current_assessment(firm_id: int) -> Assessment | None:
         .order_by(Assessment.id.desc())
         .limit(1)
     )
-
-
-# --- The manager's assessment --------------------------------------------------------------------
-
-
-def acquisition_band(firm: Firm, today: date, settings: Settings) -> tuple[int, int] | None:
-    """Return the points the IP acquisition item may take, or None when no IP counts."""
-    facts = firm_facts([firm], today)[firm.id]
-    counted = counted_ip(facts.ip_items, today)
-    if not counted:
-        return None
-    if any(item.acquisition == "own" for item in counted):
-        return settings.hte.ip_acquisition_own
-    return settings.hte.ip_acquisition_other
-
-
-def _points(field: str, raw: Any) -> int | None:
-    if raw is None or raw == "":
-        return None
-    label = ExpertAssessment.__table__.columns[field].info["label"]
-    try:
-        if isinstance(raw, bool):
-            raise ValueError
-        return int(raw)
-    except (TypeError, ValueError):
-        raise ExpertAssessmentError(field, f"“{label}”应填写整数分值") from None
-
-
-def validated_expert_values(firm: Firm, values: dict[str, Any]) -> dict[str, Any]:
-    """Return the values to store, or raise ExpertAssessmentError naming the first bad item."""
-    today = clock.today()
-    settings = settings_in_force(today).settings
-    clean: dict[str, Any] = {}
-    for field, cap in SCORE_ITEMS.items():
-        if field not in values:
-            continue
-        points = _points(field, values[field])
-        clean[field] = points
-        if points is None:
-            continue
-        label = ExpertAssessment.__table__.columns[field].info["label"]
-        if cap is not None:
-            low, high, why = 0, getattr(settings.hte, cap), ""
-        elif (band := acquisition_band(firm, today, settings)) is None:
-            low, high, why = 0, 0, "企业暂无可计入的知识产权，"
-        elif band == settings.hte.ip_acquisition_own:
-            (low, high), why = band, "企业有自主研发的知识产权，"
-        else:
-            (low, high), why = band, "企业的知识产权仅为受让、受赠或并购取得，"
-        if not low <= points <= high:
-            allowed = f"应在 {low}–{high} 分之间" if high else "只能为 0 分或不填"
-            raise ExpertAssessmentError(field, f"{why}“{label}”{allowed}")
-    if "clean_record" in values:
-        record = values["clean_record"]
-        clean["clean_record"] = None if record is None else bool(record)
-    for flag in FLAGS:
-        if flag in values:
-            clean[flag] = bool(values[flag])
-    if "notes" in values:
-        clean["notes"] = (values["notes"] or "").strip() or None
-    return clean
-
-
-def save_expert_assessment(firm: Firm, values: dict[str, Any], actor) -> ExpertAssessment:
-    """Store the manager's assessment of the firm; keys that are not assessment items are ignored.
-
-    Raises ExpertAssessmentError, with a Chinese message naming the item, for points out of range.
-    """
-    clean = validated_expert_values(firm, values)
-    clean["assessed_by_id"] = actor.id if actor is not None else None
-    row = db.session.scalar(select(ExpertAssessment).where(ExpertAssessment.firm_id == firm.id))
-    if row is None:
-        row = ExpertAssessment(firm_id=firm.id, **clean)
-        db.session.add(row)
-    else:
-        for key, value in clean.items():
-            setattr(row, key, value)
-    db.session.flush()
-    return row
 
 
 # --- Automatic recomputation ---------------------------------------------------------------------

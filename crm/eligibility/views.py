@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from crm.core import clock
 from crm.core.permissions import STAFF_ROLES, get_editable_firm, roles_required
 from crm.eligibility import queries, services
+from crm.eligibility.expert import save_expert_assessment
 from crm.eligibility.facts import VERDICT_LABELS
 from crm.eligibility.forms import ExpertForm, ReadinessFilterForm
 from crm.extensions import db
@@ -87,7 +88,7 @@ def expert(firm_id: int):
     form = ExpertForm(settings, obj=queries.expert_assessment(firm.id))
     if form.validate_on_submit():
         try:
-            services.save_expert_assessment(firm, form.values(), current_user)
+            save_expert_assessment(firm, form.values(), current_user)
         except ValueError as error:
             show_error(form, error)
         else:

@@ -9,7 +9,7 @@ from sqlalchemy import event, func, select
 
 from crm.core import clock
 from crm.core.audit import AuditEntry, audit_source
-from crm.eligibility import services
+from crm.eligibility import expert, services
 from crm.eligibility.models import Assessment, ExpertAssessment, SettingsVersion
 from crm.eligibility.rules import assess_hte
 from crm.eligibility.settings import DEFAULTS, RdTier, Settings
@@ -168,7 +168,7 @@ def test_saving_an_expert_assessment_recomputes_and_narrows_the_range(app):
     db.session.commit()
     [old] = rows_of(firm.id)
 
-    saved = services.save_expert_assessment(firm, FULL_MARKS, manager)
+    saved = expert.save_expert_assessment(firm, FULL_MARKS, manager)
     db.session.commit()
 
     assert saved.assessed_by_id == manager.id
@@ -186,13 +186,13 @@ def test_saving_an_expert_assessment_recomputes_and_narrows_the_range(app):
 def test_unchanged_data_adds_no_row(app):
     firm = make_candidate()
     manager = factories.make_user("manager")
-    services.save_expert_assessment(firm, FULL_MARKS, manager)
+    expert.save_expert_assessment(firm, FULL_MARKS, manager)
     db.session.commit()
     assert assessment_count() == 1
 
     year = firm.years[0]
     firm_services.update_year(year, {"rd_expense": year.rd_expense})
-    services.save_expert_assessment(firm, FULL_MARKS, manager)
+    expert.save_expert_assessment(firm, FULL_MARKS, manager)
     db.session.commit()
     # A change and its undo inside one transaction leave the result as it was.
     firm_services.update_year(year, {"total_staff": 999})
@@ -295,7 +295,7 @@ def test_a_settings_version_effective_later_changes_nothing_today(app):
 def test_a_pass_score_change_moves_the_verdict(app):
     firm = make_candidate()
     manager = factories.make_user("manager")
-    services.save_expert_assessment(firm, FULL_MARKS, manager)
+    expert.save_expert_assessment(firm, FULL_MARKS, manager)
     db.session.commit()
     before = services.current_assessment(firm.id)
     assert before.verdict != "pass"
@@ -333,8 +333,8 @@ def test_a_pass_score_change_moves_the_verdict(app):
 def test_expert_assessment_out_of_range_is_refused(app, values, field, message):
     firm = make_candidate()
     db.session.commit()
-    with pytest.raises(services.ExpertAssessmentError) as error:
-        services.save_expert_assessment(firm, {**FULL_MARKS, **values}, None)
+    with pytest.raises(expert.ExpertAssessmentError) as error:
+        expert.save_expert_assessment(firm, {**FULL_MARKS, **values}, None)
     assert error.value.field == field
     assert message in str(error.value)
     assert isinstance(error.value, ValueError)
@@ -347,15 +347,15 @@ def test_acquisition_band_follows_how_the_ip_was_obtained(app):
     factories.make_ip(firm, "invention", acquisition="transfer")
     factories.make_ip(firm, "software", acquisition="license")
     db.session.commit()
-    with pytest.raises(services.ExpertAssessmentError, match=r"受让、受赠或并购.*1–3 分"):
-        services.save_expert_assessment(firm, {"acquisition": 4}, None)
-    assert services.save_expert_assessment(firm, {"acquisition": 3}, None).acquisition == 3
+    with pytest.raises(expert.ExpertAssessmentError, match=r"受让、受赠或并购.*1–3 分"):
+        expert.save_expert_assessment(firm, {"acquisition": 4}, None)
+    assert expert.save_expert_assessment(firm, {"acquisition": 3}, None).acquisition == 3
     with pytest.raises(
-        services.ExpertAssessmentError,
+        expert.ExpertAssessmentError,
         match="暂无可计入的知识产权，“知识产权获得方式”只能为 0 分或不填",
     ):
-        services.save_expert_assessment(bare, {"acquisition": 2}, None)
-    row = services.save_expert_assessment(bare, {"acquisition": None, "notes": "  "}, None)
+        expert.save_expert_assessment(bare, {"acquisition": 2}, None)
+    row = expert.save_expert_assessment(bare, {"acquisition": None, "notes": "  "}, None)
     assert (row.acquisition, row.notes) == (None, None)
 
 
@@ -364,7 +364,7 @@ def test_expert_limits_follow_the_settings_in_force(app):
     wider = Settings(hte=replace(DEFAULTS.hte, rd_talent_max=5))
     services.create_settings_version(wider, TODAY, "试行", None)
     db.session.commit()
-    assert services.save_expert_assessment(firm, {"rd_talent": 5}, None).rd_talent == 5
+    assert expert.save_expert_assessment(firm, {"rd_talent": 5}, None).rd_talent == 5
 
 
 # --- Facts --------------------------------------------------------------------------------------
@@ -377,7 +377,7 @@ def test_firm_facts_reads_figures_ip_expert_and_certificate(app):
     factories.make_qualification(firm, "hte", 2024)
     old = make_candidate()
     factories.make_qualification(old, "hte", 2023)
-    services.save_expert_assessment(firm, {"tech_advancement": 5, "national_award": 1}, None)
+    expert.save_expert_assessment(firm, {"tech_advancement": 5, "national_award": 1}, None)
     db.session.commit()
 
     facts = services.firm_facts([firm, old.id], TODAY)
@@ -402,7 +402,7 @@ def test_firm_facts_uses_the_same_number_of_queries_for_more_firms(app):
     for n in range(40):
         firm = make_candidate()
         factories.make_qualification(firm, "hte", 2025)
-        services.save_expert_assessment(firm, {"rd_rules": n % 7}, None)
+        expert.save_expert_assessment(firm, {"rd_rules": n % 7}, None)
         firms.append(firm)
     db.session.commit()
 

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from crm.core import clock
-from crm.eligibility import services
+from crm.eligibility.expert import save_expert_assessment
 from crm.extensions import db
 from tests import factories
 
@@ -54,7 +54,7 @@ def make_candidate(
     add_growing_years(firm, rd_ratio)
     factories.make_ip(firm, "invention", granted_on=date(2022, 1, 1))
     if expert:
-        services.save_expert_assessment(firm, HIGH_SCORES, actor)
+        save_expert_assessment(firm, HIGH_SCORES, actor)
     db.session.commit()
     return firm
 
