@@ -13,6 +13,18 @@ from crm.extensions import db
 from crm.firms.models import Firm, FirmYear, IPItem, Qualification
 
 PASSWORD = "Test-password-1"
+#: A manager's assessment with every expert-judged item at its maximum and a clean record.
+FULL_MARKS = {
+    "tech_advancement": 8,
+    "core_support": 8,
+    "acquisition": 6,
+    "standards": 2,
+    "rd_rules": 6,
+    "rd_institution": 6,
+    "rd_incentives": 4,
+    "rd_talent": 4,
+    "clean_record": True,
+}
 _seq = itertools.count(1)
 
 

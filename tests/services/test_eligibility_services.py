@@ -22,17 +22,7 @@ from tests import factories
 NOW = datetime(2026, 5, 10, 4, 0)  # noon in Wuzhou
 TODAY = date(2026, 5, 10)
 
-FULL_MARKS = {
-    "tech_advancement": 8,
-    "core_support": 8,
-    "acquisition": 6,
-    "standards": 2,
-    "rd_rules": 6,
-    "rd_institution": 6,
-    "rd_incentives": 4,
-    "rd_talent": 4,
-    "clean_record": True,
-}
+FULL_MARKS = factories.FULL_MARKS
 
 
 @pytest.fixture(autouse=True)

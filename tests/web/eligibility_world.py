@@ -11,17 +11,7 @@ from tests import factories
 #: 2026-06-01 12:00 in Asia/Shanghai: the application date assessed is 2026-06-01.
 NOW = datetime(2026, 6, 1, 4, 0)
 TODAY = date(2026, 6, 1)
-HIGH_SCORES = {
-    "tech_advancement": 8,
-    "core_support": 8,
-    "acquisition": 6,
-    "standards": 2,
-    "rd_rules": 6,
-    "rd_institution": 6,
-    "rd_incentives": 4,
-    "rd_talent": 4,
-    "clean_record": True,
-}
+HIGH_SCORES = factories.FULL_MARKS
 
 
 def add_growing_years(firm, rd_ratio: Decimal = Decimal("0.06")) -> None:
