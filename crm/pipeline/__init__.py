@@ -1,0 +1,1 @@
+"""The cultivation pipeline: programmes, stages, enrollments, transitions and their gates."""
