@@ -202,8 +202,33 @@ class HteAssessment:
         return next(i for i in self.indicators if i.code == code)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return JSON-ready data for storage."""
-        return jsonable(asdict(self))
+        """Return JSON-ready data for storage (the shape `dataclasses.asdict` gives, faster).
+
+        Every firm's assessment is serialised on each recomputation, and `asdict` deep-copies.
+        """
+        return {
+            "applied_on": self.applied_on.isoformat(),
+            "conditions": [dict(vars(c)) for c in self.conditions],
+            "indicators": [
+                {
+                    "code": i.code,
+                    "label": i.label,
+                    "maximum": i.maximum,
+                    "items": [dict(vars(item)) for item in i.items],
+                }
+                for i in self.indicators
+            ],
+            "verdict": self.verdict,
+            "gaps": [
+                {
+                    "code": g.code,
+                    "message": g.message,
+                    "shortfall": str(g.shortfall),
+                    "amount": None if g.amount is None else str(g.amount),
+                }
+                for g in self.gaps
+            ],
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "HteAssessment":

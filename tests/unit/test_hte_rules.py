@@ -464,3 +464,13 @@ def test_an_assessment_survives_storage():
 
     result = assess_hte(rd_firm(20_000_000, D("0.03")), APPLIED, DEFAULTS)
     assert HteAssessment.from_dict(result.to_dict()) == result
+
+
+def test_the_fast_serialiser_gives_what_asdict_gives():
+    from dataclasses import asdict
+
+    from crm.eligibility.facts import jsonable
+
+    for facts in (firm(), rd_firm(20_000_000, D("0.03")), firm(expert=ExpertFacts())):
+        result = assess_hte(facts, APPLIED, DEFAULTS)
+        assert result.to_dict() == jsonable(asdict(result))
