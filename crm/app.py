@@ -74,13 +74,23 @@ def register_blueprints(app: Flask) -> None:
     """Mount every blueprint and the home page."""
     from crm.accounts.views import bp as accounts_bp
     from crm.admin.views import bp as admin_bp
+    from crm.certification.views import bp as certification_bp
+    from crm.coaching.views import bp as coaching_bp
     from crm.eligibility.views import bp as eligibility_bp
     from crm.firms.views import bp as firms_bp
+    from crm.listing.views import bp as listing_bp
+    from crm.pipeline.views import bp as pipeline_bp
+    from crm.support.views import bp as support_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(firms_bp)
     app.register_blueprint(eligibility_bp)
+    app.register_blueprint(coaching_bp)
+    app.register_blueprint(pipeline_bp)
+    app.register_blueprint(listing_bp)
+    app.register_blueprint(certification_bp)
+    app.register_blueprint(support_bp)
 
     @app.get("/")
     def index():

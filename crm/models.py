@@ -2,17 +2,30 @@
 
 from crm.accounts.models import LoginThrottle, User, user_districts
 from crm.admin.models import District, Industry, Park, TechField
+from crm.certification.models import CertificationApplication, CertificationBatch, ChangeReport
+from crm.coaching.models import Activity, CoachingMeasure, CoachingMilestone, CoachingPlan
 from crm.core.audit import AuditEntry
 from crm.eligibility.models import Assessment, ExpertAssessment, SettingsVersion
 from crm.firms.models import Firm, FirmContact, FirmFormerName, FirmYear, IPItem, Qualification
+from crm.listing.models import ListingCase
+from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
+from crm.support.models import SubsidyRule, SupportEntry
 
 # Registers the session listeners that recompute stored assessments when a firm's facts change.
 import crm.eligibility.services  # noqa: F401  isort: skip
 
 __all__ = [
+    "Activity",
     "Assessment",
     "AuditEntry",
+    "CertificationApplication",
+    "CertificationBatch",
+    "ChangeReport",
+    "CoachingMeasure",
+    "CoachingMilestone",
+    "CoachingPlan",
     "District",
+    "Enrollment",
     "ExpertAssessment",
     "Firm",
     "FirmContact",
@@ -20,10 +33,16 @@ __all__ = [
     "FirmYear",
     "IPItem",
     "Industry",
+    "ListingCase",
     "LoginThrottle",
     "Park",
+    "Programme",
     "Qualification",
     "SettingsVersion",
+    "Stage",
+    "StageTransition",
+    "SubsidyRule",
+    "SupportEntry",
     "TechField",
     "User",
     "user_districts",

@@ -126,3 +126,20 @@ def make_qualification(firm: Firm, tier: str = "tech_sme", year: int = 2026, **o
 def money(value: str) -> Decimal:
     """Return a Decimal amount in yuan."""
     return Decimal(value)
+
+
+def make_batch(year: int = 2026, name: str = "第一批", **overrides):
+    """Create a certification batch taking applications from 21 May to 5 September."""
+    from crm.certification.models import CertificationBatch
+
+    values = {
+        "opens_on": date(year, 5, 21),
+        "closes_on": date(year, 9, 5),
+        "notice_from": date(year, 11, 10),
+        "notice_to": date(year, 11, 21),
+    }
+    values.update(overrides)
+    batch = CertificationBatch(year=year, name=name, **values)
+    db.session.add(batch)
+    db.session.flush()
+    return batch

@@ -5,10 +5,12 @@ from sqlalchemy import select
 from crm.admin.cities import CITIES, TECH_FIELDS
 from crm.admin.models import District, Industry, Park, TechField
 from crm.extensions import db
+from crm.pipeline.services import seed_programmes
+from crm.support.services import seed_subsidy_rules
 
 
 def seed_reference_data(city: str) -> int:
-    """Create the missing districts, parks, fields and industries of `city`; return how many."""
+    """Create the missing districts, parks, fields, industries, programmes, subsidy rules."""
     data = CITIES[city]
     created = 0
     existing = set(db.session.scalars(select(District.code)))
@@ -50,4 +52,4 @@ def seed_reference_data(city: str) -> int:
             industries.add(name)
             created += 1
     db.session.flush()
-    return created
+    return created + seed_programmes() + seed_subsidy_rules()

@@ -8,11 +8,30 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import Boolean, DateTime, Numeric
 
+from crm.certification.models import (
+    APPLICATION_STATUSES,
+    CHANGE_KINDS,
+    CertificationApplication,
+    ChangeReport,
+)
+from crm.coaching.models import (
+    ACTIVITY_KINDS,
+    MEASURE_STATUSES,
+    PLAN_STATUSES,
+    Activity,
+    CoachingMeasure,
+    CoachingMilestone,
+    CoachingPlan,
+)
 from crm.core.audit import ACTIONS, AuditEntry
 from crm.core.filters import format_datetime, format_wan
 from crm.core.models import label_of
 from crm.firms import queries, rules
 from crm.firms.models import Firm, FirmContact, FirmFormerName, FirmYear, IPItem, Qualification
+from crm.listing.models import MARKETS, NEEQ_TIERS, ListingCase
+from crm.pipeline.models import Enrollment
+from crm.pipeline.rules import ENTRY_REASONS
+from crm.support.models import ENTRY_STATUSES, SUPPORT_KINDS, SupportEntry
 
 ENTITY_LABELS = {
     "firms": "企业信息",
@@ -21,16 +40,54 @@ ENTITY_LABELS = {
     "firm_years": "年度数据",
     "ip_items": "知识产权",
     "qualifications": "资质",
+    "coaching_plans": "一企一策方案",
+    "coaching_measures": "辅导措施",
+    "coaching_milestones": "方案节点",
+    "activities": "走访记录",
+    "enrollments": "培育记录",
+    "listing_cases": "上市案卷",
+    "certification_applications": "高企认定申报",
+    "change_reports": "变更报告",
+    "support_entries": "扶持台账",
 }
 MODELS = {
     model.__tablename__: model
-    for model in (Firm, FirmFormerName, FirmContact, FirmYear, IPItem, Qualification)
+    for model in (
+        Firm,
+        FirmFormerName,
+        FirmContact,
+        FirmYear,
+        IPItem,
+        Qualification,
+        CoachingPlan,
+        CoachingMeasure,
+        CoachingMilestone,
+        Activity,
+        Enrollment,
+        ListingCase,
+        CertificationApplication,
+        ChangeReport,
+        SupportEntry,
+    )
 }
 CODE_LABELS = {
     "kind": {k: label for k, (label, _) in rules.IP_KINDS.items()},
     "status": rules.IP_STATUSES,
     "acquisition": rules.ACQUISITION_MODES,
     "tier": {k: label for k, (label, _) in rules.TIERS.items()},
+}
+#: Code columns whose meaning depends on the table: (table, column) → labels.
+ENTITY_CODE_LABELS = {
+    ("coaching_plans", "status"): PLAN_STATUSES,
+    ("coaching_measures", "status"): MEASURE_STATUSES,
+    ("activities", "kind"): ACTIVITY_KINDS,
+    ("enrollments", "entry_reason"): {str(k): f"{k}. {v}" for k, v in ENTRY_REASONS.items()},
+    ("listing_cases", "target_market"): MARKETS,
+    ("listing_cases", "neeq_tier"): NEEQ_TIERS,
+    ("certification_applications", "status"): APPLICATION_STATUSES,
+    ("change_reports", "kind"): CHANGE_KINDS,
+    ("support_entries", "kind"): SUPPORT_KINDS,
+    ("support_entries", "status"): ENTRY_STATUSES,
 }
 
 
@@ -91,6 +148,9 @@ def format_value(model, field: str, raw: str | None, names: dict[str, dict[int, 
         return ""
     if field in queries.REFERENCE_COLUMNS and raw.isdigit():
         return names.get(field, {}).get(int(raw), f"#{raw}")
+    table = model.__tablename__ if model is not None else None
+    if (table, field) in ENTITY_CODE_LABELS:
+        return ENTITY_CODE_LABELS[(table, field)].get(raw, raw)
     if field in CODE_LABELS:
         return CODE_LABELS[field].get(raw, raw)
     column = model.__table__.columns.get(field) if model is not None else None
@@ -124,6 +184,25 @@ def summarise(entity: str, snapshot: str | None) -> str:
     if entity == "qualifications":
         tier = CODE_LABELS["tier"].get(values.get("tier", ""), values.get("tier", ""))
         return f"{tier}（{values.get('year', '')} 年度）"
+    if entity == "coaching_plans":
+        return f"{values.get('year', '')} 年度方案"
+    if entity == "activities":
+        kind = ACTIVITY_KINDS.get(values.get("kind", ""), values.get("kind", ""))
+        return f"{values.get('occurred_on', '')} {kind}"
+    if entity == "enrollments":
+        return f"{values.get('opened_on', '')} 入库"
+    if entity == "certification_applications":
+        return f"{values.get('submitted_on', '')} 申报"
+    if entity == "change_reports":
+        kind = CHANGE_KINDS.get(values.get("kind", ""), values.get("kind", ""))
+        return f"{values.get('changed_on', '')} {kind}"
+    if entity == "support_entries":
+        kind = SUPPORT_KINDS.get(values.get("kind", ""), values.get("kind", ""))
+        return f"{kind}：{values.get('title') or ''}".rstrip("：")
+    if entity == "listing_cases":
+        return MARKETS.get(values.get("target_market") or "", "")
+    if entity in ("coaching_measures", "coaching_milestones"):
+        return values.get("title", "")
     if entity == "firm_contacts" and values.get("role"):
         return f"{values.get('name', '')}（{values['role']}）"
     return values.get("name", "")

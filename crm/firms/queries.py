@@ -10,12 +10,14 @@ from sqlalchemy import Select, and_, exists, or_, select
 
 from crm.accounts.models import User
 from crm.admin.models import District, Industry, Park, TechField
+from crm.certification.models import CertificationBatch
 from crm.core.audit import AuditEntry
 from crm.core.permissions import visible_firms
 from crm.eligibility.uscc import normalise
 from crm.extensions import db
 from crm.firms import rules
 from crm.firms.models import Firm, FirmFormerName, FirmYear, Qualification
+from crm.pipeline.models import Programme, Stage
 
 SORTS = {
     "name": (Firm.name,),
@@ -255,6 +257,10 @@ REFERENCE_COLUMNS = {
     "tech_field_id": (TechField, "name"),
     "manager_id": (User, "name"),
     "incubator_id": (Firm, "name"),
+    "related_firm_id": (Firm, "name"),
+    "stage_id": (Stage, "name"),
+    "programme_id": (Programme, "name"),
+    "batch_id": (CertificationBatch, "name"),
 }
 
 

@@ -30,19 +30,10 @@ from crm.extensions import db
 from crm.firms import display, queries, rules, services
 from crm.firms.forms import FirmFilterForm, FirmForm
 from crm.firms.record_forms import ContactForm, IPForm, QualificationForm, YearForm
+from crm.firms.tabs import TABS, visible_tabs
 
 bp = Blueprint("firms", __name__, url_prefix="/firms")
 
-TABS = {
-    "profile": "基本信息",
-    "years": "年度数据",
-    "ip": "知识产权",
-    "qualifications": "资质",
-    "history": "变更记录",
-    "assessment": "预评估",
-}
-#: Tabs for bureau staff only: the pre-assessment carries the manager's judgement.
-STAFF_TABS = frozenset({"assessment"})
 HISTORY_PER_PAGE = 50
 
 
@@ -67,19 +58,13 @@ def tab_url(firm_id: int, tab: str) -> str:
     return url_for("firms.detail", firm_id=firm_id, tab=tab)
 
 
-def visible_tabs() -> dict[str, str]:
-    """Return the tabs the current user may open."""
-    if current_user.is_staff:
-        return TABS
-    return {key: label for key, label in TABS.items() if key not in STAFF_TABS}
-
-
 def tab_context(firm, tab: str, **overrides) -> dict[str, Any]:
     """Return what the detail page and the tab panels need for `tab`."""
     context: dict[str, Any] = {
         "firm": firm,
         "tab": tab,
-        "tabs": visible_tabs(),
+        "tabs": visible_tabs(current_user.is_staff),
+        "tab_template": TABS[tab].template,
         "can_edit": can_edit_firm(current_user, firm),
         "editing": {},
     }
@@ -96,10 +81,8 @@ def tab_context(firm, tab: str, **overrides) -> dict[str, Any]:
         page = queries.history_page(firm, request.args.get("page", 1, type=int), per_page)
         context["history"] = page
         context["history_rows"] = display.history_rows(page.items)
-    elif tab == "assessment":
-        from crm.eligibility.views import firm_tab_context
-
-        context.update(firm_tab_context(firm))
+    else:
+        context.update(TABS[tab].load_context(firm))
     context.update(overrides)
     return context
 
@@ -140,7 +123,7 @@ def detail(firm_id: int):
     """Show one tab of a firm."""
     firm = get_visible_firm(current_user, firm_id, include_deleted=True)
     tab = request.args.get("tab", "profile")
-    return render_detail(firm, tab if tab in visible_tabs() else "profile")
+    return render_detail(firm, tab if tab in visible_tabs(current_user.is_staff) else "profile")
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -130,6 +130,9 @@ ENTRY_REASONS = {
     6: "重点领域内创新基础较好、有意申报的其他企业",
 }
 
+#: A lapsed firm becomes a reserve candidate with reason 1; a failed one comes back with reason 2.
+SUGGESTED_ENTRY_REASONS = {"lapsed": 1, "not_certified": 2}
+
 
 @dataclass(frozen=True)
 class BatchFacts:
@@ -165,6 +168,8 @@ class MoveFacts:
     cancelled_on: date | None = None
     #: Expiry of the firm's current HTE certificate, if any.
     certificate_expires_on: date | None = None
+    #: The sponsor broker recorded on the firm's listing case.
+    sponsor_broker: str = ""
 
 
 def stage_name(programme: str, code: str) -> str:
@@ -178,22 +183,46 @@ def check_move(programme: str, source: str | None, target: str, facts: MoveFacts
     `source` None is a new enrollment, which enters the programme's entry stage or, for the
     high-tech programme, directly the reserve pool.
     """
+    refusal = route_refusal(programme, source, target)
+    if refusal is not None:
+        return [refusal]
+    return _gate(programme, source, target, facts)
+
+
+def entry_stages(programme: str) -> tuple[str, ...]:
+    """Return the stages a new enrollment may start in, in board order."""
+    spec = PROGRAMMES[programme]
+    allowed = {spec.entry} | ({"reserve"} if programme == HTE else set())
+    return tuple(s.code for s in spec.stages if s.code in allowed)
+
+
+def route_refusal(programme: str, source: str | None, target: str) -> str | None:
+    """Return why the programme's graph forbids the move, or None when it allows it.
+
+    Unlike an unmet gate requirement, this can never be overridden.
+    """
     spec = PROGRAMMES[programme]
     codes = {s.code for s in spec.stages}
-    if target not in codes:
-        return [f"未知的阶段：{target}"]
+    for code in (source, target):
+        if code is not None and code not in codes:
+            return f"未知的阶段：{code}"
     if source is None:
-        allowed = {spec.entry} | ({"reserve"} if programme == HTE else set())
+        allowed = entry_stages(programme)
         if target not in allowed:
-            names = "或".join(f"「{stage_name(programme, c)}」" for c in sorted(allowed))
-            return [f"新入库企业只能进入{names}"]
+            names = "或".join(f"「{stage_name(programme, c)}」" for c in allowed)
+            return f"新入库企业只能进入{names}"
     elif target not in spec.targets(source):
         if spec.stage(source).is_terminal:
-            return [f"「{stage_name(programme, source)}」已结束，不能再变更阶段"]
-        return [
+            return f"「{stage_name(programme, source)}」已结束，不能再变更阶段"
+        return (
             f"不能从「{stage_name(programme, source)}」直接转入「{stage_name(programme, target)}」"
-        ]
-    return _gate(programme, source, target, facts)
+        )
+    return None
+
+
+def suggested_entry_reason(source: str | None) -> int | None:
+    """Return the reserve-pool entry reason a firm coming from `source` usually has (§1.1, §1.4)."""
+    return SUGGESTED_ENTRY_REASONS.get(source or "")
 
 
 def _gate(programme: str, source: str | None, target: str, facts: MoveFacts) -> list[str]:
@@ -210,6 +239,8 @@ def _gate(programme: str, source: str | None, target: str, facts: MoveFacts) -> 
             missing.append("证明文件日期不能晚于今天")
     if programme == HTE:
         missing += _hte_gate(source, target, facts)
+    elif target == "sign" and not facts.sponsor_broker.strip():
+        missing.append("转入「券商签约」需先在上市案卷中填写保荐券商")
     return missing
 
 
@@ -279,6 +310,8 @@ def certificate_expiry(issued_on: date) -> date:
 def days_in_stages(moves: list[tuple[str, date]], today: date) -> dict[str, int]:
     """Return the days spent in each stage from (stage entered, on) rows in time order."""
     totals: dict[str, int] = {}
+    if not moves:
+        return totals
     for (stage, start), (_, end) in zip(moves, [*moves[1:], (None, today)], strict=True):
         totals[stage] = totals.get(stage, 0) + max(0, (end - start).days)
     return totals

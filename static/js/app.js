@@ -28,6 +28,19 @@
     }
   });
 
+  // A select with data-reveal shows only the fields (data-need) its chosen option lists in data-needs.
+  document.querySelectorAll("select[data-reveal]").forEach(function (select) {
+    function update() {
+      var option = select.options[select.selectedIndex];
+      var needs = ((option && option.getAttribute("data-needs")) || "").split(" ");
+      select.form.querySelectorAll("[data-need]").forEach(function (element) {
+        element.hidden = needs.indexOf(element.getAttribute("data-need")) < 0;
+      });
+    }
+    select.addEventListener("change", update);
+    update();
+  });
+
   // Filter forms submit when a select changes.
   document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
     select.addEventListener("change", function () { select.form.requestSubmit(); });

@@ -15,9 +15,12 @@ from crm.accounts.models import User
 from crm.admin.cities import CITIES
 from crm.admin.models import District, Industry, Park, TechField
 from crm.admin.services import seed_reference_data
+from crm.coaching.models import Activity, CoachingPlan
 from crm.core import clock
 from crm.eligibility.uscc import ALPHABET, check_character
 from crm.extensions import db
+from crm.firms.demo.coaching import make_coaching
+from crm.firms.demo.enrollments import make_enrollments
 from crm.firms.demo.experts import make_expert_assessment
 from crm.firms.demo.figures import (
     make_contacts,
@@ -34,6 +37,7 @@ from crm.firms.demo.helpers import (
     person,
     weighted,
 )
+from crm.firms.demo.listing import make_listing_cases
 from crm.firms.demo.logins import DEMO_EMAIL_DOMAIN, DemoLogin, make_password
 from crm.firms.demo.vocabulary import (
     BRANDS,
@@ -46,6 +50,7 @@ from crm.firms.demo.vocabulary import (
     ROADS,
 )
 from crm.firms.models import Firm, FirmFormerName
+from crm.pipeline.models import Programme, Stage
 
 DEFAULT_SEED = 4504
 ENTERPRISE_USERS = 5
@@ -62,6 +67,9 @@ class DemoSummary:
     ip_items: int = 0
     qualifications: int = 0
     expert_assessments: int = 0
+    enrollments: int = 0
+    coaching_plans: int = 0
+    activities: int = 0
     logins: list[DemoLogin] = field(default_factory=list)
 
 
@@ -97,6 +105,11 @@ class _Generator:
         )
         self.fields = {f.code: f for f in db.session.scalars(select(TechField))}
         self.industries = {i.name: i for i in db.session.scalars(select(Industry))}
+        self.listing_stages = dict(
+            db.session.execute(
+                select(Stage.id, Stage.code).join(Programme).where(Programme.code == "listing")
+            ).all()
+        )
         self.words = [
             (word, weight, choices)
             for word, weight, choices in (*COMMON_WORDS, *CITY_WORDS[city])
@@ -344,6 +357,12 @@ class _Generator:
             quals = make_qualifications(rng, firm, spec, today, self.city_name, self.numbers)
             objects += years + ip + quals + make_contacts(rng, firm, spec)
             objects += self.make_former_name(firm, spec)
+            coaching = make_coaching(
+                self.seed, firm, spec, today, any(q.tier == "hte" for q in quals)
+            )
+            objects += coaching
+            self.summary.coaching_plans += sum(isinstance(o, CoachingPlan) for o in coaching)
+            self.summary.activities += sum(isinstance(o, Activity) for o in coaching)
             expert = make_expert_assessment(self.seed, firm, spec)
             if expert is not None:
                 objects.append(expert)
@@ -352,6 +371,12 @@ class _Generator:
             self.summary.ip_items += len(ip)
             self.summary.qualifications += len(quals)
         db.session.add_all(objects)
+        db.session.flush()
+        enrollments = make_enrollments(self.seed, batch, objects, today, self.city_name)
+        db.session.add_all(enrollments)
+        db.session.flush()
+        self.summary.enrollments += len(enrollments)
+        db.session.add_all(make_listing_cases(self.seed, enrollments, self.listing_stages))
         db.session.flush()
         return batch
 

@@ -1,0 +1,1 @@
+"""High-tech certification: batches, applications, certificates, expiry and re-certification."""

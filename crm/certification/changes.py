@@ -1,0 +1,113 @@
+"""A certified firm's duty to report changes within three months (domain.md §2.4).
+
+Renaming a firm keeps its old name searchable and, when the firm held a valid high-tech
+certificate on the day of the change, opens a change report due three months later; staff also
+record mergers and changes of business, and mark reports as made. Flushes, never commits.
+"""
+
+from datetime import date
+
+from sqlalchemy import select
+
+from crm.certification import queries, rules
+from crm.certification.models import CHANGE_KINDS, ChangeReport
+from crm.extensions import db
+from crm.firms import rules as firm_rules
+from crm.firms.models import Firm, FirmFormerName, Qualification
+
+
+class ChangeError(ValueError):
+    """A change the rules refuse; `field` names the form field, `message` is in Chinese."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+NOT_CERTIFIED = "企业在变更日期未持有有效的高新技术企业证书，无需向认定机构报告"
+
+
+def holds_certificate_on(firm_id: int, day: date) -> bool:
+    """Tell whether the firm held a valid high-tech certificate on `day`."""
+    for application in queries.applications_valid_on(firm_id, day):
+        ended = application.result_on if application.status == "cancelled" else None
+        if rules.holds_certificate(application.issued_on, application.expires_on, ended, day):
+            return True
+    # Certificates known only as qualifications (imported, or from before these cases) have
+    # no issue date: count them as the firm list does, by year.
+    years = set(
+        db.session.scalars(
+            select(Qualification.year).where(
+                Qualification.firm_id == firm_id,
+                Qualification.tier == "hte",
+                Qualification.year.between(firm_rules.tier_current_since("hte", day), day.year),
+            )
+        )
+    )
+    return bool(years - queries.certificate_years(firm_id))
+
+
+def rename_firm(firm: Firm, name: str, changed_on: date, today: date) -> ChangeReport | None:
+    """Give the firm a new name from `changed_on`; open a change report if it was certified."""
+    name = name.strip()
+    if not name:
+        raise ChangeError("name", "请填写新名称")
+    if name == firm.name:
+        raise ChangeError("name", "新名称与现名称相同")
+    _check_day(changed_on, today)
+    old = firm.name
+    db.session.add(FirmFormerName(firm=firm, name=old, changed_on=changed_on))
+    firm.name = name
+    report = None
+    if holds_certificate_on(firm.id, changed_on):
+        report = _open_report(firm, "name", changed_on, f"{old} → {name}")
+    db.session.flush()
+    return report
+
+
+def record_change(
+    firm: Firm, kind: str, changed_on: date, description: str, today: date
+) -> ChangeReport:
+    """Record a merger or business change the certified firm must report within three months."""
+    if kind not in CHANGE_KINDS or kind == "name":
+        raise ChangeError("kind", "请选择变更类型（名称变更请使用“企业更名”）")
+    if not description.strip():
+        raise ChangeError("description", "请填写变更内容")
+    _check_day(changed_on, today)
+    if not holds_certificate_on(firm.id, changed_on):
+        raise ChangeError("changed_on", NOT_CERTIFIED)
+    report = _open_report(firm, kind, changed_on, description.strip())
+    db.session.flush()
+    return report
+
+
+def mark_reported(
+    report: ChangeReport, reported_on: date, document_number: str, today: date
+) -> ChangeReport:
+    """Record that the firm reported the change, on which day and under which document."""
+    if reported_on > today:
+        raise ChangeError("reported_on", "报告日期不能晚于今天")
+    if reported_on < report.changed_on:
+        raise ChangeError("reported_on", "报告日期不能早于变更日期")
+    report.reported_on = reported_on
+    report.document_number = document_number.strip() or None
+    db.session.flush()
+    return report
+
+
+def _check_day(changed_on: date, today: date) -> None:
+    if changed_on > today:
+        raise ChangeError("changed_on", "变更日期不能晚于今天")
+
+
+def _open_report(firm: Firm, kind: str, changed_on: date, description: str) -> ChangeReport:
+    report = ChangeReport(
+        firm_id=firm.id,
+        kind=kind,
+        changed_on=changed_on,
+        description=description,
+        due_on=rules.change_report_due(changed_on),
+    )
+    db.session.add(report)
+    return report

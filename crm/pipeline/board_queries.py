@@ -1,0 +1,202 @@
+"""Read-side selects of the kanban board: per-stage counts and cards over the filtered firms.
+
+The firms come from `crm.firms.queries.firm_list_select`, so the board sees exactly the firms the
+firm list would show the user with the same filters. Counts are one grouped select; each column's
+cards are limited in SQL and loaded together, so a city with thousands of firms stays fast.
+"""
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from sqlalchemy import Select, and_, func, null, select
+
+from crm.accounts.models import User
+from crm.core.permissions import can_edit_firm
+from crm.eligibility.models import Assessment
+from crm.extensions import db
+from crm.firms.models import Firm
+from crm.firms.queries import FirmFilters, Page, firm_list_select, paginate
+from crm.pipeline import rules
+from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
+from crm.pipeline.services import OVERRIDE_ROLE
+
+
+@dataclass
+class BoardFilters:
+    """What the board is narrowed by: the firm-list filters and the year enrollments opened."""
+
+    firm: FirmFilters = field(default_factory=FirmFilters)
+    year: int | None = None
+
+
+@dataclass(frozen=True)
+class BoardCard:
+    """One firm on the board."""
+
+    enrollment_id: int
+    stage_id: int
+    firm: Firm
+    #: The day the firm entered its current stage (the latest transition's date).
+    entered_on: date | None
+    #: The verdict of the firm's current eligibility assessment (high-tech programme only).
+    verdict: str | None
+    days: int
+    #: The user may drag the card: they may edit the firm, or override as a bureau head.
+    movable: bool
+
+
+@dataclass
+class BoardColumn:
+    """A stage of the programme, how many firms are in it, and the first of their cards."""
+
+    stage: Stage
+    count: int
+    cards: list[BoardCard]
+
+    @property
+    def hidden(self) -> int:
+        """Return how many firms of the column are not shown as cards."""
+        return max(0, self.count - len(self.cards))
+
+    @property
+    def is_narrow(self) -> bool:
+        """Tell whether the column is an exit or a side outcome, drawn narrower."""
+        return self.stage.kind != "stage"
+
+
+def may_move(user: User, firm: Firm) -> bool:
+    """Tell whether `user` may drag the firm's card (a bureau head only with an override)."""
+    return can_edit_firm(user, firm) or (user.role == OVERRIDE_ROLE and not firm.is_deleted)
+
+
+def _conditions(user: User, programme_id: int, filters: BoardFilters, today: date) -> list:
+    """Return the conditions on enrollments joined to firms selecting the cards `user` sees."""
+    firm_filters = replace(filters.firm, sort="name", deleted=False)
+    # The firm list's own WHERE clause: the user's reach and the filters, in one place. A join
+    # on it lets the database stop early; an IN (subquery) would list every visible firm first.
+    conditions = [
+        Enrollment.programme_id == programme_id,
+        Enrollment.closed_on.is_(None),
+        firm_list_select(user, firm_filters, today).whereclause,
+    ]
+    if filters.year is not None:
+        conditions += [
+            Enrollment.opened_on >= date(filters.year, 1, 1),
+            Enrollment.opened_on <= date(filters.year, 12, 31),
+        ]
+    return conditions
+
+
+def _ids(conditions: list) -> Select:
+    """Return the select of enrollment ids meeting `conditions`, by firm name."""
+    return (
+        select(Enrollment.id)
+        .join(Firm, Firm.id == Enrollment.firm_id)
+        .where(*conditions)
+        .order_by(Firm.name, Firm.id)
+    )
+
+
+def _cards(user: User, programme: Programme, ids: list[int], today: date) -> list[BoardCard]:
+    """Return the cards of the enrollments `ids`, in that order (one select)."""
+    if not ids:
+        return []
+    entered_on = (
+        select(func.max(StageTransition.moved_on))
+        .where(StageTransition.enrollment_id == Enrollment.id)
+        .correlate(Enrollment)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(Enrollment.id, Enrollment.stage_id, Firm, entered_on.label("entered_on"))
+        .join(Firm, Firm.id == Enrollment.firm_id)
+        .where(Enrollment.id.in_(ids))
+    )
+    if programme.code == rules.HTE:
+        stmt = stmt.outerjoin(
+            Assessment, and_(Assessment.firm_id == Firm.id, Assessment.is_current)
+        ).add_columns(Assessment.verdict)
+    else:
+        stmt = stmt.add_columns(null().label("verdict"))
+    cards = {}
+    for enrollment_id, stage_id, firm, entered, verdict in db.session.execute(stmt).unique():
+        days = max(0, (today - entered).days) if entered else 0
+        movable = may_move(user, firm)
+        cards[enrollment_id] = BoardCard(
+            enrollment_id, stage_id, firm, entered, verdict, days, movable
+        )
+    return [cards[i] for i in ids if i in cards]
+
+
+def stage_counts(
+    user: User, programme: Programme, filters: BoardFilters, today: date
+) -> dict[int, int]:
+    """Return the number of open enrollments in each stage, by stage id (one grouped select)."""
+    rows = db.session.execute(
+        select(Enrollment.stage_id, func.count(Enrollment.id))
+        .join(Firm, Firm.id == Enrollment.firm_id)
+        .where(*_conditions(user, programme.id, filters, today))
+        .group_by(Enrollment.stage_id)
+    )
+    return {stage_id: count for stage_id, count in rows}
+
+
+def board_columns(
+    user: User, programme: Programme, filters: BoardFilters, limit: int, today: date
+) -> list[BoardColumn]:
+    """Return the programme's columns in board order, each with its first `limit` cards."""
+    conditions = _conditions(user, programme.id, filters, today)
+    counts = stage_counts(user, programme, filters, today)
+    # One small select per non-empty column: each stops after `limit` rows, where one ranking
+    # over every open enrollment would sort them all.
+    ids = {
+        stage.id: list(
+            db.session.scalars(_ids([*conditions, Enrollment.stage_id == stage.id]).limit(limit))
+        )
+        for stage in programme.stages
+        if counts.get(stage.id)
+    }
+    cards = _cards(user, programme, [i for column in ids.values() for i in column], today)
+    by_stage: dict[int, list[BoardCard]] = {}
+    for card in cards:
+        by_stage.setdefault(card.stage_id, []).append(card)
+    return [
+        BoardColumn(stage, counts.get(stage.id, 0), by_stage.get(stage.id, []))
+        for stage in programme.stages
+    ]
+
+
+def column_page(
+    user: User,
+    programme: Programme,
+    stage: Stage,
+    filters: BoardFilters,
+    number: int,
+    per_page: int,
+    today: date,
+) -> Page:
+    """Return one page of every card of a column, by firm name."""
+    conditions = _conditions(user, programme.id, filters, today)
+    page = paginate(_ids([*conditions, Enrollment.stage_id == stage.id]), number, per_page)
+    page.items = _cards(user, programme, page.items, today)
+    return page
+
+
+def board_card(user: User, enrollment: Enrollment, today: date) -> BoardCard | None:
+    """Return the card of one enrollment, or None once it is closed."""
+    if not enrollment.is_open:
+        return None
+    cards = _cards(user, enrollment.programme, [enrollment.id], today)
+    return cards[0] if cards else None
+
+
+def opened_years(programme: Programme, today: date) -> list[int]:
+    """Return the years from the programme's first enrollment to this year, latest first."""
+    first, last = db.session.execute(
+        select(func.min(Enrollment.opened_on), func.max(Enrollment.opened_on)).where(
+            Enrollment.programme_id == programme.id
+        )
+    ).one()
+    low = first.year if first else today.year
+    high = max(last.year if last else today.year, today.year)
+    return list(range(high, low - 1, -1))

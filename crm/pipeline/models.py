@@ -1,0 +1,141 @@
+"""Programmes and their stages (reference data), enrollments of firms, and stage transitions."""
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.core import clock
+from crm.core.audit import Audited
+from crm.core.models import TimestampMixin
+from crm.extensions import db
+from crm.pipeline.rules import ENTRY_REASONS
+
+#: The condition of an open enrollment, for the partial unique index on both dialects.
+_OPEN = text("closed_on IS NULL")
+
+
+class Programme(TimestampMixin, db.Model):
+    """A cultivation programme (高企培育, 上市后备), seeded from `rules.PROGRAMMES`."""
+
+    __tablename__ = "programmes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The code of `rules.PROGRAMMES`: `hte` or `listing`.
+    code: Mapped[str] = mapped_column(String(20), unique=True, info={"label": "代码"})
+    name: Mapped[str] = mapped_column(String(64), info={"label": "名称"})
+
+    stages = relationship("Stage", back_populates="programme", order_by="Stage.sort_order")
+
+
+class Stage(TimestampMixin, db.Model):
+    """A stage of a programme, in board order."""
+
+    __tablename__ = "stages"
+    __table_args__ = (UniqueConstraint("programme_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), info={"label": "项目"})
+    code: Mapped[str] = mapped_column(String(20), info={"label": "代码"})
+    name: Mapped[str] = mapped_column(String(64), info={"label": "名称"})
+    #: `stage` on the main line, `exit` off it, `outcome` for a listing side outcome.
+    kind: Mapped[str] = mapped_column(String(10), default="stage", info={"label": "类别"})
+    #: Reaching it closes the enrollment.
+    is_terminal: Mapped[bool] = mapped_column(default=False, info={"label": "终结阶段"})
+    #: Entering it needs an official document (number and date).
+    needs_document: Mapped[bool] = mapped_column(default=False, info={"label": "需证明文件"})
+    sort_order: Mapped[int] = mapped_column(default=0, info={"label": "排序"})
+
+    programme = relationship("Programme", back_populates="stages")
+
+
+class Enrollment(Audited, TimestampMixin, db.Model):
+    """A firm's passage through one programme; at most one is open per firm and programme."""
+
+    __tablename__ = "enrollments"
+    __table_args__ = (
+        Index(
+            "uq_enrollments_open_firm_programme",
+            "firm_id",
+            "programme_id",
+            unique=True,
+            sqlite_where=_OPEN,
+            postgresql_where=_OPEN,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(
+        ForeignKey("firms.id", ondelete="CASCADE"), index=True, info={"label": "企业"}
+    )
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), info={"label": "项目"})
+    #: The current stage, the target of the latest transition.
+    stage_id: Mapped[int] = mapped_column(
+        ForeignKey("stages.id"), index=True, info={"label": "当前阶段"}
+    )
+    opened_on: Mapped[date] = mapped_column(info={"label": "入库日期"})
+    #: Set when a terminal stage is reached; an open enrollment has none.
+    closed_on: Mapped[date | None] = mapped_column(info={"label": "结束日期"})
+    #: The reserve-pool entry reason (`rules.ENTRY_REASONS`), set on entering the reserve pool.
+    entry_reason: Mapped[int | None] = mapped_column(info={"label": "入库理由"})
+
+    firm = relationship("Firm")
+    programme = relationship("Programme", lazy="joined")
+    stage = relationship("Stage", lazy="joined")
+    transitions = relationship(
+        "StageTransition",
+        back_populates="enrollment",
+        order_by="(StageTransition.moved_on, StageTransition.at, StageTransition.id)",
+    )
+
+    @property
+    def is_open(self) -> bool:
+        """Tell whether the enrollment is still open."""
+        return self.closed_on is None
+
+    @property
+    def entry_reason_label(self) -> str:
+        """Return the entry reason in Chinese, or an empty string."""
+        return ENTRY_REASONS.get(self.entry_reason, "") if self.entry_reason else ""
+
+
+class StageTransition(TimestampMixin, db.Model):
+    """One stage change of an enrollment; never edited or deleted."""
+
+    __tablename__ = "stage_transitions"
+    __table_args__ = (
+        Index("ix_stage_transitions_firm_id_at", "firm_id", "at"),
+        Index("ix_stage_transitions_to_stage_id_moved_on", "to_stage_id", "moved_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrollment_id: Mapped[int] = mapped_column(
+        ForeignKey("enrollments.id", ondelete="CASCADE"), index=True
+    )
+    #: The enrollment's firm, kept here so a firm's timeline needs no join.
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"))
+    #: None for the transition that opened the enrollment.
+    from_stage_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stages.id"), info={"label": "原阶段"}
+    )
+    to_stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id"), info={"label": "新阶段"})
+    #: The effective date; may be backdated, never in the future.
+    moved_on: Mapped[date] = mapped_column(info={"label": "变更日期"})
+    #: When the move was recorded.
+    at: Mapped[datetime] = mapped_column(default=clock.utcnow, info={"label": "记录时间"})
+    by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), info={"label": "操作人"}
+    )
+    reason: Mapped[str | None] = mapped_column(Text, info={"label": "原因"})
+    #: The evidence: a document number (文号), or the certificate number on entering `certified`.
+    document_number: Mapped[str | None] = mapped_column(String(100), info={"label": "文号"})
+    #: The document's date, or the certificate's issue date on entering `certified`.
+    document_on: Mapped[date | None] = mapped_column(info={"label": "文件日期"})
+    #: A bureau head moved the firm although the gate's requirements were not met.
+    is_override: Mapped[bool] = mapped_column(default=False, info={"label": "越过门槛"})
+    override_reason: Mapped[str | None] = mapped_column(Text, info={"label": "越过门槛理由"})
+
+    enrollment = relationship("Enrollment", back_populates="transitions")
+    from_stage = relationship("Stage", foreign_keys=[from_stage_id], lazy="joined")
+    to_stage = relationship("Stage", foreign_keys=[to_stage_id], lazy="joined")
+    by = relationship("User", lazy="joined")

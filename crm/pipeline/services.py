@@ -1,0 +1,334 @@
+"""Pipeline use cases: seed the programmes, enroll a firm, move it between stages.
+
+Every move goes through `rules.check_move`. Unmet gate requirements refuse the move unless a
+bureau head overrides them with a written reason, which the transition records; a move the
+programme's graph forbids is never possible. Everything here flushes and never commits.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+
+from crm.certification import queries as certification_queries
+from crm.core import clock
+from crm.extensions import db
+from crm.firms.models import Firm, FirmYear
+from crm.pipeline import queries, rules
+from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
+
+OVERRIDE_ROLE = "bureau_head"
+ONLY_HEADS_OVERRIDE = "只有局领导可以越过门槛要求"
+
+
+class GateRefused(Exception):
+    """A move was refused; `messages` say why, in Chinese."""
+
+    def __init__(self, messages: list[str], *, overridable: bool = False) -> None:
+        super().__init__("；".join(messages))
+        self.messages = messages
+        #: Only unmet gate requirements may be overridden by a bureau head.
+        self.overridable = overridable
+
+
+@dataclass(frozen=True)
+class MoveInputs:
+    """What a person gives with a move."""
+
+    moved_on: date | None = None
+    reason: str = ""
+    entry_reason: int | None = None
+    document_number: str = ""
+    document_on: date | None = None
+    certificate_number: str = ""
+    certificate_issued_on: date | None = None
+    #: The certification batch of an application (a move into `applied`).
+    batch_id: int | None = None
+
+
+@dataclass
+class MoveResult:
+    """A recorded move and the warnings to show (the move went ahead regardless)."""
+
+    enrollment: Enrollment
+    transition: StageTransition
+    warnings: list[str] = field(default_factory=list)
+
+
+# --- Reference data ------------------------------------------------------------------------------
+
+
+def seed_programmes() -> int:
+    """Create the missing programmes and stages of `rules.PROGRAMMES`; return how many."""
+    created = 0
+    programmes = {p.code: p for p in db.session.scalars(select(Programme))}
+    for spec in rules.PROGRAMMES.values():
+        programme = programmes.get(spec.code)
+        if programme is None:
+            programme = Programme(code=spec.code, name=spec.name)
+            db.session.add(programme)
+            db.session.flush()
+            created += 1
+        existing = {s.code: s for s in programme.stages}
+        for order, stage in enumerate(spec.stages):
+            values = {
+                "name": stage.name,
+                "kind": stage.kind,
+                "is_terminal": stage.is_terminal,
+                "needs_document": stage.needs_document,
+                "sort_order": order,
+            }
+            row = existing.get(stage.code)
+            if row is None:
+                db.session.add(Stage(programme_id=programme.id, code=stage.code, **values))
+                created += 1
+            else:
+                for key, value in values.items():
+                    setattr(row, key, value)
+    db.session.flush()
+    return created
+
+
+# --- Facts ---------------------------------------------------------------------------------------
+
+
+def plan_facts(firm_id: int, year: int) -> tuple[bool, int, bool]:
+    """Return (has a plan, its measures, has a manager) for the year; no plan without coaching."""
+    try:
+        from crm.coaching.services import plan_gate_facts
+    except ImportError:  # the coaching package is not installed: no plan
+        return False, 0, False
+    has_plan, measures, has_manager = plan_gate_facts(firm_id, year)
+    return bool(has_plan), int(measures), bool(has_manager)
+
+
+def missing_figure_years(firm: Firm, today: date) -> tuple[int, ...]:
+    """Return the years of the last three with no figures, leaving out years before founding."""
+    first = firm.established_on.year if firm.established_on else today.year - 3
+    wanted = [y for y in range(today.year - 3, today.year) if y >= first]
+    present = set(
+        db.session.scalars(
+            select(FirmYear.year).where(FirmYear.firm_id == firm.id, FirmYear.year.in_(wanted))
+        )
+    )
+    return tuple(y for y in wanted if y not in present)
+
+
+def sponsor_broker(firm_id: int) -> str:
+    """Return the sponsor broker recorded on the firm's open listing case, or an empty string."""
+    from crm.listing.services import sponsor_broker_of
+
+    current = queries.open_enrollment(firm_id, queries.programme(rules.LISTING).id)
+    return sponsor_broker_of(current.id) if current is not None else ""
+
+
+def batch_facts(batch_id: int | None) -> rules.BatchFacts | None:
+    """Return what the application gate reads about a certification batch."""
+    from crm.certification.models import CertificationBatch
+
+    batch = db.session.get(CertificationBatch, batch_id) if batch_id else None
+    if batch is None:
+        return None
+    return rules.BatchFacts(batch.label, batch.opens_on, batch.closes_on)
+
+
+def move_facts(firm: Firm, programme_code: str, inputs: MoveInputs, today: date) -> rules.MoveFacts:
+    """Gather what the gates read about `firm` and the move's `inputs`."""
+    has_plan, measures, has_manager = (False, 0, False)
+    cancelled_on = expires_on = None
+    if programme_code == rules.HTE:
+        has_plan, measures, has_manager = plan_facts(firm.id, today.year)
+        # The certification cases are the record; they fall back to the transitions.
+        cancelled_on = certification_queries.cancelled_on(firm.id)
+        certificate = certification_queries.current_certificate(firm.id)
+        expires_on = certificate.expires_on if certificate else None
+    return rules.MoveFacts(
+        today=today,
+        reason=inputs.reason,
+        entry_reason=inputs.entry_reason,
+        document_number=inputs.document_number,
+        document_on=inputs.document_on,
+        batch=batch_facts(inputs.batch_id) if programme_code == rules.HTE else None,
+        certificate_number=inputs.certificate_number,
+        certificate_issued_on=inputs.certificate_issued_on,
+        has_district=firm.district_id is not None,
+        has_tech_field=firm.tech_field_id is not None,
+        plan_exists=has_plan,
+        plan_measures=measures,
+        plan_has_manager=has_manager,
+        missing_figure_years=missing_figure_years(firm, today)
+        if programme_code == rules.HTE
+        else (),
+        cancelled_on=cancelled_on,
+        sponsor_broker=sponsor_broker(firm.id) if programme_code == rules.LISTING else "",
+        certificate_expires_on=expires_on,
+    )
+
+
+# --- Moves ---------------------------------------------------------------------------------------
+
+
+def enroll_firm(
+    firm: Firm,
+    programme_code: str,
+    stage_code: str,
+    inputs: MoveInputs,
+    actor,
+    override_reason=None,
+) -> MoveResult:
+    """Open an enrollment of `firm` in a programme at `stage_code`, through the entry gate."""
+    programme = queries.programme(programme_code)
+    current = queries.open_enrollment(firm.id, programme.id)
+    if current is not None:
+        raise GateRefused([f"该企业已在「{programme.name}」中（当前阶段：{current.stage.name}）"])
+    today = clock.today()
+    moved_on = _moved_on(inputs, today, None)
+    is_override = _authorise(firm, programme_code, None, stage_code, inputs, actor, override_reason)
+    stage = queries.stage(programme.id, stage_code)
+    enrollment = Enrollment(firm_id=firm.id, programme=programme, stage=stage, opened_on=moved_on)
+    db.session.add(enrollment)
+    return _record(enrollment, None, stage, moved_on, inputs, actor, is_override, override_reason)
+
+
+def move_firm(
+    enrollment: Enrollment, target_code: str, inputs: MoveInputs, actor, override_reason=None
+) -> MoveResult:
+    """Move an enrolled firm to `target_code`, through the target's gate."""
+    programme_code = enrollment.programme.code
+    source = enrollment.stage
+    if not enrollment.is_open:
+        raise GateRefused([f"「{source.name}」已结束，不能再变更阶段"])
+    today = clock.today()
+    moved_on = _moved_on(inputs, today, queries.last_moved_on(enrollment.id))
+    is_override = _authorise(
+        enrollment.firm, programme_code, source.code, target_code, inputs, actor, override_reason
+    )
+    target = queries.stage(enrollment.programme_id, target_code)
+    return _record(
+        enrollment, source, target, moved_on, inputs, actor, is_override, override_reason
+    )
+
+
+def _moved_on(inputs: MoveInputs, today: date, previous: date | None) -> date:
+    moved_on = inputs.moved_on or today
+    if moved_on > today:
+        raise GateRefused(["变更日期不能晚于今天"])
+    if previous is not None and moved_on < previous:
+        raise GateRefused([f"变更日期不能早于上一次阶段变更的日期 {previous.isoformat()}"])
+    return moved_on
+
+
+def _authorise(firm, programme_code, source, target, inputs, actor, override_reason) -> bool:
+    """Check the move; return whether it goes ahead as an override, or raise GateRefused."""
+    refusal = rules.route_refusal(programme_code, source, target)
+    if refusal is not None:
+        raise GateRefused([refusal])
+    facts = move_facts(firm, programme_code, inputs, clock.today())
+    missing = rules.check_move(programme_code, source, target, facts)
+    overriding = bool((override_reason or "").strip())
+    if getattr(actor, "role", None) == OVERRIDE_ROLE and not overriding:
+        raise GateRefused(["局领导变更阶段需填写越过门槛的理由"])
+    if not missing:
+        return False
+    if not overriding:
+        raise GateRefused(missing, overridable=True)
+    if getattr(actor, "role", None) != OVERRIDE_ROLE:
+        raise GateRefused([ONLY_HEADS_OVERRIDE, *missing])
+    return True
+
+
+def _record(
+    enrollment: Enrollment,
+    source: Stage | None,
+    target: Stage,
+    moved_on: date,
+    inputs: MoveInputs,
+    actor,
+    is_override: bool,
+    override_reason: str | None,
+) -> MoveResult:
+    number, document_on = inputs.document_number.strip(), inputs.document_on
+    certified = enrollment.programme.code == rules.HTE and target.code == "certified"
+    if certified:
+        # The certificate itself (qualification, application) is granted in `_after_move`.
+        number, document_on = inputs.certificate_number.strip(), inputs.certificate_issued_on
+    override_text = (override_reason or "").strip()
+    reason = inputs.reason.strip()
+    if override_text and not is_override and not reason and actor.role == OVERRIDE_ROLE:
+        reason = override_text  # a bureau head's move that met every requirement anyway
+    transition = StageTransition(
+        enrollment=enrollment,
+        firm_id=enrollment.firm_id,
+        from_stage_id=source.id if source else None,
+        to_stage_id=target.id,
+        moved_on=moved_on,
+        by_id=actor.id if actor is not None else None,
+        reason=reason or None,
+        document_number=number or None,
+        document_on=document_on,
+        is_override=is_override,
+        override_reason=override_text if is_override else None,
+    )
+    db.session.add(transition)
+    enrollment.stage = target
+    if target.code == "reserve" and enrollment.programme.code == rules.HTE:
+        enrollment.entry_reason = inputs.entry_reason
+    if target.is_terminal:
+        enrollment.closed_on = moved_on
+    db.session.flush()
+    return MoveResult(enrollment, transition, _after_move(enrollment, transition, inputs))
+
+
+def _after_move(
+    enrollment: Enrollment, transition: StageTransition, inputs: MoveInputs
+) -> list[str]:
+    """Let the certification cases and the support ledger follow the move; return warnings."""
+    from crm.certification import services as certification
+    from crm.support import services as support
+
+    warnings: list[str] = []
+    if enrollment.programme.code == rules.HTE:
+        warnings += certification.on_transition(enrollment, transition, inputs)
+    warnings += support.on_transition(enrollment, transition)
+    return warnings
+
+
+# --- Reading -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryStep:
+    """A transition and how many days the firm stayed in the stage it entered."""
+
+    transition: StageTransition
+    days: int
+
+
+def stage_history(enrollment: Enrollment, today: date | None = None) -> list[HistoryStep]:
+    """Return the enrollment's transitions in time order with the days spent after each."""
+    today = today or clock.today()
+    end = enrollment.closed_on or today
+    transitions = list(enrollment.transitions)
+    steps = []
+    for n, transition in enumerate(transitions):
+        moves = [(transition.to_stage.code, transition.moved_on)]
+        following = transitions[n + 1].moved_on if n + 1 < len(transitions) else end
+        steps.append(HistoryStep(transition, rules.days_in_stages(moves, following)[moves[0][0]]))
+    return steps
+
+
+def days_in_stage(enrollment: Enrollment, today: date | None = None) -> int:
+    """Return the days since the enrollment entered its current stage."""
+    steps = stage_history(enrollment, today)
+    return steps[-1].days if steps else 0
+
+
+def days_per_stage(enrollment: Enrollment, today: date | None = None) -> dict[str, int]:
+    """Return the total days spent in each stage code over the enrollment."""
+    moves = [(t.to_stage.code, t.moved_on) for t in enrollment.transitions]
+    return rules.days_in_stages(moves, enrollment.closed_on or today or clock.today())
+
+
+def suggested_entry_reason(enrollment: Enrollment) -> int | None:
+    """Return the entry reason to propose when the firm moves back to the reserve pool."""
+    return rules.suggested_entry_reason(enrollment.stage.code)

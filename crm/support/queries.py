@@ -1,0 +1,186 @@
+"""Read-side selects of the support ledger: a firm's entries, the ledger list, totals, rules.
+
+The ledger only ever shows entries of firms the user can see (core.permissions), and sums the
+amounts of the filtered set in SQL.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from flask import abort
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import contains_eager
+
+from crm.accounts.models import User
+from crm.core.permissions import firm_scope
+from crm.extensions import db
+from crm.firms.models import Firm
+from crm.firms.queries import Page, paginate, text_condition
+from crm.support.models import SubsidyRule, SupportEntry
+from crm.support.rules import ENTRY_STATUSES, RULE_EVENTS, SUPPORT_KINDS, rule_in_force
+
+
+@dataclass(frozen=True)
+class StatusTotal:
+    """How many entries have a status and the sum of their known amounts, in yuan."""
+
+    status: str
+    count: int
+    amount: Decimal
+
+    @property
+    def label(self) -> str:
+        """Return the status in Chinese."""
+        return ENTRY_STATUSES[self.status]
+
+
+@dataclass(frozen=True)
+class Totals:
+    """The totals of a set of entries by status, in ledger order."""
+
+    by_status: list[StatusTotal]
+
+    @property
+    def count(self) -> int:
+        """Return how many entries there are."""
+        return sum(t.count for t in self.by_status)
+
+    @property
+    def amount(self) -> Decimal:
+        """Return the sum of the known amounts."""
+        return sum((t.amount for t in self.by_status), Decimal(0))
+
+
+@dataclass
+class LedgerFilters:
+    """What the ledger list is narrowed by; empty values do not filter."""
+
+    q: str = ""
+    year: int | None = None
+    district_id: int | None = None
+    kind: str | None = None
+    status: str | None = None
+
+
+def get_entry(firm: Firm, entry_id: int) -> SupportEntry:
+    """Load an entry on `firm`'s ledger, or answer 404."""
+    entry = db.session.get(SupportEntry, entry_id)
+    if entry is None or entry.firm_id != firm.id:
+        abort(404)
+    return entry
+
+
+def entries_of(firm_id: int) -> list[SupportEntry]:
+    """Return the firm's entries, latest first."""
+    stmt = (
+        select(SupportEntry)
+        .where(SupportEntry.firm_id == firm_id)
+        .order_by(SupportEntry.granted_on.desc(), SupportEntry.id.desc())
+    )
+    return list(db.session.scalars(stmt))
+
+
+def _totals(stmt: Select) -> Totals:
+    """Return the totals by status of the entries `stmt` selects (grouped in SQL)."""
+    rows = db.session.execute(
+        stmt.with_only_columns(
+            SupportEntry.status,
+            func.count(SupportEntry.id),
+            func.coalesce(func.sum(SupportEntry.amount), 0),
+        )
+        .group_by(SupportEntry.status)
+        .order_by(None)
+    )
+    found = {status: (count, Decimal(amount)) for status, count, amount in rows}
+    return Totals(
+        [StatusTotal(status, *found.get(status, (0, Decimal(0)))) for status in ENTRY_STATUSES]
+    )
+
+
+def firm_totals(firm_id: int) -> Totals:
+    """Return the totals of the firm's entries by status."""
+    return _totals(select(SupportEntry).where(SupportEntry.firm_id == firm_id))
+
+
+def year_bounds(year: int) -> tuple[date, date]:
+    """Return the first and last day of `year`, so a year filter can use the date index."""
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+def ledger_select(user: User, filters: LedgerFilters) -> Select:
+    """Return the select of the entries of the firms `user` sees, narrowed by `filters`."""
+    stmt = (
+        select(SupportEntry)
+        .join(Firm, Firm.id == SupportEntry.firm_id)
+        .where(firm_scope(user), Firm.deleted_at.is_(None))
+    )
+    if filters.year is not None:
+        first, last = year_bounds(filters.year)
+        stmt = stmt.where(SupportEntry.granted_on.between(first, last))
+    if filters.district_id is not None:
+        stmt = stmt.where(Firm.district_id == filters.district_id)
+    if filters.kind in SUPPORT_KINDS:
+        stmt = stmt.where(SupportEntry.kind == filters.kind)
+    if filters.status in ENTRY_STATUSES:
+        stmt = stmt.where(SupportEntry.status == filters.status)
+    if filters.q.strip():
+        stmt = stmt.where(text_condition(filters.q))
+    return stmt
+
+
+def ledger_page(user: User, filters: LedgerFilters, number: int, per_page: int) -> Page:
+    """Return one page of the ledger, latest entries first, each with its firm loaded."""
+    stmt = (
+        ledger_select(user, filters)
+        .options(contains_eager(SupportEntry.firm))
+        .order_by(SupportEntry.granted_on.desc(), SupportEntry.id.desc())
+    )
+    return paginate(stmt, number, per_page)
+
+
+def ledger_totals(user: User, filters: LedgerFilters) -> Totals:
+    """Return the totals by status of the whole filtered ledger (not only the page shown)."""
+    return _totals(ledger_select(user, filters))
+
+
+# --- Rules ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventRules:
+    """The versions of one event's rules, newest first, and the one in force."""
+
+    event: str
+    versions: list[SubsidyRule]
+    in_force: SubsidyRule | None
+
+    @property
+    def label(self) -> str:
+        """Return the event in Chinese."""
+        return RULE_EVENTS.get(self.event, self.event)
+
+
+def rules_by_event(today: date) -> list[EventRules]:
+    """Return every event with its rule versions and the version in force on `today`."""
+    rules = list(
+        db.session.scalars(
+            select(SubsidyRule).order_by(SubsidyRule.effective_from.desc(), SubsidyRule.id.desc())
+        )
+    )
+    return [
+        EventRules(
+            event,
+            [rule for rule in rules if rule.event == event],
+            rule_in_force(rules, event, today),
+        )
+        for event in RULE_EVENTS
+    ]
+
+
+def get_rule(rule_id: int) -> SubsidyRule:
+    """Load a subsidy rule by id, or answer 404."""
+    rule = db.session.get(SubsidyRule, rule_id)
+    if rule is None:
+        abort(404)
+    return rule

@@ -1,0 +1,344 @@
+"""Certification cases on a real database: applications following the pipeline, the lapse run."""
+
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import select
+
+from crm.certification import queries, services
+from crm.certification.models import CertificationApplication
+from crm.coaching import services as coaching
+from crm.core import clock
+from crm.eligibility.services import current_assessment
+from crm.extensions import db
+from crm.firms.models import Qualification
+from crm.pipeline import services as pipeline
+from crm.pipeline.models import Enrollment
+from crm.pipeline.services import GateRefused, MoveInputs, enroll_firm, move_firm
+from tests import factories
+
+
+def at(day: date):
+    """Freeze the clock on `day`, mid-morning in the bureau's time zone."""
+    return clock.frozen(datetime(day.year, day.month, day.day, 2, 0))
+
+
+@pytest.fixture
+def world(app):
+    """A firm with figures from 2019, its manager, a bureau head and the 2022 to 2027 batches."""
+    with at(date(2023, 6, 1)):
+        manager = factories.make_user("manager", districts=[factories.district()])
+        head = factories.make_user("bureau_head")
+        firm = factories.make_firm(manager=manager)
+        for year in range(2019, 2027):
+            factories.make_year(firm, year)
+        batches = {year: factories.make_batch(year) for year in range(2022, 2028)}
+        db.session.commit()
+    return {"firm": firm, "manager": manager, "head": head, "batches": batches}
+
+
+def enroll(world, on: date) -> Enrollment:
+    with at(on):
+        inputs = MoveInputs(entry_reason=4, reason="科技型中小企业")
+        return enroll_firm(world["firm"], "hte", "reserve", inputs, world["manager"]).enrollment
+
+
+def apply(world, enrollment, on: date, year: int | None = None):
+    with at(on):
+        batch = world["batches"][year or on.year]
+        return move_firm(enrollment, "applied", MoveInputs(batch_id=batch.id), world["manager"])
+
+
+def certify(world, enrollment, issued: date, number: str = "GR202345000123"):
+    with at(date(issued.year, 11, 12)):
+        move_firm(enrollment, "review", MoveInputs(), world["manager"])
+    with at(issued):
+        inputs = MoveInputs(certificate_number=number, certificate_issued_on=issued)
+        return move_firm(enrollment, "certified", inputs, world["manager"])
+
+
+def certified_firm(world, issued=date(2023, 12, 8)) -> Enrollment:
+    enrollment = enroll(world, date(issued.year, 6, 1))
+    apply(world, enrollment, date(issued.year, 6, 20))
+    certify(world, enrollment, issued)
+    db.session.commit()
+    return enrollment
+
+
+def applications(firm) -> list[CertificationApplication]:
+    return list(
+        db.session.scalars(
+            select(CertificationApplication)
+            .filter_by(firm_id=firm.id)
+            .order_by(CertificationApplication.submitted_on)
+        )
+    )
+
+
+# --- Applications following the moves ----------------------------------------------------------
+
+
+def test_applying_opens_an_application_in_the_batch_with_the_assessment_as_it_stood(world):
+    enrollment = enroll(world, date(2023, 6, 1))
+    db.session.commit()
+    assessment = current_assessment(world["firm"].id)
+    result = apply(world, enrollment, date(2023, 6, 20))
+    db.session.commit()
+    assert result.warnings == []
+    [application] = applications(world["firm"])
+    assert application.batch_id == world["batches"][2023].id
+    assert application.enrollment_id == enrollment.id
+    assert (application.submitted_on, application.status) == (date(2023, 6, 20), "submitted")
+    assert not application.is_renewal
+    snapshot = application.assessment_snapshot
+    assert application.assessment_verdict == assessment.verdict
+    assert snapshot["verdict"] == assessment.verdict
+    assert (snapshot["score_min"], snapshot["score_max"]) == (
+        assessment.score_min,
+        assessment.score_max,
+    )
+    assert snapshot["settings_id"] == assessment.settings_id
+    assert snapshot["result"] == assessment.result
+
+
+def test_certified_on_8_december_2023_expires_7_december_2026_in_the_2026_cohort(world):
+    enrollment = certified_firm(world)
+    [application] = applications(world["firm"])
+    assert application.status == "certified"
+    assert (application.certificate_number, application.issued_on) == (
+        "GR202345000123",
+        date(2023, 12, 8),
+    )
+    assert application.expires_on == date(2026, 12, 7)
+    assert application.result_on == date(2023, 12, 8)
+    [qualification] = db.session.scalars(select(Qualification).filter_by(tier="hte")).all()
+    assert (qualification.year, qualification.number) == (2023, "GR202345000123")
+    assert qualification.source_document == "高新技术企业证书"
+    assert enrollment.stage.code == "certified"
+
+    admin = factories.make_user("admin")
+    groups = queries.cohort_groups(admin, queries.CohortFilters(2026), date(2026, 11, 22))
+    assert [g.label for g in groups] == ["2023 年认定、2026 年到期"]
+    [row] = groups[0].rows
+    assert (row.application.id, row.days_left, row.reapplication) == (application.id, 15, None)
+    assert queries.cohort_groups(admin, queries.CohortFilters(2025), date(2026, 11, 22)) == []
+
+
+def test_the_cohort_shows_only_firms_the_user_may_see(world):
+    certified_firm(world)
+    elsewhere = factories.make_user("manager", districts=[factories.district("450405")])
+    mine = queries.cohort_groups(world["manager"], queries.CohortFilters(2026), date(2026, 1, 5))
+    assert len(mine[0].rows) == 1
+    assert queries.cohort_groups(elsewhere, queries.CohortFilters(2026), date(2026, 1, 5)) == []
+    other = factories.district("450405").id
+    filters = queries.CohortFilters(2026, district_id=other)
+    assert queries.cohort_groups(world["head"], filters, date(2026, 1, 5)) == []
+
+
+def test_an_odd_certificate_number_is_kept_with_a_warning(world):
+    enrollment = enroll(world, date(2023, 6, 1))
+    apply(world, enrollment, date(2023, 6, 20))
+    result = certify(world, enrollment, date(2023, 12, 8), number="GR2023-77")
+    warning = "证书编号“GR2023-77”不符合常见格式（GR + 年份 + 45 + 6 位数字），请核对"
+    assert warning in result.warnings
+    assert applications(world["firm"])[0].certificate_number == "GR2023-77"
+
+
+def test_a_failed_firm_goes_back_to_coaching_and_its_application_is_not_certified(world):
+    enrollment = enroll(world, date(2023, 6, 1))
+    apply(world, enrollment, date(2023, 6, 20))
+    with at(date(2023, 11, 12)):
+        move_firm(enrollment, "review", MoveInputs(), world["manager"])
+    assert applications(world["firm"])[0].status == "review"
+    with at(date(2023, 12, 8)):
+        reason = "专家评审得分未达 71 分"
+        move_firm(enrollment, "not_certified", MoveInputs(reason=reason), world["manager"])
+    with at(date(2024, 1, 10)):
+        plan = coaching.create_plan(world["firm"], 2024, world["manager"])
+        coaching.add_measure(plan, {"title": "建立研发费用辅助账"})
+        move_firm(enrollment, "coaching", MoveInputs(), world["manager"])
+    db.session.commit()
+    [application] = applications(world["firm"])
+    assert (application.status, application.reason) == ("not_certified", "专家评审得分未达 71 分")
+    assert application.result_on == date(2023, 12, 8)
+    assert application.certificate_number is None
+    assert enrollment.stage.code == "coaching"
+    assert db.session.scalar(select(Qualification).filter_by(tier="hte")) is None
+
+
+def test_a_cancelled_firm_cannot_apply_again_that_year_but_may_the_next(world):
+    enrollment = certified_firm(world)
+    with at(date(2025, 3, 1)):
+        inputs = MoveInputs(reason="连续两年未报年度发展情况报表")
+        move_firm(enrollment, "cancelled", inputs, world["manager"])
+        move_firm(enrollment, "reserve", MoveInputs(entry_reason=6), world["manager"])
+    db.session.commit()
+    [application] = applications(world["firm"])
+    assert (application.status, application.result_on) == ("cancelled", date(2025, 3, 1))
+    assert application.reason == "连续两年未报年度发展情况报表"
+    # The firm no longer holds the qualification the certificate gave it.
+    assert db.session.scalar(select(Qualification).filter_by(tier="hte")) is None
+    assert queries.current_certificate(world["firm"].id) is None
+    assert queries.cancelled_on(world["firm"].id) == date(2025, 3, 1)
+
+    with pytest.raises(GateRefused) as refused:
+        apply(world, enrollment, date(2025, 6, 20))
+    assert "企业于 2025-03-01 被取消高企资格，当年不得再次申报" in refused.value.messages
+    apply(world, enrollment, date(2026, 6, 20))
+    db.session.commit()
+    assert [a.status for a in applications(world["firm"])] == ["cancelled", "submitted"]
+
+
+def test_the_cancellation_gate_reads_the_application(world):
+    enrollment = certified_firm(world)
+    with at(date(2024, 3, 1)):
+        inputs = MoveInputs(reason="年报未报")
+        move_firm(enrollment, "cancelled", inputs, world["manager"])
+        move_firm(enrollment, "reserve", MoveInputs(entry_reason=6), world["manager"])
+    # Staff correct the date of the cancellation notice on the application.
+    applications(world["firm"])[0].result_on = date(2025, 1, 15)
+    db.session.commit()
+    facts = pipeline.move_facts(world["firm"], "hte", MoveInputs(), date(2025, 6, 20))
+    assert facts.cancelled_on == date(2025, 1, 15)
+
+
+def test_the_expiry_the_gates_read_comes_from_the_application(world):
+    certified_firm(world)
+    application = applications(world["firm"])[0]
+    application.issued_on, application.expires_on = date(2023, 12, 28), date(2026, 12, 27)
+    db.session.commit()
+    facts = pipeline.move_facts(world["firm"], "hte", MoveInputs(), date(2026, 6, 20))
+    assert facts.certificate_expires_on == date(2026, 12, 27)
+
+
+def test_a_firm_cannot_apply_twice_in_one_batch(world):
+    enrollment = enroll(world, date(2023, 6, 1))
+    apply(world, enrollment, date(2023, 6, 20))
+    with at(date(2023, 7, 1)):
+        move_firm(enrollment, "not_certified", MoveInputs(reason="材料不全"), world["manager"])
+        move_firm(enrollment, "reserve", MoveInputs(entry_reason=2), world["manager"])
+    db.session.commit()
+    with pytest.raises(GateRefused) as refused:
+        apply(world, enrollment, date(2023, 7, 10))
+    assert refused.value.messages == ["该企业已在「2023 年第一批」中申报（未通过），不能重复申报"]
+
+
+def test_an_application_without_a_batch_is_only_a_warning_for_an_override(world):
+    enrollment = enroll(world, date(2023, 6, 1))
+    with at(date(2023, 6, 20)):
+        result = move_firm(enrollment, "applied", MoveInputs(), world["head"], "补录历史申报")
+    assert result.warnings == ["未选择认定批次，未建立申报记录"]
+    assert applications(world["firm"]) == []
+
+
+def test_a_firm_moving_away_withdraws_its_pending_application(world):
+    enrollment = enroll(world, date(2023, 6, 1))
+    apply(world, enrollment, date(2023, 6, 20))
+    with at(date(2023, 8, 1)):
+        move_firm(enrollment, "moved", MoveInputs(reason="迁往南宁"), world["manager"])
+    [application] = applications(world["firm"])
+    assert (application.status, application.reason) == ("withdrawn", "迁往南宁")
+
+
+# --- Renewal -------------------------------------------------------------------------------------
+
+
+def test_a_renewal_is_a_new_application_inside_the_same_enrollment(world):
+    enrollment = certified_firm(world)
+    result = apply(world, enrollment, date(2026, 6, 20))
+    assert result.enrollment.id == enrollment.id
+    certify(world, enrollment, date(2026, 12, 10), number="GR202645000456")
+    db.session.commit()
+    first, renewal = applications(world["firm"])
+    assert renewal.is_renewal and not first.is_renewal
+    assert renewal.enrollment_id == first.enrollment_id == enrollment.id
+    assert (renewal.status, renewal.expires_on) == ("certified", date(2029, 12, 9))
+    assert first.status == "certified"
+    certificate = queries.current_certificate(world["firm"].id)
+    assert (certificate.number, certificate.expires_on) == ("GR202645000456", date(2029, 12, 9))
+    years = set(db.session.scalars(select(Qualification.year).filter_by(tier="hte")))
+    assert years == {2023, 2026}
+
+    head = world["head"]
+    [group] = queries.cohort_groups(head, queries.CohortFilters(2026), date(2026, 12, 10))
+    [row] = group.rows
+    assert row.application.id == first.id
+    assert row.reapplication.id == renewal.id
+    # The new certificate keeps the firm out of the lapse run after the old one expires.
+    assert services.lapse_expired_certificates(date(2026, 12, 20)) == []
+
+
+def test_re_application_before_the_expiry_year_is_refused(world):
+    enrollment = certified_firm(world)
+    with pytest.raises(GateRefused) as refused:
+        apply(world, enrollment, date(2025, 6, 20))
+    assert "高企证书有效期至 2026-12-07，到期当年方可重新申报" in refused.value.messages
+
+
+# --- Lapse ---------------------------------------------------------------------------------------
+
+
+def test_the_lapse_run_moves_an_expired_firm_once_and_it_may_reenter_the_reserve(world):
+    enrollment = certified_firm(world, issued=date(2022, 12, 8))
+    with at(date(2025, 12, 7)):
+        assert services.lapse_expired_certificates(clock.today()) == []
+    with at(date(2025, 12, 20)):
+        [lapse] = services.lapse_expired_certificates(clock.today())
+        db.session.commit()
+        assert (lapse.firm_id, lapse.expires_on, lapse.refusal) == (
+            world["firm"].id,
+            date(2025, 12, 7),
+            [],
+        )
+        assert services.lapse_expired_certificates(clock.today()) == []
+    transition = enrollment.transitions[-1]
+    assert transition.to_stage.code == "lapsed"
+    assert transition.moved_on == date(2025, 12, 8)
+    assert transition.by_id is None
+    assert transition.reason == "证书有效期至 2025-12-07 已届满，未取得新证书"
+    assert applications(world["firm"])[0].status == "lapsed"
+    assert pipeline.suggested_entry_reason(enrollment) == 1
+    with at(date(2026, 1, 5)):
+        move_firm(enrollment, "reserve", MoveInputs(entry_reason=1), world["manager"])
+    db.session.commit()
+    assert (enrollment.stage.code, enrollment.entry_reason) == ("reserve", 1)
+
+
+def test_the_lapse_run_leaves_valid_certificates_alone(world):
+    enrollment = certified_firm(world)
+    with at(date(2026, 11, 22)):
+        assert services.lapse_expired_certificates(clock.today()) == []
+    assert enrollment.stage.code == "certified"
+
+
+def test_the_lapse_command_reports_the_firms_moved(world, runner):
+    certified_firm(world, issued=date(2022, 12, 8))
+    with at(date(2026, 1, 5)):
+        result = runner.invoke(args=["crm", "lapse-certificates"])
+        again = runner.invoke(args=["crm", "lapse-certificates"])
+    assert result.exit_code == 0, result.output
+    assert "转入“资格到期”的企业 1 家（截至 2026-01-05）" in result.output
+    assert "转入“资格到期”的企业 0 家" in again.output
+    db.session.expire_all()
+    assert applications(world["firm"])[0].status == "lapsed"
+
+
+# --- The snapshot --------------------------------------------------------------------------------
+
+
+def test_the_snapshot_does_not_change_when_the_firm_changes_later(world):
+    enrollment = enroll(world, date(2023, 6, 1))
+    db.session.commit()
+    apply(world, enrollment, date(2023, 6, 20))
+    db.session.commit()
+    [application] = applications(world["firm"])
+    before = dict(application.assessment_snapshot)
+    with at(date(2023, 7, 1)):
+        for row in world["firm"].years:
+            row.rd_expense = factories.money("10")
+        db.session.commit()
+    now = current_assessment(world["firm"].id)
+    assert now.id != before["assessment_id"]
+    assert now.result != before["result"]
+    db.session.expire_all()
+    assert applications(world["firm"])[0].assessment_snapshot == before
