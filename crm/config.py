@@ -74,12 +74,9 @@ def finalize(app) -> None:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         instance.mkdir(parents=True, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'crm.sqlite'}"
-    uri = app.config["SQLALCHEMY_DATABASE_URI"]
-    if uri.startswith("postgres://"):
-        uri = "postgresql+psycopg://" + uri.removeprefix("postgres://")
-    elif uri.startswith("postgresql://"):
-        uri = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
-    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
     if app.config["CITY"] not in CITIES:
         raise RuntimeError(f"CRM_CITY must be one of {', '.join(CITIES)}")
     if app.debug:
@@ -89,6 +86,14 @@ def finalize(app) -> None:
         if not (app.debug or app.testing):
             raise RuntimeError("SECRET_KEY must be set outside debug mode")
         app.config["SECRET_KEY"] = _local_secret(instance)
+
+
+def normalise_database_url(uri: str) -> str:
+    """Read `postgres://` and `postgresql://` as PostgreSQL through psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if uri.startswith(prefix):
+            return "postgresql+psycopg://" + uri.removeprefix(prefix)
+    return uri
 
 
 def _local_secret(instance: Path) -> str:

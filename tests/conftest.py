@@ -2,7 +2,10 @@
 
 The database is SQLite in a temporary file unless DATABASE_URL names another (CI runs the suite
 again on PostgreSQL). The schema is built once per session by the real migrations; every test
-starts from empty tables plus the seeded reference data of the configured city.
+starts from empty tables plus the seeded reference data of the configured city. The suite runs
+in parallel under pytest-xdist: each worker has its own SQLite file or, on PostgreSQL, its own
+database named after the one in DATABASE_URL. Building an app compiles every URL rule, so one app
+serves the whole session and each test gets its configuration back as it was.
 """
 
 import os
@@ -11,8 +14,9 @@ from pathlib import Path
 import pytest
 from flask import g
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 
+from crm import config as config_module
 from crm import create_app
 from crm.admin.services import seed_reference_data
 from crm.config import TestConfig
@@ -21,11 +25,24 @@ from crm.extensions import db
 from tests import factories
 
 
-def _database_url(tmp_path_factory) -> str:
+def _database_url(tmp_path_factory, worker_id: str) -> str:
     url = os.environ.get("DATABASE_URL")
-    if url:
+    if not url:
+        return f"sqlite:///{Path(tmp_path_factory.mktemp('db')) / 'test.sqlite'}"
+    if worker_id == "master":
         return url
-    return f"sqlite:///{Path(tmp_path_factory.mktemp('db')) / 'test.sqlite'}"
+    return _worker_database(make_url(config_module.normalise_database_url(url)), worker_id)
+
+
+def _worker_database(url, worker_id: str) -> str:
+    """Create (afresh) this xdist worker's own PostgreSQL database beside the configured one."""
+    name = f"{url.database}_{worker_id}"
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
 
 
 def make_app(url: str, **overrides):
@@ -38,9 +55,9 @@ def _config_dict() -> dict:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
+def database_url(tmp_path_factory, worker_id) -> str:
     """Return the test database URL, with the schema upgraded to the migrations' head."""
-    url = _database_url(tmp_path_factory)
+    url = _database_url(tmp_path_factory, worker_id)
     app = make_app(url)
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
@@ -51,20 +68,32 @@ def database_url(tmp_path_factory) -> str:
     return url
 
 
-@pytest.fixture
-def app(database_url):
-    """Return an app with a clean database and the city's reference data, inside an app context."""
+@pytest.fixture(scope="session")
+def session_app(database_url):
+    """Return the one app the session's tests share."""
     app = make_app(database_url)
-    with app.app_context():
+    # Requests share the test's app context; start each with no cached user, as in production.
+    app.before_request(_forget_cached_user)
+    return app
+
+
+@pytest.fixture
+def app(session_app):
+    """Return the app with a clean database and the city's reference data, inside an app context.
+
+    Settings a test changes are put back afterwards.
+    """
+    saved = dict(session_app.config)
+    with session_app.app_context():
         _empty_tables()
-        seed_reference_data(app.config["CITY"])
+        seed_reference_data(session_app.config["CITY"])
         db.session.commit()
-        # Requests share this app context; start each with no cached user, as in production.
-        app.before_request(_forget_cached_user)
-        yield app
+        yield session_app
         db.session.rollback()
         db.session.remove()
         db.engine.dispose()
+    session_app.config.clear()
+    session_app.config.update(saved)
 
 
 def _forget_cached_user() -> None:
