@@ -26,6 +26,7 @@ from crm.coaching.models import (
 from crm.core.audit import ACTIONS, AuditEntry
 from crm.core.filters import format_datetime, format_wan
 from crm.core.models import label_of
+from crm.eligibility.models import ExpertAssessment
 from crm.firms import queries, rules
 from crm.firms.models import Firm, FirmContact, FirmFormerName, FirmYear, IPItem, Qualification
 from crm.listing.models import MARKETS, NEEQ_TIERS, ListingCase
@@ -49,7 +50,18 @@ ENTITY_LABELS = {
     "certification_applications": "高企认定申报",
     "change_reports": "变更报告",
     "support_entries": "扶持台账",
+    "expert_assessments": "专员评估",
 }
+#: The records an enterprise user sees the history of: its own profile and figures. The rest
+#: (enrollments, plans, visits, the ledger, the manager's assessment) is the bureau's work.
+FIRM_RECORD_ENTITIES = (
+    "firms",
+    "firm_former_names",
+    "firm_contacts",
+    "firm_years",
+    "ip_items",
+    "qualifications",
+)
 MODELS = {
     model.__tablename__: model
     for model in (
@@ -68,6 +80,7 @@ MODELS = {
         CertificationApplication,
         ChangeReport,
         SupportEntry,
+        ExpertAssessment,
     )
 }
 CODE_LABELS = {

@@ -78,7 +78,10 @@ def tab_context(firm, tab: str, **overrides) -> dict[str, Any]:
         context["qualification_form"] = QualificationForm(firm, prefix="new", formdata=None)
     elif tab == "history":
         per_page = current_app.config.get("FIRM_HISTORY_PER_PAGE", HISTORY_PER_PAGE)
-        page = queries.history_page(firm, request.args.get("page", 1, type=int), per_page)
+        entities = None if current_user.is_staff else display.FIRM_RECORD_ENTITIES
+        page = queries.history_page(
+            firm, request.args.get("page", 1, type=int), per_page, entities
+        )
         context["history"] = page
         context["history_rows"] = display.history_rows(page.items)
     else:

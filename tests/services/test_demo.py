@@ -17,6 +17,8 @@ from crm.eligibility import uscc
 from crm.extensions import db
 from crm.firms import demo, rules
 from crm.firms.models import Firm, FirmContact, FirmFormerName, FirmYear, IPItem, Qualification
+from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
+from crm.support.models import SupportEntry
 from tests.conftest import make_app
 
 TODAY = date(2026, 3, 15)
@@ -178,6 +180,37 @@ def test_firms_have_contacts_ip_tiers_parks_and_incubators(app):
         assert firm.legal_representative and 2 <= len(firm.legal_representative) <= 3
         assert firm.address.startswith("梧州市" + firm.district.name)
         assert firm.registered_capital > 0
+
+
+def test_firms_are_spread_over_both_programmes_with_a_ledger_that_follows_them(app):
+    summary = generate(firms=200)
+    rows = db.session.execute(
+        select(Programme.code, Stage.code, func.count(Enrollment.id))
+        .join(Stage, Enrollment.stage_id == Stage.id)
+        .join(Programme, Stage.programme_id == Programme.id)
+        .group_by(Programme.code, Stage.code)
+    ).all()
+    stages = {(programme, stage): count for programme, stage, count in rows}
+    assert {"prospect", "reserve", "coaching", "certified"} <= {s for p, s in stages if p == "hte"}
+    listing = {stage: count for (programme, stage), count in stages.items() if programme == "listing"}
+    assert sum(listing.values()) >= 8
+    assert len(listing) >= 4 and {"neeq", "regional"} & set(listing)
+    both = db.session.scalar(
+        select(func.count()).select_from(
+            select(Enrollment.firm_id)
+            .group_by(Enrollment.firm_id)
+            .having(func.count(func.distinct(Enrollment.programme_id)) == 2)
+            .subquery()
+        )
+    )
+    assert both >= 1
+    entries = db.session.scalars(select(SupportEntry)).all()
+    assert summary.support_entries == len(entries)
+    assert {"hte_award", "listing_subsidy", "rd_subsidy"} <= {e.kind for e in entries}
+    transitions = {t.id for t in db.session.scalars(select(StageTransition))}
+    for entry in entries:
+        if entry.rule_id is not None:
+            assert int(entry.trigger_key.removeprefix("transition:")) in transitions
 
 
 def test_same_seed_gives_the_same_firms(app):

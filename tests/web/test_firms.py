@@ -1,11 +1,13 @@
 """The firm pages through the test client: list, detail tabs, create, edit, delete, restore."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
 
+from crm.coaching.models import Activity
 from crm.core import clock
+from crm.eligibility.models import ExpertAssessment
 from crm.extensions import db
 from crm.firms.models import Firm, FirmFormerName
 from tests import factories
@@ -276,6 +278,28 @@ def test_edit_records_audit_entries_shown_on_the_history_tab(client, login_as):
     assert "100.00 万元" in body and "250.00 万元" in body
     assert "规上企业" in body and "是" in body
     assert "新建" in body and "修改" in body
+
+
+def test_an_enterprise_user_sees_the_history_of_its_records_not_the_bureaus_work(
+    client, login_as
+):
+    firm = factories.make_firm(name="梧州自家历史有限公司")
+    factories.make_year(firm, 2024)
+    db.session.add_all(
+        [
+            Activity(firm_id=firm.id, kind="visit", occurred_on=date(2026, 5, 6), notes="走访密谈"),
+            ExpertAssessment(firm_id=firm.id, tech_advancement=6),
+        ]
+    )
+    db.session.commit()
+    login_as("enterprise", firm_id=firm.id)
+    body = page_text(client.get(f"/firms/{firm.id}?tab=history"))
+    assert "梧州自家历史有限公司" in body and "2024 年度" in body
+    assert "走访" not in body and "专员评估" not in body
+    client.post("/logout")
+    login_as("admin")
+    body = page_text(client.get(f"/firms/{firm.id}?tab=history"))
+    assert "走访记录" in body and "专员评估" in body and "expert_assessments" not in body
 
 
 def test_rename_keeps_the_former_name_searchable(client, login_as):

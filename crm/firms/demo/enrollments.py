@@ -5,9 +5,10 @@ that year's certification batch, their certificate issued on the batch's filing 
 (and re-applied in the expiry year, or lapsed and came back to the reserve pool with reason 1; a
 few had the qualification cancelled); strong and near firms without one sit in the reserve pool,
 a few in coaching when they have a plan for the year, a few failed last year, and some applied
-this year; some middling firms are prospects; a share of above-scale firms are in the listing
-pool. Every application is recorded in its batch with its result, and a certified firm's renames
-and other changes carry their change reports. The history is written directly, without the gates.
+this year; some middling firms are prospects; a share of above-scale and certified firms are in
+the listing pool, at every stage up to the filing, or listed on the NEEQ or the regional market.
+Every application is recorded in its batch with its result, and a certified firm's renames and
+other changes carry their change reports. The history is written directly, without the gates.
 Drawn from a stream of its own per firm, so adding them changes no other demo value.
 """
 
@@ -26,8 +27,30 @@ from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
 from crm.pipeline.rules import certificate_expiry
 from crm.pipeline.services import plan_facts
 
-LISTING_SHARE = 0.08
-LISTING_STAGES = (("pool", 4), ("reform", 3), ("sign", 2), ("tutor", 1))
+#: Chance that an above-scale firm, or a certified one below scale, is in the listing pool.
+LISTING_SHARE = {"above_scale": 0.45, "certified": 0.12}
+#: How far listing-reserve firms have come, with weights: the main line, and the firms that
+#: listed on the NEEQ or the regional equity market instead.
+LISTING_ROUTES = (
+    (("pool",), 5),
+    (("pool", "reform"), 4),
+    (("pool", "reform", "sign"), 3),
+    (("pool", "reform", "sign", "tutor"), 2),
+    (("pool", "reform", "sign", "tutor", "tutor_done"), 1),
+    (("pool", "reform", "sign", "tutor", "tutor_done", "filed"), 1),
+    (("pool", "regional"), 2),
+    (("pool", "reform", "sign", "neeq"), 2),
+)
+#: The issuer of each stage's evidence document; `{city}` is the city's one-character name.
+LISTING_DOCUMENTS = {
+    "reform": "{city}金融〔{year}〕{n}号",
+    "sign": "{city}金融〔{year}〕{n}号",
+    "tutor": "桂证监辅〔{year}〕{n}号",
+    "tutor_done": "桂证监验〔{year}〕{n}号",
+    "filed": "深证上审〔{year}〕{n}号",
+    "neeq": "股转函〔{year}〕{n}号",
+    "regional": "北部湾股交挂〔{year}〕{n}号",
+}
 FAILED_REASON = "专家评审得分未达 71 分"
 #: Years of batches before this one: the oldest certificate a renewal or a lapse goes back to.
 BATCH_YEARS = 6
@@ -266,18 +289,13 @@ def _reserve_story(rng, story: _Story, spec: dict, has_sme: bool, has_plan: bool
 
 
 def _listing_story(rng, story: _Story, spec: dict, abbr: str) -> None:
-    codes = [code for code, _ in LISTING_STAGES]
-    final = rng.choices(codes, weights=[weight for _, weight in LISTING_STAGES])[0]
-    start = story.today - timedelta(days=rng.randint(200, 1000))
-    story.step("pool", max(start, spec["established"]), reason="规上企业，列入上市后备资源库")
-    for code in codes[1 : codes.index(final) + 1]:
+    route = rng.choices([r for r, _ in LISTING_ROUTES], [w for _, w in LISTING_ROUTES])[0]
+    start = story.today - timedelta(days=rng.randint(200, 300 * len(route)))
+    story.step("pool", max(start, spec["established"]), reason="列入上市后备资源库")
+    for code in route[1:]:
         on = story.last + timedelta(days=rng.randint(90, 240))
         year = min(on, story.today).year
-        number = (
-            f"桂证监辅〔{year}〕{rng.randint(1, 60)}号"
-            if code == "tutor"
-            else f"{abbr}金融〔{year}〕{rng.randint(1, 40)}号"
-        )
+        number = LISTING_DOCUMENTS[code].format(city=abbr, year=year, n=rng.randint(1, 60))
         if not story.step(code, on, document_number=number, document_on=min(on, story.today)):
             break
 
@@ -372,7 +390,8 @@ def make_enrollments(
             hte.step("prospect", today - timedelta(days=rng.randint(10, 300)))
         stories.append(hte)
         extra += hte.applications
-        if spec["above_scale"] and rng.random() < LISTING_SHARE:
+        share = LISTING_SHARE["above_scale" if spec["above_scale"] else "certified"]
+        if (spec["above_scale"] or certificates) and rng.random() < share:
             listing = _Story(pipeline, "listing", firm, today)
             _listing_story(rng, listing, spec, city_name[0])
             stories.append(listing)

@@ -38,6 +38,7 @@ from crm.firms.demo.helpers import (
     weighted,
 )
 from crm.firms.demo.listing import make_listing_cases
+from crm.firms.demo.support import make_support_entries
 from crm.firms.demo.logins import DEMO_EMAIL_DOMAIN, DemoLogin, make_password
 from crm.firms.demo.vocabulary import (
     BRANDS,
@@ -70,6 +71,7 @@ class DemoSummary:
     enrollments: int = 0
     coaching_plans: int = 0
     activities: int = 0
+    support_entries: int = 0
     logins: list[DemoLogin] = field(default_factory=list)
 
 
@@ -377,7 +379,10 @@ class _Generator:
         db.session.flush()
         self.summary.enrollments += len(enrollments)
         db.session.add_all(make_listing_cases(self.seed, enrollments, self.listing_stages))
+        entries = make_support_entries(self.seed, batch, enrollments, today, self.city_name)
+        db.session.add_all(entries)
         db.session.flush()
+        self.summary.support_entries += len(entries)
         return batch
 
 

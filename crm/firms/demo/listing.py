@@ -13,7 +13,12 @@ from crm.pipeline.models import Enrollment
 BROKERS = ["桂海证券股份有限公司", "南方联合证券有限责任公司", "华融信达证券股份有限公司"]
 LAW_FIRMS = ["广西正理律师事务所", "北京中和律师事务所南宁分所"]
 AUDIT_FIRMS = ["大信华会计师事务所（特殊普通合伙）", "中审联会计师事务所（特殊普通合伙）"]
-MARKETS = ["bse", "bse", "chinext", "szse_main", "neeq", "bbw"]
+#: The exchanges a firm on the main line aims at (BSE most often for firms of this size), and
+#: what a firm still in the pool may name instead.
+EXCHANGES = ["bse", "bse", "bse", "chinext", "szse_main", "star"]
+MARKETS = [*EXCHANGES, "neeq", "bbw"]
+#: The market a side outcome is a listing on.
+OUTCOME_MARKETS = {"neeq": "neeq", "regional": "bbw"}
 #: Stages reached after signing with a sponsor broker.
 SIGNED = {"sign", "tutor", "tutor_done", "filed", "review", "listed", "neeq"}
 
@@ -27,7 +32,12 @@ def make_listing_cases(seed: int, enrollments: list[Enrollment], stage_codes: di
             continue
         rng = random.Random(f"{seed}-listing-{enrollment.firm_id}")
         signed = code in SIGNED
-        market = rng.choice(MARKETS) if signed or rng.random() < 0.6 else None
+        if code in OUTCOME_MARKETS:
+            market = OUTCOME_MARKETS[code]
+        elif signed:
+            market = rng.choice(EXCHANGES)
+        else:
+            market = rng.choice(MARKETS) if rng.random() < 0.6 else None
         cases.append(
             ListingCase(
                 enrollment_id=enrollment.id,
