@@ -79,9 +79,7 @@ def tab_context(firm, tab: str, **overrides) -> dict[str, Any]:
     elif tab == "history":
         per_page = current_app.config.get("FIRM_HISTORY_PER_PAGE", HISTORY_PER_PAGE)
         entities = None if current_user.is_staff else display.FIRM_RECORD_ENTITIES
-        page = queries.history_page(
-            firm, request.args.get("page", 1, type=int), per_page, entities
-        )
+        page = queries.history_page(firm, request.args.get("page", 1, type=int), per_page, entities)
         context["history"] = page
         context["history_rows"] = display.history_rows(page.items)
     else:

@@ -192,7 +192,9 @@ def test_firms_are_spread_over_both_programmes_with_a_ledger_that_follows_them(a
     ).all()
     stages = {(programme, stage): count for programme, stage, count in rows}
     assert {"prospect", "reserve", "coaching", "certified"} <= {s for p, s in stages if p == "hte"}
-    listing = {stage: count for (programme, stage), count in stages.items() if programme == "listing"}
+    listing = {
+        stage: count for (programme, stage), count in stages.items() if programme == "listing"
+    }
     assert sum(listing.values()) >= 8
     assert len(listing) >= 4 and {"neeq", "regional"} & set(listing)
     both = db.session.scalar(

@@ -280,9 +280,7 @@ def test_edit_records_audit_entries_shown_on_the_history_tab(client, login_as):
     assert "新建" in body and "修改" in body
 
 
-def test_an_enterprise_user_sees_the_history_of_its_records_not_the_bureaus_work(
-    client, login_as
-):
+def test_an_enterprise_user_sees_the_history_of_its_records_not_the_bureaus_work(client, login_as):
     firm = factories.make_firm(name="梧州自家历史有限公司")
     factories.make_year(firm, 2024)
     db.session.add_all(
