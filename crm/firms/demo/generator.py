@@ -38,8 +38,8 @@ from crm.firms.demo.helpers import (
     weighted,
 )
 from crm.firms.demo.listing import make_listing_cases
-from crm.firms.demo.support import make_support_entries
 from crm.firms.demo.logins import DEMO_EMAIL_DOMAIN, DemoLogin, make_password
+from crm.firms.demo.support import make_support_entries
 from crm.firms.demo.vocabulary import (
     BRANDS,
     CITY_WORDS,
