@@ -1,0 +1,336 @@
+"""Look inside a workbook file without parsing it: its format, its zip directory, its used ranges.
+
+python-calamine loads a whole sheet into a dense grid sized by the outermost cells that hold a
+value, and a grid it cannot allocate aborts the process. A stray value at XFD1048576 (or IV65536
+in an .xls) beside a few hundred rows of data is enough. These scans find how far the values
+really reach, cheaply and with bounded memory, so that the reader can refuse such a sheet before
+calamine sees it. Nothing here raises a user-facing error: the functions return facts (or raise
+`ScanError` for a file that cannot be scanned) and `crm.core.spreadsheets` decides.
+"""
+
+import queue
+import re
+import threading
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from posixpath import dirname, join, normpath
+from xml.etree import ElementTree
+from xml.parsers import expat
+
+OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+_CHUNK = 1 << 22
+_MAX_ROW_BYTES = 64 << 20
+
+_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+class ScanError(Exception):
+    """Signal that a file's structure could not be scanned (it is damaged or hostile)."""
+
+
+@dataclass
+class Extent:
+    """Describe how far the values of one sheet reach."""
+
+    #: rows holding at least one value
+    rows: int = 0
+    #: 1-based number of the lowest row holding a value (0 when there is none)
+    last_row: int = 0
+    #: 1-based number of the rightmost column holding a value
+    last_column: int = 0
+    #: error values (#N/A, #DIV/0!) by (1-based row, 0-based column), which calamine drops
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)
+
+    @property
+    def cells(self) -> int:
+        """Return the size of the grid calamine will allocate for this sheet (an upper bound)."""
+        return self.last_row * self.last_column
+
+
+def sniff(head: bytes) -> str:
+    """Return "zip", "ole", "empty", "pdf" or "other" for the first bytes of a file."""
+    if not head:
+        return "empty"
+    if head.startswith(ZIP_MAGICS):
+        return "zip"
+    if head.startswith(OLE_MAGIC):
+        return "ole"
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    return "other"
+
+
+def zip_kind(archive: zipfile.ZipFile) -> str | None:
+    """Return "xlsx", "xlsm", "xlsb" or "ods" for a zip by its members, or None."""
+    names = set(archive.namelist())
+    if "mimetype" in names:
+        info = archive.getinfo("mimetype")
+        if info.file_size < 200 and archive.read("mimetype").strip() == ODS_MIMETYPE:
+            return "ods"
+    if "xl/workbook.bin" in names:
+        return "xlsb"
+    if "xl/workbook.xml" not in names:
+        return None
+    if "xl/vbaProject.bin" in names:
+        return "xlsm"
+    types = "[Content_Types].xml"
+    if types in names and archive.getinfo(types).file_size < 1 << 20:
+        return "xlsm" if b"macroEnabled" in archive.read(types) else "xlsx"
+    return "xlsx"
+
+
+def zip_sizes(archive: zipfile.ZipFile, min_member: int = 1 << 20) -> tuple[int, float]:
+    """Return the declared uncompressed total and the worst ratio among members above min_member."""
+    total = 0
+    worst = 0.0
+    for info in archive.infolist():
+        total += info.file_size
+        if info.file_size > min_member:
+            worst = max(worst, info.file_size / max(info.compress_size, 1))
+    return total, worst
+
+
+def verify_members(archive: zipfile.ZipFile, names: list[str]) -> None:
+    """Decompress the named members, so that a declared size or checksum that lies is caught."""
+    for name in names:
+        try:
+            with archive.open(name) as stream:
+                while stream.read(_CHUNK):
+                    pass
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, ValueError) as error:
+            raise ScanError(str(error)) from error
+
+
+def xlsx_sheet_members(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Map each sheet name of an xlsx to its worksheet member inside the zip."""
+    try:
+        book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ElementTree.ParseError):
+        return {}
+    targets = {}
+    for rel in rels.iter(f"{_NS_PKG_REL}Relationship"):
+        target = rel.get("Target", "")
+        path = target.lstrip("/") if target.startswith("/") else normpath(join("xl", target))
+        targets[rel.get("Id")] = path
+    members = {}
+    for sheet in book.iter(f"{_NS_MAIN}sheet"):
+        path = targets.get(sheet.get(f"{_NS_REL}id"))
+        if path:
+            members[sheet.get("name", "")] = path
+    return members
+
+
+def worksheet_members(archive: zipfile.ZipFile) -> list[str]:
+    """Return every worksheet member of an xlsx, for sheets whose mapping is missing."""
+    return [n for n in archive.namelist() if dirname(n) == "xl/worksheets" and n.endswith(".xml")]
+
+
+_COLUMNS: dict[bytes, int] = {}
+_REF = re.compile(rb"([A-Z]{1,3})([0-9]{1,7})")
+_ERROR_CELL = re.compile(
+    rb'<(?:\w+:)?c\s[^>]*?r="([A-Z]{1,3})([0-9]{1,7})"[^>]*\bt="e"[^>]*>\s*'
+    rb"(?:<(?:\w+:)?f[^>]*/>|<(?:\w+:)?f[^>]*>[^<]*</(?:\w+:)?f>)?\s*<(?:\w+:)?v>([^<]*)<"
+)
+
+
+def column_number(letters: bytes) -> int:
+    """Return the 1-based number of an Excel column given as letters (b"A" is 1)."""
+    number = _COLUMNS.get(letters)
+    if number is None:
+        number = 0
+        for char in letters:
+            number = number * 26 + char - 64
+        _COLUMNS[letters] = number
+    return number
+
+
+def scan_xlsx_sheet(archive: zipfile.ZipFile, member: str) -> Extent:
+    """Find how far the values of one xlsx worksheet reach, streaming its XML."""
+    extent = Extent()
+    try:
+        with archive.open(member) as stream:
+            _scan_sheet_xml(stream, extent)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+        raise ScanError(str(error)) from error
+    return extent
+
+
+def _read_ahead(stream) -> Iterator[bytes]:
+    """Yield a zip member's chunks, decompressed ahead in a thread (zlib releases the GIL)."""
+    chunks: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def offer(item) -> None:
+        while not stop.is_set():
+            try:
+                chunks.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    def work() -> None:
+        try:
+            while not stop.is_set():
+                chunk = stream.read(_CHUNK)
+                offer(chunk)
+                if not chunk:
+                    return
+        except Exception as error:  # handed to the reading thread, which raises it
+            offer(error)
+
+    worker = threading.Thread(target=work, name="sheet-scan", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = chunks.get()
+            if isinstance(item, Exception):
+                raise item
+            yield item
+            if not item:
+                return
+    finally:
+        stop.set()
+        worker.join()
+
+
+def _scan_sheet_xml(stream, extent: Extent) -> None:
+    chunks = _read_ahead(stream)
+    try:
+        _scan_chunks(chunks, extent)
+    finally:
+        chunks.close()
+
+
+def _scan_chunks(chunks: Iterator[bytes], extent: Extent) -> None:
+    head = next(chunks)
+    found = re.search(rb"<(\w+:)?sheetData\b", head)
+    prefix = (found.group(1) or b"") if found else b""
+    row_close = b"</" + prefix + b"row>"
+    pending = head
+    while head:
+        chunk = next(chunks)
+        data = pending + chunk if chunk else pending
+        rows = data.split(row_close)
+        pending = rows.pop()
+        if len(pending) > _MAX_ROW_BYTES:
+            raise ScanError("row too long")
+        if rows:
+            _scan_rows(rows, prefix, extent, b't="e"' in data)
+        if not chunk:
+            return
+
+
+def _scan_rows(rows: list[bytes], prefix: bytes, extent: Extent, has_errors: bool) -> None:
+    """Account for complete rows: the last value cell of each row gives its reach."""
+    match_ref = _REF.match
+    last_row, last_column, count = extent.last_row, extent.last_column, extent.rows
+    for row in rows:
+        at = row.rfind(b' r="')
+        if at < 0:
+            continue
+        found = match_ref(row, at + 4)
+        if found is None or row.endswith(b"/>"):  # no cell reference, or an empty last cell
+            reach = _row_reach(row, prefix)
+            if reach is None:
+                continue
+            number, column = reach
+            number = number or last_row + 1
+        else:
+            letters, digits = found.groups()
+            number, column = int(digits), column_number(letters)
+        count += 1
+        if number > last_row:
+            last_row = number
+        if column > last_column:
+            last_column = column
+        if has_errors and b't="e"' in row:
+            for match in _ERROR_CELL.finditer(row):
+                key = (int(match.group(2)), column_number(match.group(1)) - 1)
+                extent.errors[key] = match.group(3).decode("utf-8", "replace")
+    extent.last_row, extent.last_column, extent.rows = last_row, last_column, count
+
+
+_ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="([0-9]+)"')
+
+
+def _row_reach(row: bytes, prefix: bytes) -> tuple[int, int] | None:
+    """Return (row number or 0, rightmost value column) of a row the fast path could not read."""
+    tags = list(re.finditer(rb"<" + re.escape(prefix) + rb"c(\s[^>]*)?>", row))
+    column, reach = 0, 0
+    number = 0
+    for tag in tags:
+        attrs = tag.group(1) or b""
+        ref = re.search(rb'\sr="([A-Z]{1,3})([0-9]{1,7})"', attrs)
+        column = column_number(ref.group(1)) if ref else column + 1
+        if not attrs.endswith(b"/"):
+            reach = column
+            number = int(ref.group(2)) if ref else number
+    if not reach:
+        return None
+    if not number:
+        found = _ROW_NUMBER.search(row)
+        number = int(found.group(1)) if found else 0
+    return number, reach
+
+
+_TABLE_NS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0 "
+_OFFICE_NS = "urn:oasis:names:tc:opendocument:xmlns:office:1.0 "
+_TEXT_NS = "urn:oasis:names:tc:opendocument:xmlns:text:1.0 "
+
+
+def scan_ods(archive: zipfile.ZipFile) -> dict[str, Extent]:
+    """Find how far the values of every table of an .ods reach, repeated rows and cells included."""
+    tables: dict[str, Extent] = {}
+    state = {"extent": Extent(), "row": 0, "rows": 1, "col": 0, "reach": 0, "cell": None}
+    repeat_rows = _TABLE_NS + "number-rows-repeated"
+    repeat_cols = _TABLE_NS + "number-columns-repeated"
+    value_type = _OFFICE_NS + "value-type"
+
+    def start(name, attrs):
+        if name == _TABLE_NS + "table-cell" or name == _TABLE_NS + "covered-table-cell":
+            span = int(attrs.get(repeat_cols, 1))
+            state["cell"] = (state["col"], span)
+            state["col"] += span
+            if value_type in attrs:
+                state["reach"] = state["col"]
+        elif name == _TEXT_NS + "p" and state["cell"]:
+            col, span = state["cell"]
+            state["reach"] = max(state["reach"], col + span)
+        elif name == _TABLE_NS + "table-row":
+            state.update(rows=int(attrs.get(repeat_rows, 1)), col=0, reach=0, cell=None)
+        elif name == _TABLE_NS + "table":
+            state.update(extent=Extent(), row=0)
+            tables[attrs.get(_TABLE_NS + "name", "")] = state["extent"]
+
+    def end(name):
+        if name == _TABLE_NS + "table-cell" or name == _TABLE_NS + "covered-table-cell":
+            state["cell"] = None
+        elif name == _TABLE_NS + "table-row":
+            extent = state["extent"]
+            state["row"] += state["rows"]
+            if state["reach"]:
+                extent.rows += state["rows"]
+                extent.last_row = state["row"]
+                extent.last_column = max(extent.last_column, state["reach"])
+
+    def refuse_doctype(*args):
+        raise ScanError("DOCTYPE in content.xml")
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.StartDoctypeDeclHandler = refuse_doctype
+    try:
+        with archive.open("content.xml") as stream:
+            while chunk := stream.read(_CHUNK):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+    except (KeyError, zipfile.BadZipFile, OSError, EOFError, ValueError, expat.ExpatError) as error:
+        raise ScanError(str(error)) from error
+    return tables

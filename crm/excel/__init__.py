@@ -1,0 +1,1 @@
+"""Excel and WPS spreadsheet import: reading, cell parsing, validation."""
