@@ -33,7 +33,7 @@ assets: static/vendor/.installed
 run: install assets
 	$(FLASK) db upgrade
 	$(FLASK) crm demo --firms $(DEMO_FIRMS)
-	$(FLASK) run --debug --host 127.0.0.1 --port 5000
+	$(FLASK) crm serve --host 127.0.0.1 --port 5000
 
 demo: install
 	$(FLASK) db upgrade

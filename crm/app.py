@@ -1,5 +1,6 @@
 """The application factory: a table of contents of register_* calls."""
 
+import importlib
 import os
 
 from flask import Flask, g, redirect, url_for
@@ -9,6 +10,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from crm import config as config_module
 from crm.extensions import csrf, db, login_manager, migrate
 
+#: Modules whose import registers background job handlers and periodic work (crm.core.jobs).
+JOB_MODULES = ("crm.core.jobs", "crm.eligibility.jobs", "crm.excel.services")
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "font-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; "
@@ -32,6 +35,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     config_module.finalize(app)
     register_proxy(app)
     register_extensions(app)
+    register_jobs(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -49,6 +53,7 @@ def register_proxy(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions to the app."""
+    import crm.core.database  # SQLite connection settings, before any connection opens
     import crm.models  # noqa: F401  (every model registered before migrations look)
 
     db.init_app(app)
@@ -70,13 +75,21 @@ def register_extensions(app: Flask) -> None:
     login_manager.user_loader(load_user)
 
 
+def register_jobs(app: Flask) -> None:
+    """Import the modules that register job handlers and periodic work; no scheduler starts here."""
+    for module in JOB_MODULES:
+        importlib.import_module(module)
+
+
 def register_blueprints(app: Flask) -> None:
     """Mount every blueprint and the home page."""
     from crm.accounts.views import bp as accounts_bp
     from crm.admin.views import bp as admin_bp
     from crm.certification.views import bp as certification_bp
     from crm.coaching.views import bp as coaching_bp
+    from crm.core.job_views import bp as jobs_bp
     from crm.eligibility.views import bp as eligibility_bp
+    from crm.excel.views import bp as excel_bp
     from crm.firms.views import bp as firms_bp
     from crm.listing.views import bp as listing_bp
     from crm.pipeline.views import bp as pipeline_bp
@@ -91,6 +104,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(listing_bp)
     app.register_blueprint(certification_bp)
     app.register_blueprint(support_bp)
+    app.register_blueprint(jobs_bp)
+    app.register_blueprint(excel_bp)
 
     @app.get("/")
     def index():

@@ -54,6 +54,19 @@ class Config:
     #: so the login lock sees the real client address.
     PROXY_COUNT = _int("CRM_PROXY_COUNT", 0)
 
+    #: Seconds between two looks of the worker at the queue of background jobs.
+    JOB_POLL_SECONDS = 1
+    #: How many jobs one worker runs at the same time.
+    JOB_THREADS = 1
+    #: Least seconds between two progress writes of a running job.
+    JOB_PROGRESS_SECONDS = 0.3
+    #: Seconds between two heartbeats of a worker's running jobs.
+    JOB_HEARTBEAT_SECONDS = 30
+    #: A running job without a heartbeat for this long has lost its worker and is failed.
+    JOB_DEAD_AFTER_MINUTES = 10
+    #: Where jobs keep the files they produce; empty means `instance/jobs`.
+    JOB_FILES_FOLDER = os.environ.get("CRM_JOB_FILES_FOLDER", "")
+
 
 class TestConfig(Config):
     """Settings for the test suite; the database URL is passed in by the fixtures."""

@@ -1,1 +1,3 @@
-"""Cross-cutting, domain-free parts: clock, model mixins, audit, permissions, errors, filters."""
+"""Cross-cutting, domain-free parts: clock, model mixins, audit, permissions, errors, filters,
+connection settings, and the background job queue with its worker.
+"""

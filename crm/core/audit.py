@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from crm.core import clock
 from crm.extensions import db
 
-SOURCES = ("web", "portal", "cli", "system")  # plus "import:<batch id>"
+SOURCES = ("web", "portal", "cli", "system")  # plus "import:<batch id>" and "undo:<batch id>"
 ACTIONS = {"create": "新建", "update": "修改", "delete": "删除"}
 _IGNORED = frozenset({"id", "created_at", "updated_at"})
 
@@ -105,6 +105,8 @@ class AuditEntry(db.Model):
         """Return the channel in Chinese."""
         if self.source.startswith("import:"):
             return f"导入批次 {self.source.removeprefix('import:')}"
+        if self.source.startswith("undo:"):
+            return f"撤销导入批次 {self.source.removeprefix('undo:')}"
         return {"web": "网页", "portal": "企业端", "cli": "命令行", "system": "系统"}.get(
             self.source, self.source
         )
@@ -125,15 +127,85 @@ def encode(value: Any) -> str | None:
     return str(value)
 
 
+def snapshot(values: dict[str, Any]) -> str:
+    """Return the JSON text a create or delete entry keeps of a row's column values."""
+    kept = {
+        key: encode(value)
+        for key, value in values.items()
+        if key not in _IGNORED and value is not None
+    }
+    return json.dumps(kept, ensure_ascii=False, sort_keys=True)
+
+
 def _row_snapshot(obj: Audited) -> str:
     # Read the instance dict, not the attributes: a deleted row must not be reloaded.
     state = inspect(obj)
-    values = {
-        attr.key: encode(state.dict.get(attr.key))
-        for attr in state.mapper.column_attrs
-        if attr.key not in _IGNORED and state.dict.get(attr.key) is not None
-    }
-    return json.dumps(values, ensure_ascii=False, sort_keys=True)
+    return snapshot({attr.key: state.dict.get(attr.key) for attr in state.mapper.column_attrs})
+
+
+def decode(column, text: str | None) -> Any:
+    """Turn the text kept in the audit trail back into a value of `column`'s type."""
+    if text is None:
+        return None
+    python_type = column.type.python_type
+    if python_type is bool:
+        return text == "true"
+    if python_type is datetime:
+        return datetime.fromisoformat(text)
+    if python_type is date:
+        return date.fromisoformat(text)
+    if python_type in (dict, list):
+        return json.loads(text)
+    return python_type(text)
+
+
+class BulkAudit:
+    """Audit rows for changes written with set-based statements, which the listener never sees.
+
+    Imports insert and update thousands of rows in a few statements; they describe each change
+    here in the very form the listener uses, then `write` inserts the entries in one statement.
+    """
+
+    def __init__(self, context: AuditContext | None = None) -> None:
+        self.context = context or current_context()
+        self.at = clock.utcnow()
+        self.rows: list[dict[str, Any]] = []
+
+    def _add(self, entity, entity_id, firm_id, action, field=None, old=None, new=None) -> None:
+        self.rows.append(
+            {
+                "at": self.at,
+                "actor_id": self.context.actor_id,
+                "source": self.context.source,
+                "entity": entity,
+                "entity_id": entity_id,
+                "firm_id": firm_id,
+                "action": action,
+                "field": field,
+                "old_value": old,
+                "new_value": new,
+            }
+        )
+
+    def created(self, entity: str, entity_id: int, firm_id: int | None, values: dict) -> None:
+        """Record a created row with its values."""
+        self._add(entity, entity_id, firm_id, "create", new=snapshot(values))
+
+    def updated(self, entity: str, entity_id: int, firm_id: int | None, field, old, new) -> None:
+        """Record one changed field of a row (values as stored, not yet encoded)."""
+        old, new = encode(old), encode(new)
+        if old != new:
+            self._add(entity, entity_id, firm_id, "update", field, old, new)
+
+    def deleted(self, entity: str, entity_id: int, firm_id: int | None, values: dict) -> None:
+        """Record a deleted row with the values it had."""
+        self._add(entity, entity_id, firm_id, "delete", old=snapshot(values))
+
+    def write(self) -> None:
+        """Insert the recorded entries in the current transaction."""
+        if self.rows:
+            db.session.execute(AuditEntry.__table__.insert(), self.rows)
+            self.rows = []
 
 
 def _changes(obj: Audited) -> Iterator[tuple[str, str | None, str | None]]:

@@ -41,6 +41,16 @@
     update();
   });
 
+  // A checkbox with data-check-all="name" ticks or clears every checkbox of its form named so.
+  document.querySelectorAll("input[data-check-all]").forEach(function (box) {
+    box.addEventListener("change", function () {
+      var name = box.getAttribute("data-check-all");
+      box.form.querySelectorAll('input[type="checkbox"][name="' + name + '"]').forEach(function (other) {
+        other.checked = box.checked;
+      });
+    });
+  });
+
   // Filter forms submit when a select changes.
   document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
     select.addEventListener("change", function () { select.form.requestSubmit(); });

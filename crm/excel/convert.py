@@ -1,0 +1,160 @@
+"""Bind a sheet's mapped columns to the cell parsers, and convert its rows.
+
+`Reader`s are built once per import from the mapping (field, unit, year) and the reference
+data; `convert_rows` then turns each data row into a `ConvertedRow`: clean values, yearly
+figures by (field, year), and the problems of its cells with their column letters.
+"""
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from crm.admin.cities import CITIES
+from crm.admin.models import District, Industry, Park, TechField
+from crm.excel import values as parse
+from crm.excel.columns import FieldDef, ImportKind
+from crm.extensions import db
+
+#: The accepted range of a year cell.
+YEARS = range(1980, 2100)
+
+
+@dataclass(frozen=True)
+class MappedColumn:
+    """A sheet column and the field it fills (None: ignored)."""
+
+    index: int
+    letter: str
+    label: str
+    key: str | None
+    scale: Decimal | None = None
+    year: int | None = None
+
+
+@dataclass(slots=True)
+class ConvertedRow:
+    """One data row with its cells parsed."""
+
+    number: int
+    values: dict[str, Any] = field(default_factory=dict)
+    #: Yearly figures: (field key, year from the header or None) → value.
+    yearly: dict[tuple[str, int | None], Any] = field(default_factory=dict)
+    #: Field key → the column letter it came from (for messages).
+    letters: dict[str, str] = field(default_factory=dict)
+    #: [(column letter, "error" | "warning", message)]
+    issues: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """How one mapped column is read."""
+
+    index: int
+    letter: str
+    key: str
+    year: int | None
+    yearly: bool
+    #: Raw cell → clean value, or Parsed(value, warning); raises CellError.
+    parse: Callable[[Any], Any]
+
+
+class Matchers:
+    """The reference-data matchers of the configured city (built once per import)."""
+
+    def __init__(self, city: str) -> None:
+        districts = db.session.scalars(select(District).order_by(District.sort_order))
+        self.district = parse.DistrictMatcher(list(districts), CITIES[city]["name"])
+        self.park = parse.NameMatcher(list(db.session.scalars(select(Park))), label="园区")
+        self.industry = parse.NameMatcher(list(db.session.scalars(select(Industry))), label="行业")
+        self.tech_field = parse.NameMatcher(
+            list(db.session.scalars(select(TechField))), label="技术领域"
+        )
+
+
+def _year(value) -> int | None:
+    year = parse.parse_int(value)
+    if year is not None and year not in YEARS:
+        raise parse.CellError(f"「{value}」不是有效的年份")
+    return year
+
+
+def _parser(definition: FieldDef, column: MappedColumn, matchers: Matchers) -> Callable:
+    kind = definition.parser
+    if kind == "text":
+        limit = definition.max_length
+        return lambda value: parse.parse_text(value, limit)
+    if kind == "money":
+        scale = column.scale or Decimal(1)
+        return lambda value: parse.parse_decimal(value, scale)
+    if kind == "int":
+        return parse.parse_int
+    if kind == "year":
+        return _year
+    if kind == "date":
+        return parse.parse_date
+    if kind == "bool":
+        return parse.parse_bool
+    if kind == "percent":
+        return parse.parse_percent
+    if kind == "uscc":
+        return parse.parse_uscc
+    if kind == "choice":
+        matcher = parse.ChoiceMatcher(definition.choices, definition.choice_synonyms)
+        return matcher.match
+    return getattr(matchers, kind).match
+
+
+def readers(kind: ImportKind, columns: Iterable[MappedColumn], matchers: Matchers) -> list[Reader]:
+    """Return the readers of the mapped columns."""
+    found = []
+    for column in columns:
+        if not column.key:
+            continue
+        definition = kind.get(column.key)
+        found.append(
+            Reader(
+                column.index,
+                column.letter,
+                column.key,
+                column.year,
+                definition.yearly,
+                _parser(definition, column, matchers),
+            )
+        )
+    return found
+
+
+def convert_rows(
+    readers: list[Reader], rows: Iterable[tuple[int, list[Any]]]
+) -> Iterator[ConvertedRow]:
+    """Yield each sheet row (number, values aligned with the sheet's columns) converted."""
+    parsed_type = parse.Parsed
+    cell_error = parse.CellError
+    for number, cells in rows:
+        row = ConvertedRow(number)
+        width = len(cells)
+        for reader in readers:
+            raw = cells[reader.index] if reader.index < width else None
+            if raw is None:
+                continue
+            try:
+                value = reader.parse(raw)
+            except cell_error as error:
+                row.issues.append((reader.letter, "error", error.message))
+                row.letters[reader.key] = reader.letter
+                continue
+            if value.__class__ is parsed_type:
+                value, warning = value
+                if warning:
+                    row.issues.append((reader.letter, "warning", warning))
+            if value is None:
+                continue
+            row.letters[reader.key] = reader.letter
+            if reader.yearly:
+                row.yearly[(reader.key, reader.year)] = value
+            else:
+                row.values[reader.key] = value
+        yield row

@@ -1,0 +1,589 @@
+"""The dry run: every row of a sheet read, matched to a firm and compared with what is stored.
+
+`plan_rows` turns converted rows into `RowPlan`s saying what would be created or changed (old →
+new) and what is wrong, without writing anything; `crm.excel.apply` writes a plan. Matching is by
+unified social credit code, then by exact name or former name. An empty cell never wipes a stored
+value. The stored data is loaded once, in a few set-based queries, into a `World`.
+"""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from crm.accounts.models import User
+from crm.admin.models import District, Industry, Park, TechField
+from crm.core.filters import format_wan
+from crm.core.permissions import firm_scope
+from crm.eligibility import uscc as uscc_rules
+from crm.excel.columns import ImportKind
+from crm.excel.convert import ConvertedRow
+from crm.extensions import db
+from crm.firms import rules as firm_rules
+from crm.firms.models import Firm, FirmFormerName, FirmYear, IPItem, Qualification
+
+#: Firm columns an import may set, by field key (reference fields end in `_id`).
+FIRM_COLUMNS = {
+    "name": "name",
+    "uscc": "uscc",
+    "legal_representative": "legal_representative",
+    "established_on": "established_on",
+    "registered_capital": "registered_capital",
+    "address": "address",
+    "district": "district_id",
+    "park": "park_id",
+    "industry": "industry_id",
+    "tech_field": "tech_field_id",
+    "is_above_scale": "is_above_scale",
+    "is_incubator": "is_incubator",
+    "notes": "notes",
+}
+YEAR_COLUMNS = (
+    "total_revenue",
+    "sales_revenue",
+    "hightech_revenue",
+    "rd_expense",
+    "domestic_rd_expense",
+    "total_costs",
+    "total_assets",
+    "total_liabilities",
+    "total_staff",
+    "tech_staff",
+    "transformed_results",
+)
+IP_COLUMNS = ("kind", "number", "title", "granted_on", "status", "acquisition")
+QUALIFICATION_COLUMNS = ("number", "source_document")
+CHUNK = 900
+
+
+@dataclass(slots=True)
+class RowPlan:
+    """What one data row does: its action, the firm, the changes shown, and its problems."""
+
+    number: int
+    action: str = "unchanged"
+    firm_id: int | None = None
+    firm_name: str | None = None
+    #: [(label, old shown, new shown)]
+    changes: list[tuple[str, Any, Any]] = field(default_factory=list)
+    #: [(column letter, "error" | "warning", message)]
+    issues: list[tuple[str, str, str]] = field(default_factory=list)
+    #: Writes: the new firm's columns, or the changed columns of the matched firm.
+    firm_values: dict[str, Any] = field(default_factory=dict)
+    #: The stored values of the changed columns of the matched firm (for the audit trail).
+    firm_old: dict[str, Any] = field(default_factory=dict)
+    #: The name the row gives a firm matched by its code under another name.
+    new_name: str | None = None
+    #: Writes of the row's child records: (table, key, id or None, new values, old values).
+    children: list[tuple[str, tuple, int | None, dict[str, Any], dict[str, Any]]] = field(
+        default_factory=list
+    )
+
+    @property
+    def has_errors(self) -> bool:
+        """Tell whether any problem of the row is an error."""
+        return any(level == "error" for _, level, _ in self.issues)
+
+    def error(self, letter: str, message: str) -> None:
+        """Note an error in column `letter` ("" for the row as a whole)."""
+        self.issues.append((letter, "error", message))
+
+    def warn(self, letter: str, message: str) -> None:
+        """Note a warning in column `letter`."""
+        self.issues.append((letter, "warning", message))
+
+
+@dataclass
+class Plan:
+    """The outcome of a dry run."""
+
+    kind: ImportKind
+    rows: list[RowPlan]
+
+    def counts(self) -> dict[str, int]:
+        """Return how many rows take each action."""
+        counts = {"create": 0, "update": 0, "rename": 0, "unchanged": 0, "rejected": 0}
+        for row in self.rows:
+            counts[row.action] = counts.get(row.action, 0) + 1
+        return counts
+
+
+class References:
+    """The reference data rows point at, for display: id → name."""
+
+    def __init__(self) -> None:
+        self.names = {
+            "district_id": dict(db.session.execute(select(District.id, District.name)).all()),
+            "park_id": dict(db.session.execute(select(Park.id, Park.name)).all()),
+            "industry_id": dict(db.session.execute(select(Industry.id, Industry.name)).all()),
+            "tech_field_id": dict(db.session.execute(select(TechField.id, TechField.name)).all()),
+        }
+
+    def show(self, column: str, value: Any) -> Any:
+        """Return a stored value as the preview shows it."""
+        if value is None:
+            return None
+        if column in self.names:
+            return self.names[column].get(value, value)
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        if isinstance(value, date):
+            return value.isoformat()
+        return value
+
+
+def _show_money(value):
+    return None if value is None else f"{format_wan(value)} 万元"
+
+
+MONEY_COLUMNS = frozenset(
+    {"registered_capital", *(c for c in YEAR_COLUMNS if not c.endswith(("staff", "results")))}
+)
+
+
+class World:
+    """What the database holds that the rows are matched and compared against."""
+
+    def __init__(self, kind: ImportKind, user: User | None, firm_columns: Iterable[str]) -> None:
+        self.kind = kind
+        self.references = References()
+        self.firm_columns = tuple(dict.fromkeys(("name", "uscc", *firm_columns)))
+        columns = [getattr(Firm, c) for c in self.firm_columns]
+        scope = firm_scope(user) if user is not None else None
+        self.by_uscc: dict[str, int] = {}
+        self.by_name: dict[str, int] = {}
+        self.by_former: dict[str, int] = {}
+        self.values: dict[int, tuple] = {}
+        self.deleted: set[int] = set()
+        self.editable: set[int] | None = None if scope is None or user.role == "admin" else set()
+        stmt = select(Firm.id, Firm.deleted_at, *columns)
+        if self.editable is not None:
+            stmt = stmt.add_columns(scope.label("in_scope"))
+        for row in db.session.execute(stmt):
+            firm_id, deleted_at, values = row[0], row[1], row[2 : 2 + len(columns)]
+            self.values[firm_id] = tuple(values)
+            name, uscc = values[0], values[1]
+            if uscc:
+                self.by_uscc[uscc] = firm_id
+            self.by_name.setdefault(name, firm_id)
+            if deleted_at is not None:
+                self.deleted.add(firm_id)
+            if self.editable is not None and row[-1]:
+                self.editable.add(firm_id)
+        for name, firm_id in db.session.execute(
+            select(FirmFormerName.name, FirmFormerName.firm_id)
+        ):
+            self.by_former.setdefault(name, firm_id)
+        self.former_names: dict[int, set[str]] = {}
+        for name, firm_id in self.by_former.items():
+            self.former_names.setdefault(firm_id, set()).add(name)
+        self.user = user
+        self.user_districts = set(user.district_ids) if user and user.role == "manager" else None
+        self.position = {column: i for i, column in enumerate(self.firm_columns)}
+
+    def current(self, firm_id: int, column: str) -> Any:
+        """Return the stored value of a firm column this import reads."""
+        return self.values[firm_id][self.position[column]]
+
+    def name_of(self, firm_id: int) -> str:
+        """Return the firm's name."""
+        return self.values[firm_id][0]
+
+    def uscc_of(self, firm_id: int) -> str | None:
+        """Return the firm's code."""
+        return self.values[firm_id][1]
+
+    def show(self, column: str, value: Any) -> Any:
+        """Return a value as the preview shows it."""
+        if column in MONEY_COLUMNS:
+            return _show_money(value)
+        return self.references.show(column, value)
+
+
+def _load_children(kind: str, firm_ids: set[int]) -> dict[tuple, tuple[int, dict[str, Any]]]:
+    """Return the stored child rows of the matched firms by their natural key."""
+    ids = sorted(firm_ids)
+    found: dict[tuple, tuple[int, dict[str, Any]]] = {}
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        if kind == "years":
+            stmt = select(
+                FirmYear.id, FirmYear.firm_id, FirmYear.year, *_cols(FirmYear, YEAR_COLUMNS)
+            )
+            for row in db.session.execute(stmt.where(FirmYear.firm_id.in_(chunk))):
+                found[(row[1], row[2])] = (row[0], dict(zip(YEAR_COLUMNS, row[3:], strict=True)))
+        elif kind == "ip":
+            stmt = select(IPItem.id, IPItem.firm_id, *_cols(IPItem, IP_COLUMNS))
+            for row in db.session.execute(stmt.where(IPItem.firm_id.in_(chunk))):
+                values = dict(zip(IP_COLUMNS, row[2:], strict=True))
+                found[(row[1], *ip_key(values))] = (row[0], values)
+        elif kind == "qualifications":
+            q = Qualification
+            stmt = select(q.id, q.firm_id, q.tier, q.year, q.number, q.source_document)
+            for row in db.session.execute(stmt.where(q.firm_id.in_(chunk))):
+                found[(row[1], row[2], row[3])] = (
+                    row[0],
+                    dict(zip(QUALIFICATION_COLUMNS, row[4:], strict=True)),
+                )
+    return found
+
+
+def _cols(model, names):
+    return [getattr(model, name) for name in names]
+
+
+def ip_key(values: dict[str, Any]) -> tuple:
+    """Return what identifies an IP item within its firm: the number, else kind and title."""
+    if values.get("number"):
+        return ("number", values["number"])
+    return ("title", values.get("kind"), values.get("title"))
+
+
+# --- Matching rows to firms ----------------------------------------------------------------------
+
+
+def _match(world: World, row: ConvertedRow, plan: RowPlan) -> int | None:
+    """Find the row's firm by code, then by name or former name; note conflicts as errors."""
+    uscc, name = row.values.get("uscc"), row.values.get("name")
+    letters = row.letters
+    if uscc:
+        firm_id = world.by_uscc.get(uscc)
+        if firm_id is not None:
+            return firm_id
+    if name:
+        firm_id = world.by_name.get(name)
+        if firm_id is None:
+            firm_id = world.by_former.get(name)
+        if firm_id is not None:
+            stored = world.uscc_of(firm_id)
+            if uscc and stored and stored != uscc:
+                plan.error(
+                    letters.get("uscc", ""),
+                    f"系统中的「{world.name_of(firm_id)}」统一社会信用代码为 {stored}，"
+                    f"与本行的 {uscc} 不同，请核对",
+                )
+                return None
+            return firm_id
+    return None
+
+
+def _reachable(world: World, firm_id: int, row: ConvertedRow, plan: RowPlan) -> bool:
+    if firm_id in world.deleted:
+        plan.error("", f"企业「{world.name_of(firm_id)}」已被删除，请先请管理员恢复")
+        return False
+    if world.editable is not None and firm_id not in world.editable:
+        plan.error("", "系统中已有该企业，但不在您负责的范围内，请联系管理员或该企业的服务专员")
+        return False
+    return True
+
+
+# --- Planning ------------------------------------------------------------------------------------
+
+
+def plan_rows(
+    kind: ImportKind,
+    rows: Iterable[ConvertedRow],
+    user: User | None,
+    options: dict[str, Any],
+    progress=None,
+) -> Plan:
+    """Return the dry run of the converted rows against the database."""
+    rows = list(rows)
+    firm_columns = [
+        FIRM_COLUMNS[key]
+        for key in {key for row in rows for key in row.values}
+        if key in FIRM_COLUMNS
+    ]
+    world = World(kind, user, firm_columns)
+    plans = [RowPlan(row.number, issues=list(row.issues)) for row in rows]
+    matched = [None] * len(rows)
+    for index, (row, plan) in enumerate(zip(rows, plans, strict=True)):
+        if plan.has_errors and not row.values.get("uscc") and not row.values.get("name"):
+            continue
+        firm_id = _match(world, row, plan)
+        if firm_id is not None and not _reachable(world, firm_id, row, plan):
+            firm_id = None
+            plan.action = "rejected"
+        matched[index] = firm_id
+        if firm_id is not None:
+            plan.firm_id, plan.firm_name = firm_id, world.name_of(firm_id)
+        else:
+            plan.firm_name = row.values.get("name") or row.values.get("uscc")
+    if kind.code == "firms":
+        _plan_firms(world, rows, plans, matched)
+        children = _load_children("years", {m for m in matched if m is not None})
+        _plan_years(world, rows, plans, matched, children, long_form=False)
+    else:
+        for row, plan, firm_id in zip(rows, plans, matched, strict=True):
+            if firm_id is None and not plan.has_errors:
+                plan.error(_key_letter(row), _unknown_firm(row))
+        children = _load_children(kind.code, {m for m in matched if m is not None})
+        if kind.code == "years":
+            _plan_years(world, rows, plans, matched, children, long_form=True)
+        elif kind.code == "ip":
+            _plan_ip(world, rows, plans, matched, children)
+        else:
+            _plan_qualifications(world, rows, plans, matched, children, options)
+    _flag_duplicates(kind, rows, plans, matched)
+    for plan in plans:
+        if plan.has_errors:
+            plan.action = "rejected"
+        elif plan.action != "unchanged":
+            continue
+        elif plan.firm_values:
+            plan.action = "update"
+        elif plan.children:
+            creates_only = kind.code != "firms" and all(c[2] is None for c in plan.children)
+            plan.action = "create" if creates_only else "update"
+    return Plan(kind, plans)
+
+
+def _key_letter(row: ConvertedRow) -> str:
+    return row.letters.get("uscc") or row.letters.get("name", "")
+
+
+def _unknown_firm(row: ConvertedRow) -> str:
+    if not row.values.get("uscc") and not row.values.get("name"):
+        return "缺少企业名称和统一社会信用代码，无法确定是哪家企业"
+    shown = row.values.get("name") or row.values.get("uscc")
+    return f"系统中没有企业「{shown}」，请先导入企业名单或在企业库中新建"
+
+
+def _plan_firms(world, rows, plans, matched) -> None:
+    for row, plan, firm_id in zip(rows, plans, matched, strict=True):
+        if plan.has_errors:
+            continue
+        values = {FIRM_COLUMNS[k]: v for k, v in row.values.items() if k in FIRM_COLUMNS}
+        if firm_id is None:
+            _plan_new_firm(world, row, plan, values)
+            continue
+        name = values.pop("name", None)
+        if name and name != world.name_of(firm_id):
+            if name in world.former_names.get(firm_id, ()):
+                plan.warn(
+                    row.letters["name"],
+                    f"「{name}」是该企业的曾用名，现名为「{world.name_of(firm_id)}」，名称不作修改",
+                )
+            else:
+                plan.new_name = name
+                plan.action = "rename"
+                plan.changes.append(("企业名称", world.name_of(firm_id), name))
+        if "uscc" in values and world.uscc_of(firm_id) != values["uscc"]:
+            values["uscc_check_accepted"] = bool(uscc_rules.check(values["uscc"]).warning)
+        for column, value in values.items():
+            old = world.current(firm_id, column) if column in world.position else None
+            if old != value:
+                plan.firm_values[column] = value
+                plan.firm_old[column] = old
+                if column == "uscc_check_accepted":
+                    continue
+                plan.changes.append(
+                    (_label(column), world.show(column, old), world.show(column, value))
+                )
+        if "district_id" in plan.firm_values and world.user_districts is not None:
+            new_district = plan.firm_values["district_id"]
+            if new_district not in world.user_districts:
+                plan.warn(row.letters["district"], "改到您不负责的县区后，您可能无法再看到该企业")
+
+
+def _plan_new_firm(world, row, plan, values) -> None:
+    if not values.get("name"):
+        plan.error(row.letters.get("name", ""), "新建企业需填写企业名称")
+        return
+    if world.user_districts is not None and values.get("district_id") not in world.user_districts:
+        plan.error(
+            row.letters.get("district", ""),
+            "您只能新建本人所负责县（市、区）的企业，请填写所属县（市、区）",
+        )
+        return
+    plan.action = "create"
+    if world.user is not None and world.user.role == "manager":
+        values["manager_id"] = world.user.id
+    if values.get("uscc"):
+        values["uscc_check_accepted"] = bool(uscc_rules.check(values["uscc"]).warning)
+    plan.firm_values = values
+    for column, value in values.items():
+        if column not in ("manager_id", "uscc_check_accepted") and value is not None:
+            plan.changes.append((_label(column), None, world.show(column, value)))
+
+
+def _label(column: str) -> str:
+    return Firm.__table__.columns[column].info.get("label", column).removesuffix("（元）")
+
+
+def _year_label(year: int, column: str) -> str:
+    return f"{year} 年{FirmYear.__table__.columns[column].info['label']}"
+
+
+def _plan_years(world, rows, plans, matched, children, *, long_form: bool) -> None:
+    for row, plan, firm_id in zip(rows, plans, matched, strict=True):
+        if plan.has_errors:
+            continue
+        by_year: dict[int, dict[str, Any]] = {}
+        for (key, year), value in row.yearly.items():
+            year = year or (row.values.get("year") if long_form else None)
+            if year is None:
+                plan.error(
+                    row.letters.get(key, ""),
+                    "无法确定年度：请在列名中写明年份（如「2024年营业收入」）或增加「年度」列",
+                )
+                continue
+            by_year.setdefault(year, {})[key] = value
+        for year, values in sorted(by_year.items()):
+            stored = children.get((firm_id, year)) if firm_id is not None else None
+            if stored is None:
+                new = {"year": year, **values}
+                plan.children.append(("firm_years", (firm_id, year), None, new, {}))
+                for column, value in values.items():
+                    plan.changes.append(
+                        (_year_label(year, column), None, world.show(column, value))
+                    )
+                continue
+            row_id, old_values = stored
+            changed = {c: v for c, v in values.items() if old_values[c] != v}
+            if changed:
+                old = {c: old_values[c] for c in changed}
+                plan.children.append(("firm_years", (firm_id, year), row_id, changed, old))
+                for column, value in changed.items():
+                    plan.changes.append(
+                        (
+                            _year_label(year, column),
+                            world.show(column, old_values[column]),
+                            world.show(column, value),
+                        )
+                    )
+        if long_form and not by_year and not plan.has_errors and row.values.get("year"):
+            plan.warn("", "本行没有任何指标数据")
+
+
+def _plan_ip(world, rows, plans, matched, children) -> None:
+    labels = {c: IPItem.__table__.columns[c].info["label"] for c in IP_COLUMNS}
+    for row, plan, firm_id in zip(rows, plans, matched, strict=True):
+        if plan.has_errors:
+            continue
+        values = {k: row.values[k] for k in IP_COLUMNS if row.values.get(k) is not None}
+        key = (firm_id, *ip_key(values))
+        stored = children.get(key)
+        if stored is None:
+            for required in ("kind", "title"):
+                if not values.get(required):
+                    plan.error(
+                        row.letters.get(required, ""), f"新增知识产权需填写{labels[required]}"
+                    )
+            if plan.has_errors:
+                continue
+            plan.children.append(("ip_items", key, None, values, {}))
+            plan.changes += [(labels[c], None, _show_ip(c, v)) for c, v in values.items()]
+            continue
+        row_id, old = stored
+        changed = {c: v for c, v in values.items() if old[c] != v}
+        if changed:
+            plan.children.append(("ip_items", key, row_id, changed, {c: old[c] for c in changed}))
+            plan.changes += [
+                (labels[c], _show_ip(c, old[c]), _show_ip(c, v)) for c, v in changed.items()
+            ]
+
+
+def _show_ip(column: str, value: Any) -> Any:
+    if column == "kind":
+        return firm_rules.IP_KINDS.get(value, (value,))[0]
+    if column == "status":
+        return firm_rules.IP_STATUSES.get(value, value)
+    if column == "acquisition":
+        return firm_rules.ACQUISITION_MODES.get(value, value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _plan_qualifications(world, rows, plans, matched, children, options) -> None:
+    labels = {c: Qualification.__table__.columns[c].info["label"] for c in QUALIFICATION_COLUMNS}
+    default_tier = options.get("tier")
+    for row, plan, firm_id in zip(rows, plans, matched, strict=True):
+        if plan.has_errors:
+            continue
+        tier = row.values.get("tier") or default_tier
+        year = row.values.get("year")
+        issued = row.values.get("issued_on")
+        if year is None and issued is not None:
+            year = issued.year
+        if tier is None:
+            plan.error(
+                row.letters.get("tier", ""), "缺少资质类型：请增加「资质」列或在导入时选择资质"
+            )
+        if year is None:
+            plan.error(row.letters.get("year", ""), "缺少年度：请填写年度或发证日期")
+        if plan.has_errors:
+            continue
+        tier_label = firm_rules.TIERS[tier][0]
+        values = {c: row.values[c] for c in QUALIFICATION_COLUMNS if row.values.get(c)}
+        key = (firm_id, tier, year)
+        stored = children.get(key)
+        if stored is None:
+            plan.action = "create"
+            plan.children.append(
+                ("qualifications", key, None, {"tier": tier, "year": year, **values}, {})
+            )
+            plan.changes.append(("资质", None, f"{tier_label}（{year} 年度）"))
+            plan.changes += [(labels[c], None, v) for c, v in values.items()]
+            continue
+        row_id, old = stored
+        changed = {c: v for c, v in values.items() if old[c] != v}
+        if changed:
+            old = {c: old[c] for c in changed}
+            plan.children.append(("qualifications", key, row_id, changed, old))
+            plan.changes += [(labels[c], old[c], v) for c, v in changed.items()]
+
+
+def _flag_duplicates(kind, rows, plans, matched) -> None:
+    """Mark every row that describes the same record as another row of the file."""
+    seen: dict[tuple, list[int]] = {}
+    for index, (row, plan, firm_id) in enumerate(zip(rows, plans, matched, strict=True)):
+        firm_key = ("id", firm_id) if firm_id is not None else _new_firm_key(row)
+        if firm_key is None:
+            continue
+        if kind.code == "firms":
+            keys = {firm_key}
+            for key in ("uscc", "name"):
+                if row.values.get(key):
+                    keys.add((key, row.values[key]))
+        else:
+            keys = {(firm_key, *child[1][1:]) for child in plan.children} or {
+                (firm_key, *_row_key(kind.code, row))
+            }
+        for key in keys:
+            seen.setdefault(key, []).append(index)
+    flagged: dict[int, set[int]] = {}
+    for indexes in seen.values():
+        if len(indexes) > 1:
+            for i in indexes:
+                flagged.setdefault(i, set()).update(j for j in indexes if j != i)
+    what = "企业" if kind.code == "firms" else "记录"
+    for i, others in flagged.items():
+        numbers = "、".join(str(plans[j].number) for j in sorted(others))
+        plans[i].error("", f"与第 {numbers} 行是同一{what}，请合并为一行后再导入")
+
+
+def _new_firm_key(row: ConvertedRow) -> tuple | None:
+    if row.values.get("uscc"):
+        return ("uscc", row.values["uscc"])
+    if row.values.get("name"):
+        return ("name", row.values["name"])
+    return None
+
+
+def _row_key(kind: str, row: ConvertedRow) -> tuple:
+    if kind == "years":
+        return (row.values.get("year"),)
+    if kind == "ip":
+        return ip_key(row.values)
+    return (row.values.get("tier"), row.values.get("year"))
+
+
+def iter_issues(plan: Plan) -> Iterator[tuple[int, str, str, str]]:
+    """Yield (row number, column letter, level, message) for every problem of the plan."""
+    for row in plan.rows:
+        for letter, level, message in row.issues:
+            yield row.number, letter, level, message

@@ -1,0 +1,243 @@
+"""Pages of the import blueprint: upload, the dry run with its mapping, apply, history, undo.
+
+Account managers and administrators import; a batch is seen by the user who uploaded it and by
+administrators only (anyone else gets 404). The heavy work runs as background jobs; the pages
+queue them and show their progress.
+"""
+
+from io import BytesIO
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from crm.core import clock, jobs
+from crm.core.permissions import roles_required
+from crm.excel import blanks, columns, services
+from crm.excel.forms import (
+    UNIT_CHOICES,
+    ApplyForm,
+    ConfirmForm,
+    MappingForm,
+    UploadForm,
+    column_choices,
+)
+from crm.excel.models import ROW_ACTIONS, ImportBatch, ImportRow
+from crm.extensions import db
+
+bp = Blueprint("excel", __name__, url_prefix="/imports")
+
+IMPORT_ROLES = ("admin", "manager")
+ROWS_PER_PAGE = 100
+HISTORY_PER_PAGE = 30
+
+
+def load_batch(batch_id: int) -> ImportBatch:
+    """Load a batch the current user may see: their own, or any for an administrator."""
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None or (current_user.role != "admin" and batch.created_by_id != current_user.id):
+        abort(404)
+    return batch
+
+
+def _history(page: int):
+    stmt = select(ImportBatch).order_by(ImportBatch.id.desc())
+    if current_user.role != "admin":
+        stmt = stmt.where(ImportBatch.created_by_id == current_user.id)
+    rows = list(
+        db.session.scalars(stmt.offset((page - 1) * HISTORY_PER_PAGE).limit(HISTORY_PER_PAGE + 1))
+    )
+    return rows[:HISTORY_PER_PAGE], len(rows) > HISTORY_PER_PAGE
+
+
+def _upload_form(**kwargs) -> UploadForm:
+    return UploadForm([m.name for m in services.mapping_names()], **kwargs)
+
+
+@bp.context_processor
+def import_helpers() -> dict:
+    """Give the import templates the Chinese labels of the kinds."""
+    return {"kind_labels": {code: kind.label for code, kind in columns.KINDS.items()}}
+
+
+@bp.get("/", endpoint="list")
+@roles_required(*IMPORT_ROLES)
+def index():
+    """Show the upload form, the blank templates and the user's import history."""
+    page = max(1, request.args.get("page", 1, type=int))
+    batches, has_next = _history(page)
+    return render_template(
+        "excel/list.html",
+        form=_upload_form(formdata=None),
+        kinds=columns.KINDS.values(),
+        batches=batches,
+        page=page,
+        has_next=has_next,
+    )
+
+
+@bp.post("/", endpoint="new")
+@roles_required(*IMPORT_ROLES)
+def upload():
+    """Store the uploaded workbook and queue its dry run."""
+    form = _upload_form()
+    if not form.validate_on_submit():
+        page_batches, has_next = _history(1)
+        return render_template(
+            "excel/list.html",
+            form=form,
+            kinds=columns.KINDS.values(),
+            batches=page_batches,
+            page=1,
+            has_next=has_next,
+        ), 400
+    batch = services.start_import(form.kind.data, form.file.data, current_user, form.options())
+    db.session.commit()
+    return redirect(url_for("excel.detail", batch_id=batch.id))
+
+
+def _rows_page(batch: ImportBatch, action: str | None, page: int):
+    stmt = select(ImportRow).where(ImportRow.batch_id == batch.id)
+    if action == "issues":
+        stmt = stmt.where(ImportRow.issues.is_not(None))
+    elif action:
+        stmt = stmt.where(ImportRow.action == action)
+    stmt = stmt.order_by(ImportRow.row_number).offset((page - 1) * ROWS_PER_PAGE)
+    rows = list(db.session.scalars(stmt.limit(ROWS_PER_PAGE + 1)))
+    return rows[:ROWS_PER_PAGE], len(rows) > ROWS_PER_PAGE
+
+
+@bp.get("/<int:batch_id>")
+@roles_required(*IMPORT_ROLES)
+def detail(batch_id: int):
+    """Show a batch: its job's progress, or the dry run (mapping, counts, rows), or the result."""
+    batch = load_batch(batch_id)
+    action = request.args.get("show") or None
+    if action not in (None, "issues", *ROW_ACTIONS):
+        action = None
+    page = max(1, request.args.get("page", 1, type=int))
+    rows, has_next = _rows_page(batch, action, page)
+    job = batch.job
+    kind = columns.KINDS[batch.kind]
+    renames = (
+        list(
+            db.session.scalars(
+                select(ImportRow)
+                .where(ImportRow.batch_id == batch.id, ImportRow.action == "rename")
+                .order_by(ImportRow.row_number)
+            )
+        )
+        if batch.status == "previewed"
+        else []
+    )
+    return render_template(
+        "excel/detail.html",
+        batch=batch,
+        kind=kind,
+        job=job,
+        busy=job is not None and not job.is_finished,
+        failed=job is not None and job.status == "failed",
+        rows=rows,
+        renames=renames,
+        has_next=has_next,
+        page=page,
+        show=action,
+        actions=ROW_ACTIONS,
+        annotated=_annotated_job(batch),
+        mapping_form=MappingForm(formdata=None),
+        apply_form=ApplyForm(formdata=None),
+        undo_form=ConfirmForm(formdata=None),
+        unit_choices=UNIT_CHOICES,
+    )
+
+
+def _annotated_job(batch: ImportBatch):
+    job_id = (batch.options or {}).get("annotated_job_id")
+    job = db.session.get(jobs.Job, job_id) if job_id else None
+    return job if job is not None and jobs.result_path(job) is not None else None
+
+
+@bp.get("/<int:batch_id>/annotated")
+@roles_required(*IMPORT_ROLES)
+def annotated(batch_id: int):
+    """Send the uploaded sheet back with each row's result and the faulty cells marked."""
+    batch = load_batch(batch_id)
+    job = _annotated_job(batch)
+    if job is None:
+        abort(404)
+    return send_file(jobs.result_path(job), as_attachment=True, download_name=job.result_name)
+
+
+@bp.post("/<int:batch_id>/mapping")
+@roles_required(*IMPORT_ROLES)
+def mapping(batch_id: int):
+    """Re-run the dry run with the corrected mapping, saving it as a template if named."""
+    batch = load_batch(batch_id)
+    form = MappingForm()
+    if not form.validate_on_submit():
+        abort(400)
+    chosen, errors = column_choices(columns.KINDS[batch.kind], batch.columns or [], request.form)
+    if errors:
+        for error in errors:
+            flash(error, "danger")
+        return redirect(url_for("excel.detail", batch_id=batch.id))
+    try:
+        services.request_remap(batch, current_user, chosen, form.save_as.data or "")
+    except services.ImportRequestError as error:
+        flash(str(error), "danger")
+        return redirect(url_for("excel.detail", batch_id=batch.id))
+    db.session.commit()
+    flash("已按新的对应关系重新预检。", "info")
+    return redirect(url_for("excel.detail", batch_id=batch.id))
+
+
+@bp.post("/<int:batch_id>/apply")
+@roles_required(*IMPORT_ROLES)
+def apply(batch_id: int):
+    """Queue the apply of a previewed batch."""
+    batch = load_batch(batch_id)
+    form = ApplyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    confirmed = sorted({int(n) for n in request.form.getlist("confirm") if n.isdigit()})
+    try:
+        services.request_apply(
+            batch, current_user, valid_only=bool(form.valid_only.data), confirmed=confirmed
+        )
+    except services.ImportRequestError as error:
+        flash(str(error), "danger")
+        return redirect(url_for("excel.detail", batch_id=batch.id))
+    db.session.commit()
+    return redirect(url_for("excel.detail", batch_id=batch.id))
+
+
+@bp.post("/<int:batch_id>/undo")
+@roles_required(*IMPORT_ROLES)
+def undo(batch_id: int):
+    """Queue the undo of an applied batch."""
+    batch = load_batch(batch_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.request_undo(batch, current_user)
+    except services.ImportRequestError as error:
+        flash(str(error), "danger")
+        return redirect(url_for("excel.detail", batch_id=batch.id))
+    db.session.commit()
+    return redirect(url_for("excel.detail", batch_id=batch.id))
+
+
+@bp.get("/templates/<kind>")
+@roles_required(*IMPORT_ROLES)
+def template(kind: str):
+    """Send the blank template of an import kind."""
+    definition = columns.KINDS.get(kind)
+    if definition is None:
+        abort(404)
+    data = blanks.build(definition, clock.today().year - 1)
+    return send_file(
+        BytesIO(data),
+        as_attachment=True,
+        download_name=blanks.filename(definition),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )

@@ -1,0 +1,237 @@
+"""The import pages: upload, the queued dry run, the preview, apply, undo, who may see what."""
+
+import re
+from datetime import datetime
+from io import BytesIO
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import select
+
+from crm.core import clock, jobs
+from crm.excel.models import ImportBatch, ImportMapping
+from crm.extensions import db
+from crm.firms.models import Firm
+from tests import factories
+
+NOW = datetime(2026, 6, 15, 2, 0)
+
+
+@pytest.fixture(autouse=True)
+def _setting(app, tmp_path, monkeypatch):
+    monkeypatch.setattr(app, "instance_path", str(tmp_path / "instance"))
+    with clock.frozen(NOW):
+        yield
+
+
+def xlsx(rows) -> BytesIO:
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    data = BytesIO()
+    book.save(data)
+    data.seek(0)
+    return data
+
+
+def text_of(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+
+
+def run_jobs() -> None:
+    """Do what the worker would: run every queued job."""
+    while (job := jobs.claim_next("test-worker")) is not None:
+        jobs.run_job(job.id, "test-worker")
+    db.session.expire_all()
+
+
+def upload(client, rows, kind="firms", filename="名单.xlsx", **fields):
+    data = {"kind": kind, "file": (xlsx(rows), filename), **fields}
+    return client.post("/imports/", data=data, content_type="multipart/form-data")
+
+
+def latest_batch() -> ImportBatch:
+    return db.session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc())).first()
+
+
+ROWS = [
+    ["梧州市2025年科技企业名单"],
+    ["企业名称", "统一社会信用代码", "所属县（市、区）", "注册资本（万元）"],
+]
+
+
+def test_an_upload_is_dry_run_in_the_background_and_previewed(client, login_as):
+    login_as("admin")
+    code = factories.make_uscc()
+    response = upload(client, [*ROWS, ["梧州页面有限公司", code, "万秀区", 500]])
+    batch = latest_batch()
+    assert response.headers["Location"].endswith(f"/imports/{batch.id}")
+    page = text_of(client.get(f"/imports/{batch.id}"))
+    assert "导入预检" in page and "正在读取进度" in page
+    run_jobs()
+    db.session.refresh(batch)
+    assert batch.counts["create"] == 1 and batch.status == "previewed"
+    page = text_of(client.get(f"/imports/{batch.id}"))
+    assert "梧州页面有限公司" in page and "确认导入" in page
+    assert "注册资本：500.00 万元" in page
+    assert db.session.scalars(select(Firm)).all() == []
+
+
+def test_applying_then_undoing_through_the_pages(client, login_as):
+    login_as("admin")
+    upload(client, [*ROWS, ["梧州往返有限公司", factories.make_uscc(), "长洲区", 100]])
+    run_jobs()
+    batch = latest_batch()
+    assert client.post(f"/imports/{batch.id}/apply", data={}).status_code == 302
+    run_jobs()
+    assert db.session.scalar(select(Firm.name)) == "梧州往返有限公司"
+    page = text_of(client.get(f"/imports/{batch.id}"))
+    assert "已导入" in page and "撤销本次导入" in page
+    client.post(f"/imports/{batch.id}/undo", data={})
+    run_jobs()
+    assert db.session.scalars(select(Firm)).all() == []
+    assert "已撤销" in text_of(client.get(f"/imports/{batch.id}"))
+
+
+def test_rows_with_errors_block_the_import_until_valid_rows_only_is_chosen(client, login_as):
+    login_as("admin")
+    upload(
+        client,
+        [
+            *ROWS,
+            ["梧州好有限公司", factories.make_uscc(), "万秀区", 100],
+            ["梧州坏有限公司", "123", "南宁市青秀区", 100],
+        ],
+    )
+    run_jobs()
+    batch = latest_batch()
+    rows = text_of(client.get(f"/imports/{batch.id}?show=rejected")).split("变更内容 问题")[1]
+    assert "「南宁市青秀区」不是本市的县（市、区）" in rows and "梧州好有限公司" not in rows
+    refused = client.post(f"/imports/{batch.id}/apply", data={}, follow_redirects=True)
+    assert "有 1 行存在错误" in text_of(refused)
+    client.post(f"/imports/{batch.id}/apply", data={"valid_only": "y"})
+    run_jobs()
+    assert db.session.scalars(select(Firm.name)).all() == ["梧州好有限公司"]
+
+
+def test_the_annotated_file_comes_back_with_the_result_column(client, login_as):
+    login_as("admin")
+    upload(client, [*ROWS, ["梧州标注有限公司", "bad", "万秀区", 100]])
+    run_jobs()
+    batch = latest_batch()
+    response = client.get(f"/imports/{batch.id}/annotated")
+    assert response.status_code == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    sheet = load_workbook(BytesIO(response.data)).active
+    response.close()
+    assert sheet["E2"].value == "导入结果" and sheet["E3"].value.startswith("错误：B 列")
+
+
+def test_the_mapping_can_be_corrected_and_saved_as_a_template(client, login_as):
+    login_as("admin")
+    upload(client, [["单位", "代码", "资本"], ["梧州映射有限公司", factories.make_uscc(), 300]])
+    run_jobs()
+    batch = latest_batch()
+    page = text_of(client.get(f"/imports/{batch.id}"))
+    assert "已将第 1 行作为表头" in page
+    assert "未找到「企业名称」或「统一社会信用代码」列" in page
+    form = {
+        "col-0-key": "name",
+        "col-1-key": "uscc",
+        "col-2-key": "registered_capital",
+        "col-2-scale": "10000",
+        "save_as": "某县名单",
+    }
+    client.post(f"/imports/{batch.id}/mapping", data=form)
+    run_jobs()
+    db.session.refresh(batch)
+    assert batch.counts["create"] == 1
+    saved = db.session.scalar(select(ImportMapping).filter_by(name="某县名单"))
+    assert saved.columns["资本"] == {"key": "registered_capital", "scale": "10000", "year": None}
+    # The next upload of the same layout uses the saved mapping when it is chosen.
+    upload(
+        client,
+        [["单位", "代码", "资本"], ["梧州再来有限公司", factories.make_uscc(), 200]],
+        template="某县名单",
+    )
+    run_jobs()
+    assert latest_batch().counts["create"] == 1
+
+
+def test_a_batch_is_seen_only_by_its_uploader_and_admins(client, login_as):
+    home = factories.district("450403")
+    uploader = factories.make_user("manager", districts=[home])
+    other = factories.make_user("manager", districts=[home])
+    db.session.commit()
+    login_as(user=uploader)
+    upload(client, [*ROWS, ["梧州私有有限公司", factories.make_uscc(), "万秀区", 1]])
+    batch = latest_batch()
+    client.post("/logout")
+    login_as(user=other)
+    for path in ("", "/annotated"):
+        assert client.get(f"/imports/{batch.id}{path}").status_code == 404
+    for path in ("/apply", "/undo", "/mapping"):
+        assert client.post(f"/imports/{batch.id}{path}", data={}).status_code == 404
+    assert f"#{batch.id}" not in text_of(client.get("/imports/"))
+    client.post("/logout")
+    login_as("admin")
+    assert client.get(f"/imports/{batch.id}").status_code == 200
+
+
+@pytest.mark.parametrize("role", ["bureau_head", "enterprise"])
+def test_only_managers_and_admins_import(client, login_as, role):
+    login_as(role)
+    assert client.get("/imports/").status_code == 403
+    assert upload(client, ROWS).status_code == 403
+    assert client.get("/imports/templates/firms").status_code == 403
+
+
+def test_uploads_are_checked_for_type_and_size(app, client, login_as):
+    login_as("admin")
+    response = client.post(
+        "/imports/",
+        data={"kind": "firms", "file": (BytesIO(b"hello"), "名单.txt")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert "只接受 .xlsx、.xlsm、.xls、.ods 或 .csv 文件" in text_of(response)
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    big = client.post(
+        "/imports/",
+        data={"kind": "firms", "file": (BytesIO(b"x" * 4096), "名单.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert big.status_code == 413 and "文件过大" in text_of(big)
+
+
+def test_a_file_that_is_not_a_spreadsheet_fails_its_dry_run_with_a_clear_message(client, login_as):
+    login_as("admin")
+    data = {"kind": "firms", "file": (BytesIO(b"%PDF-1.7 not a sheet"), "名单.xlsx")}
+    client.post("/imports/", data=data, content_type="multipart/form-data")
+    run_jobs()
+    batch = latest_batch()
+    page = text_of(client.get(f"/imports/{batch.id}"))
+    assert "导入预检失败" in page and "不是可识别的电子表格" in page
+
+
+def test_the_blank_templates_explain_every_column(client, login_as):
+    login_as("manager")
+    response = client.get("/imports/templates/firms")
+    book = load_workbook(BytesIO(response.data))
+    headers = [c.value for c in book["导入模板"][1]]
+    assert headers[:3] == ["企业名称", "统一社会信用代码", "法定代表人"]
+    assert "2025年销售收入（万元）" in headers
+    notes = [row[0] for row in book["填写说明"].iter_rows(values_only=True)]
+    assert "注册资本（万元）" in notes
+    assert client.get("/imports/templates/nothing").status_code == 404
+
+
+def test_forms_carry_csrf_tokens(app, client, login_as):
+    login_as("admin")
+    upload(client, [*ROWS, ["梧州令牌有限公司", factories.make_uscc(), "万秀区", 1]])
+    run_jobs()
+    batch = latest_batch()
+    app.config["WTF_CSRF_ENABLED"] = True
+    html = client.get(f"/imports/{batch.id}").get_data(as_text=True)
+    assert html.count('name="csrf_token"') >= 2
+    assert client.post(f"/imports/{batch.id}/apply", data={}).status_code == 400
