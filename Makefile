@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := FLASK_DEBUG=1 $(BIN)/flask --app wsgi
 DEMO_FIRMS ?= 300
 
-.PHONY: run test lint format demo assets install clean
+.PHONY: run test lint format demo assets install clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ demo: install
 
 test: install assets
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The import benchmark (BENCHMARKS.md); BENCH_ROWS=5000 for a quick look, DATABASE_URL for PostgreSQL.
+BENCH_ROWS ?= 50000
+bench: install
+	$(BIN)/python bench/import_bench.py --rows $(BENCH_ROWS)
 
 lint: install
 	$(BIN)/ruff format --check .

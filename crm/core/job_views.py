@@ -5,7 +5,7 @@ Only the user who started a job, or an administrator, may follow it; anyone else
 
 from typing import Any
 
-from flask import Blueprint, abort, g, render_template, send_file
+from flask import Blueprint, abort, g, make_response, render_template, request, send_file
 from flask_login import current_user, login_required
 
 from crm.core.jobs import Job, result_path, shown_progress
@@ -62,10 +62,20 @@ def detail(job_id: int):
 @bp.get("/<int:job_id>/progress")
 @login_required
 def progress(job_id: int):
-    """Return the progress partial, which polls again until the job has ended."""
+    """Return the progress partial, which polls again until the job has ended.
+
+    A page showing the job's work itself (an import batch) asks with `reload=1`, and is
+    reloaded by htmx once the job has ended.
+    """
     job = get_visible_job(job_id)
     g.no_store = True
-    return render_template("jobs/_progress.html", **progress_context(job))
+    reload = bool(request.args.get("reload"))
+    response = make_response(
+        render_template("jobs/_progress.html", **progress_context(job), reload=reload)
+    )
+    if job.is_finished and reload:
+        response.headers["HX-Refresh"] = "true"
+    return response
 
 
 @bp.get("/<int:job_id>/result")

@@ -73,6 +73,8 @@ class Table:
     columns: list[Column]
     rows: Iterator[Row]
     skipped: Counter = field(default_factory=Counter)
+    #: The number of the sheet's last row, when the reader knows it (for progress).
+    height: int | None = None
 
 
 def column_letter(index: int) -> str:
@@ -135,7 +137,8 @@ def find_table(
     skipped: Counter = Counter()
     first = min(labels) if labels else 0
     data = _data_rows(chain(sample, body), columns, first, skipped)
-    return Table(tuple(head[i][0] for i in header), columns, data, skipped)
+    height = getattr(rows, "height", None)
+    return Table(tuple(head[i][0] for i in header), columns, data, skipped, height)
 
 
 def _header_texts(values: list[Any]) -> dict[int, str]:

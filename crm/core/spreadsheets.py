@@ -200,10 +200,18 @@ class _EmptySheet(SpreadsheetError):
 class SheetRows:
     """Iterate a sheet's rows as (sheet row number, values) and carry what find_table may use."""
 
-    def __init__(self, rows: Iterator[Row], sheet: str, merged_ranges: list[MergedRange] | None):
+    def __init__(
+        self,
+        rows: Iterator[Row],
+        sheet: str,
+        merged_ranges: list[MergedRange] | None,
+        height: int | None = None,
+    ):
         self._rows = rows
         #: the sheet's name
         self.sheet = sheet
+        #: the number of the sheet's last row with data, for progress; None when unknown (csv)
+        self.height = height
         #: merged cells as (first row, first column, last row, last column), rows 1-based and
         #: columns 0-based; None when the format does not tell (ods, csv)
         self.merged_ranges = merged_ranges
@@ -272,13 +280,14 @@ class Workbook:
         """Return the rows of a sheet (the first by default), checked against the limits."""
         name = self._sheet_name(sheet)
         if self.format == "csv":
-            return self._first_data(self._csv_rows(name), name, None)
+            return self._first_data(self._csv_rows(name), name, None, None)
         if self._cached and self._cached[0] == name:
             loaded = self._cached[1]
             self._cached = None
         else:
             loaded = self._load(name)
-        return self._first_data(self._calamine_rows(name, loaded), name, loaded.merged)
+        height = loaded.sheet.start[0] + loaded.sheet.height
+        return self._first_data(self._calamine_rows(name, loaded), name, loaded.merged, height)
 
     def pick_sheet(self, is_known_header: Callable[[str], bool]) -> str:
         """Return the sheet whose first rows hold the most known column names (the data sheet)."""
@@ -316,10 +325,10 @@ class Workbook:
             raise SpreadsheetError(f"工作簿中没有名为「{sheet}」的工作表")
         return sheet
 
-    def _first_data(self, rows: Iterator[Row], name: str, merged) -> SheetRows:
+    def _first_data(self, rows: Iterator[Row], name: str, merged, height) -> SheetRows:
         for number, values in rows:
             if values:
-                return SheetRows(chain([(number, values)], rows), name, merged)
+                return SheetRows(chain([(number, values)], rows), name, merged, height)
         raise _EmptySheet(f"工作表「{name}」没有数据")
 
     def _load(self, name: str) -> _Loaded:

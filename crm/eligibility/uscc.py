@@ -6,6 +6,7 @@ early pilot codes are legal and fail it (domain.md §5).
 
 import unicodedata
 from dataclasses import dataclass
+from operator import mul
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 VALUES = {ch: i for i, ch in enumerate(ALPHABET)}
@@ -38,7 +39,10 @@ def normalise(raw: str | None) -> str:
 
 def check_character(first17: str) -> str:
     """Return the check character for the first 17 characters of a code."""
-    total = sum(VALUES[ch] * w for ch, w in zip(first17, WEIGHTS, strict=True))
+    if len(first17) != LENGTH - 1:
+        raise ValueError(first17)
+    # map() keeps the loop in C: imports check tens of thousands of codes.
+    total = sum(map(mul, map(VALUES.__getitem__, first17), WEIGHTS))
     return ALPHABET[(31 - total % 31) % 31]
 
 

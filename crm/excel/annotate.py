@@ -8,6 +8,7 @@ however long the sheet is. Text that Excel would run as a formula is written as 
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,6 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from crm.core import xlsx
 from crm.core.spreadsheets import column_letter
 from crm.excel.models import ROW_ACTIONS
-from crm.excel.plan import Plan
 
 RESULT_HEADER = "导入结果"
 ERROR_FILL = PatternFill("solid", fgColor="F8D7DA")
@@ -36,20 +36,38 @@ def result_name(filename: str) -> str:
     return f"{Path(filename).stem}_导入结果.xlsx"
 
 
-def outcome(action: str, issues: list[tuple[str, str, str]], changes) -> str:
-    """Return the text of a row's 导入结果 cell."""
+@dataclass(slots=True)
+class Outcome:
+    """What a data row's 导入结果 cell says, and the problems of its cells by column letter."""
+
+    text: str
+    is_error: bool
+    marks: dict[str, list[tuple[str, str]]] | None = None
+
+
+def outcome(action: str, issues, fields: list[str]) -> str:
+    """Return the text of a row's 导入结果 cell; `fields` are the names of changed fields."""
     errors = [message for _, level, message in issues if level == "error"]
     warnings = [message for _, level, message in issues if level == "warning"]
     if errors:
         text = "错误：" + "；".join(_located(issues, "error"))
-    elif action == "update":
-        fields = list(dict.fromkeys(label for label, _, _ in changes))
-        text = "更新：" + "、".join(fields[:8]) + ("等" if len(fields) > 8 else "")
+    elif action in ("update", "rename"):
+        label = ROW_ACTIONS[action]
+        text = f"{label}：" + "、".join(fields[:8]) + ("等" if len(fields) > 8 else "")
     else:
         text = ROW_ACTIONS.get(action, action)
     if warnings:
         text += "。提示：" + "；".join(_located(issues, "warning"))
     return text
+
+
+def outcome_of(plan, fields: list[str]) -> Outcome:
+    """Return the outcome of a planned row."""
+    marks: dict[str, list[tuple[str, str]]] = {}
+    for letter, level, message in plan.issues:
+        if letter:
+            marks.setdefault(letter, []).append((level, message))
+    return Outcome(outcome(plan.action, plan.issues, fields), plan.has_errors, marks or None)
 
 
 def _located(issues, level: str) -> list[str]:
@@ -60,14 +78,17 @@ def _located(issues, level: str) -> list[str]:
     ]
 
 
-def write_annotated(sheet_rows: Iterable[tuple[int, list[Any]]], sheet, plan: Plan, target: Path):
+def write_annotated(
+    sheet_rows: Iterable[tuple[int, list[Any]]],
+    header_row: int,
+    outcomes: dict[int, Outcome],
+    target: Path,
+) -> None:
     """Write the sheet's rows with each data row's outcome and marked cells to `target`."""
-    by_number = {row.number: row for row in plan.rows}
-    header_row = max(sheet.table.header_rows)
-    width = max((c.index for c in sheet.table.columns), default=0) + 1
     book = Workbook(write_only=True)
     out = book.create_sheet("导入结果")
     out.freeze_panes = f"A{header_row + 1}"
+    width = 0
     next_number = 1
     for number, values in sheet_rows:
         while next_number < number:
@@ -75,15 +96,15 @@ def write_annotated(sheet_rows: Iterable[tuple[int, list[Any]]], sheet, plan: Pl
             next_number += 1
         if number <= header_row:
             width = max(width, len(values))
-        plan_row = by_number.get(number)
         # The result column follows the header; a longer data row keeps all its cells.
         cells = [xlsx.safe(out, v) for v in values] + [None] * (width - len(values))
+        found = outcomes.get(number)
         if number == header_row:
             out.append([_bold(out, v) for v in cells] + [_bold(out, RESULT_HEADER)])
-        elif plan_row is None:
+        elif found is None:
             out.append(cells)
         else:
-            out.append(_marked(out, cells, plan_row))
+            out.append(_marked(out, cells, found))
         next_number = number + 1
     book.save(target)
 
@@ -94,25 +115,22 @@ def _bold(sheet, value):
     return cell
 
 
-def _marked(sheet, cells: list[Any], row) -> list[Any]:
-    marks: dict[str, list[tuple[str, str]]] = {}
-    for letter, level, message in row.issues:
-        if letter:
-            marks.setdefault(letter, []).append((level, message))
+def _marked(sheet, cells: list[Any], found: Outcome) -> list[Any]:
     out: list[Any] = []
+    marks = found.marks or {}
     for index, value in enumerate(cells):
-        found = marks.get(column_letter(index))
-        if not found:
+        problems = marks.get(column_letter(index)) if marks else None
+        if not problems:
             out.append(value)
             continue
         cell = value if isinstance(value, Cell) else WriteOnlyCell(sheet, value=value)
-        is_error = any(level == "error" for level, _ in found)
+        is_error = any(level == "error" for level, _ in problems)
         cell.fill = ERROR_FILL if is_error else WARNING_FILL
-        text = "\n".join(message for _, message in found)
+        text = "\n".join(message for _, message in problems)
         cell.comment = Comment(text, COMMENT_AUTHOR, width=260, height=90)
         out.append(cell)
-    result = WriteOnlyCell(sheet, value=outcome(row.action, row.issues, row.changes))
-    result.font = ERROR_FONT if row.has_errors else OK_FONT
+    result = WriteOnlyCell(sheet, value=found.text)
+    result.font = ERROR_FONT if found.is_error else OK_FONT
     result.alignment = Alignment(wrap_text=True, vertical="top")
     out.append(result)
     return out

@@ -7,21 +7,25 @@ so the former name stays searchable and a certified firm's change-report duty op
 never commits: the job that applies a batch commits once, or rolls everything back.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, select, update
 
 from crm.certification import changes
 from crm.core import clock
 from crm.core.audit import AuditContext, BulkAudit, audit_source
-from crm.excel.plan import Plan, RowPlan
+from crm.excel.models import ImportRow
+from crm.excel.plan import RowPlan, ip_key
+from crm.excel.stored import decode_row
 from crm.extensions import db
 from crm.firms.models import Firm, FirmYear, IPItem, Qualification
 
 MODELS = {"firm_years": FirmYear, "ip_items": IPItem, "qualifications": Qualification}
 WRITTEN = ("create", "update", "rename")
+#: Stored rows read and written together.
+CHUNK_ROWS = 2000
 
 
 class ImportRefused(Exception):
@@ -36,29 +40,57 @@ class Applied:
     firm_ids: set[int] = field(default_factory=set)
 
 
-def apply_plan(
-    plan: Plan,
+def apply_stored(
+    batch,
     context: AuditContext,
     *,
     valid_only: bool = False,
     confirmed_renames: set[int] | None = None,
 ) -> Applied:
-    """Write the plan's creates, updates and confirmed renames; refuse errors unless valid_only.
+    """Write a batch's stored dry run, chunk by chunk; refuse errors unless valid_only.
 
-    `confirmed_renames` holds the row numbers whose rename the user confirmed (None: all).
-    A rename left unconfirmed is skipped with its row.
+    `confirmed_renames` holds the row numbers whose rename the user confirmed (None: all); a
+    rename left unconfirmed is skipped with its row. All chunks are one transaction.
     """
-    rejected = sum(row.action == "rejected" for row in plan.rows)
+    rejected = batch.counts.get("rejected", 0)
     if rejected and not valid_only:
         raise ImportRefused(
             f"有 {rejected} 行存在错误，未导入任何数据。请修改后重新上传，或选择“只导入无误的行”。"
         )
-    for row in plan.rows:
-        unconfirmed = confirmed_renames is not None and row.number not in confirmed_renames
-        if row.action == "rename" and unconfirmed:
-            row.action = "skipped"
-            row.warn("", "更名未确认，本行未导入")
-    rows = [row for row in plan.rows if row.action in WRITTEN]
+    counts = Counter(batch.counts)
+    firm_ids: set[int] = set()
+    last = 0
+    while True:
+        plans = _stored_chunk(batch.id, last)
+        if not plans:
+            break
+        last = plans[-1].number
+        for row in plans:
+            unconfirmed = confirmed_renames is not None and row.number not in confirmed_renames
+            if row.action == "rename" and unconfirmed:
+                row.action = "skipped"
+                row.warn("", "更名未确认，本行未导入")
+                counts["rename"] -= 1
+                counts["skipped"] += 1
+        firm_ids |= apply_rows(plans, context)
+        _record_outcomes(batch.id, plans)
+    return Applied(dict(counts), firm_ids)
+
+
+def _stored_chunk(batch_id: int, after: int) -> list[RowPlan]:
+    r = ImportRow
+    rows = db.session.execute(
+        select(r.row_number, r.action, r.firm_id, r.firm_name, r.writes, r.issues)
+        .where(r.batch_id == batch_id, r.row_number > after, r.action.in_(WRITTEN))
+        .order_by(r.row_number)
+        .limit(CHUNK_ROWS)
+    )
+    return [decode_row(row) for row in rows]
+
+
+def apply_rows(rows: list[RowPlan], context: AuditContext) -> set[int]:
+    """Write planned rows (creates, updates, renames); return the ids of the firms touched."""
+    rows = [row for row in rows if row.action in WRITTEN]
     audit = BulkAudit(context)
     now = clock.utcnow()
     created = _create_firms([r for r in rows if r.action == "create" and r.firm_values], audit, now)
@@ -67,8 +99,35 @@ def apply_plan(
     _write_children(rows, created, audit, now)
     audit.write()
     db.session.flush()
-    firm_ids = {row.firm_id for row in rows if row.firm_id is not None}
-    return Applied(plan.counts(), firm_ids)
+    return {row.firm_id for row in rows if row.firm_id is not None}
+
+
+def _record_outcomes(batch_id: int, rows: list[RowPlan]) -> None:
+    """Record what the apply changed in the stored rows: new firms' ids, skipped renames."""
+    params = [
+        {
+            "b_id": batch_id,
+            "b_row": row.number,
+            "b_firm": row.firm_id,
+            "b_action": row.action,
+            "b_issues": [list(issue) for issue in row.issues] or None,
+        }
+        for row in rows
+        if row.action == "skipped" or (row.action == "create" and row.firm_id is not None)
+    ]
+    if not params:
+        return
+    table = ImportRow.__table__
+    stmt = (
+        table.update()
+        .where(table.c.batch_id == bindparam("b_id"), table.c.row_number == bindparam("b_row"))
+        .values(
+            firm_id=bindparam("b_firm"),
+            action=bindparam("b_action"),
+            issues=bindparam("b_issues", type_=table.c.issues.type),
+        )
+    )
+    db.session.execute(stmt, params)
 
 
 def _create_firms(rows: list[RowPlan], audit: BulkAudit, now) -> dict[int, int]:
@@ -79,11 +138,18 @@ def _create_firms(rows: list[RowPlan], audit: BulkAudit, now) -> dict[int, int]:
     values = _same_keys(
         [{**defaults, **row.firm_values, "created_at": now, "updated_at": now} for row in rows]
     )
-    ids = db.session.scalars(
-        insert(Firm).returning(Firm.id, sort_by_parameter_order=True), values
-    ).all()
+    # A plain executemany, then the ids read back by name (unique among new firms: the dry
+    # run refused a name or code twice in the file or already stored), which is far faster
+    # than RETURNING row by row and needs no assumption about the order rows come back in.
+    db.session.execute(Firm.__table__.insert(), values)
+    ids = dict(
+        db.session.execute(
+            select(Firm.name, Firm.id).where(Firm.created_at == now, Firm.deleted_at.is_(None))
+        ).all()
+    )
     created = {}
-    for row, firm_id, row_values in zip(rows, ids, values, strict=True):
+    for row, row_values in zip(rows, values, strict=True):
+        firm_id = ids[row_values["name"]]
         row.firm_id = firm_id
         created[row.number] = firm_id
         audit.created("firms", firm_id, firm_id, row_values)
@@ -134,13 +200,37 @@ def _write_children(rows: list[RowPlan], created: dict[int, int], audit: BulkAud
     for table, items in inserts.items():
         model = MODELS[table]
         params = _same_keys([_with_defaults(model, values) for _, values in items])
-        ids = db.session.scalars(
-            insert(model).returning(model.id, sort_by_parameter_order=True), params
-        ).all()
-        for row_id, values in zip(ids, params, strict=True):
+        db.session.execute(model.__table__.insert(), params)
+        ids = _inserted_ids(model, now)
+        for values in params:
+            row_id = ids[_natural_key(model, values)]
             audit.created(table, row_id, values["firm_id"], values)
     for (table, _columns), params in updates.items():
         db.session.execute(update(MODELS[table]), params)
+
+
+def _natural_key(model, values) -> tuple:
+    """Return what tells a new child row apart from the others of its firm (see the dry run)."""
+    if model is FirmYear:
+        return (values["firm_id"], values["year"])
+    if model is Qualification:
+        return (values["firm_id"], values["tier"], values["year"])
+    return (values["firm_id"], *ip_key(values))
+
+
+def _inserted_ids(model, now) -> dict[tuple, int]:
+    """Return the ids of the rows of `model` this apply inserted, by their natural key."""
+    columns = {
+        FirmYear: (FirmYear.firm_id, FirmYear.year),
+        Qualification: (Qualification.firm_id, Qualification.tier, Qualification.year),
+        IPItem: (IPItem.firm_id, IPItem.number, IPItem.kind, IPItem.title),
+    }[model]
+    rows = db.session.execute(select(model.id, *columns).where(model.created_at == now))
+    found = {}
+    for row_id, *values in rows:
+        values = dict(zip((c.key for c in columns), values, strict=True))
+        found[_natural_key(model, values)] = row_id
+    return found
 
 
 def _same_keys(params: list[dict[str, Any]]) -> list[dict[str, Any]]:

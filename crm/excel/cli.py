@@ -10,6 +10,7 @@ from crm.accounts.models import User
 from crm.core import clock
 from crm.excel import annotate, blanks, columns, services
 from crm.excel.apply import ImportRefused
+from crm.excel.models import ImportRow
 from crm.extensions import db
 from crm.firms import rules as firm_rules
 
@@ -50,15 +51,19 @@ def import_command(path, kind, dry_run, valid_only, sheet, tier, username) -> No
     batch = services.start_import_from_path(kind, path, user, options)
     annotated = path.with_name(annotate.result_name(path.name))
     try:
-        plan = services.run_preview(batch, annotated=annotated)
+        services.run_preview(batch, annotated=annotated)
     except services.jobs.JobError as error:
         db.session.rollback()
         raise click.ClickException(error.message) from None
     click.echo(services.summary(batch.counts, False))
     issues = [
-        (row.number, letter, level, message)
-        for row in plan.rows
-        for letter, level, message in row.issues
+        (number, letter, level, message)
+        for number, row_issues in db.session.execute(
+            select(ImportRow.row_number, ImportRow.issues)
+            .where(ImportRow.batch_id == batch.id, ImportRow.issues.is_not(None))
+            .order_by(ImportRow.row_number)
+        )
+        for letter, level, message in row_issues
     ]
     for number, letter, level, message in issues[:SHOWN_ISSUES]:
         where = f"第 {number} 行" + (f" {letter} 列" if letter else "")
@@ -73,7 +78,7 @@ def import_command(path, kind, dry_run, valid_only, sheet, tier, username) -> No
         return
     batch.options = {**batch.options, "valid_only": valid_only}
     try:
-        services.run_apply(batch, plan=plan)
+        services.run_apply(batch)
     except ImportRefused as error:
         db.session.commit()
         raise click.ClickException(str(error)) from None

@@ -20,6 +20,21 @@ from crm.extensions import db
 
 #: The accepted range of a year cell.
 YEARS = range(1980, 2100)
+#: Short names people give the eight technology fields (《国家重点支持的高新技术领域》).
+TECH_FIELD_SYNONYMS = {
+    "电子": "电子信息",
+    "生物医药": "生物与新医药",
+    "生物": "生物与新医药",
+    "新医药": "生物与新医药",
+    "航空": "航空航天",
+    "新能源": "新能源与节能",
+    "节能": "新能源与节能",
+    "资源环境": "资源与环境",
+    "环保": "资源与环境",
+    "高新技术服务": "高技术服务",
+    "先进制造": "先进制造与自动化",
+    "智能制造": "先进制造与自动化",
+}
 
 
 @dataclass(frozen=True)
@@ -46,6 +61,8 @@ class ConvertedRow:
     letters: dict[str, str] = field(default_factory=dict)
     #: [(column letter, "error" | "warning", message)]
     issues: list[tuple[str, str, str]] = field(default_factory=list)
+    #: Field keys whose value was accepted with a warning (a code with a wrong check character).
+    warned: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -69,8 +86,12 @@ class Matchers:
         self.district = parse.DistrictMatcher(list(districts), CITIES[city]["name"])
         self.park = parse.NameMatcher(list(db.session.scalars(select(Park))), label="园区")
         self.industry = parse.NameMatcher(list(db.session.scalars(select(Industry))), label="行业")
+        fields = list(db.session.scalars(select(TechField)))
+        known = {field.name for field in fields}
         self.tech_field = parse.NameMatcher(
-            list(db.session.scalars(select(TechField))), label="技术领域"
+            fields,
+            {short: name for short, name in TECH_FIELD_SYNONYMS.items() if name in known},
+            label="技术领域",
         )
 
 
@@ -150,6 +171,7 @@ def convert_rows(
                 value, warning = value
                 if warning:
                     row.issues.append((reader.letter, "warning", warning))
+                    row.warned.add(reader.key)
             if value is None:
                 continue
             row.letters[reader.key] = reader.letter

@@ -82,7 +82,10 @@ class ImportRow(db.Model):
     """The outcome of one data row of a batch: planned by the dry run, replaced by the apply."""
 
     __tablename__ = "import_rows"
-    __table_args__ = (Index("ix_import_rows_batch_id_action", "batch_id", "action", "row_number"),)
+    __table_args__ = (
+        UniqueConstraint("batch_id", "row_number"),
+        Index("ix_import_rows_batch_id_action", "batch_id", "action", "row_number"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"))
@@ -92,8 +95,9 @@ class ImportRow(db.Model):
     firm_id: Mapped[int | None]
     #: The firm as the row names it (or the matched firm's name).
     firm_name: Mapped[str | None] = mapped_column(String(200))
-    #: Planned changes: [[field label, old, new], ...], in the user's words.
-    changes: Mapped[list[list[Any]] | None] = mapped_column(JSON(none_as_null=True))
+    #: What the row writes, values as JSON (see crm.excel.stored): {"f": new firm columns,
+    #: "o": their stored values, "n": [old name, new name], "c": [[table, key, id, new, old]]}.
+    writes: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     #: Problems: [[column letter, level ("error" or "warning"), message], ...]; NULL when none.
     issues: Mapped[list[list[Any]] | None] = mapped_column(JSON(none_as_null=True))
 

@@ -1,27 +1,23 @@
 """The dry run: every row of a sheet read, matched to a firm and compared with what is stored.
 
-`plan_rows` turns converted rows into `RowPlan`s saying what would be created or changed (old →
-new) and what is wrong, without writing anything; `crm.excel.apply` writes a plan. Matching is by
-unified social credit code, then by exact name or former name. An empty cell never wipes a stored
-value. The stored data is loaded once, in a few set-based queries, into a `World`.
+A `Planner` turns converted rows, a chunk at a time, into `RowPlan`s saying what each would
+create or change and what is wrong, without writing anything; `crm.excel.apply` writes them.
+Matching is by unified social credit code, then by exact name or former name. An empty cell
+never wipes a stored value. The stored data is loaded once, in a few set-based queries, into a
+`World`; each chunk's child records (yearly figures, IP, qualifications) in one query more.
 """
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 
 from crm.accounts.models import User
-from crm.admin.models import District, Industry, Park, TechField
-from crm.core.filters import format_wan
 from crm.core.permissions import firm_scope
-from crm.eligibility import uscc as uscc_rules
 from crm.excel.columns import ImportKind
 from crm.excel.convert import ConvertedRow
 from crm.extensions import db
-from crm.firms import rules as firm_rules
 from crm.firms.models import Firm, FirmFormerName, FirmYear, IPItem, Qualification
 
 #: Firm columns an import may set, by field key (reference fields end in `_id`).
@@ -66,16 +62,15 @@ class RowPlan:
     action: str = "unchanged"
     firm_id: int | None = None
     firm_name: str | None = None
-    #: [(label, old shown, new shown)]
-    changes: list[tuple[str, Any, Any]] = field(default_factory=list)
     #: [(column letter, "error" | "warning", message)]
     issues: list[tuple[str, str, str]] = field(default_factory=list)
     #: Writes: the new firm's columns, or the changed columns of the matched firm.
     firm_values: dict[str, Any] = field(default_factory=dict)
     #: The stored values of the changed columns of the matched firm (for the audit trail).
     firm_old: dict[str, Any] = field(default_factory=dict)
-    #: The name the row gives a firm matched by its code under another name.
+    #: The name the row gives a firm matched by its code under another name, and the old one.
     new_name: str | None = None
+    old_name: str | None = None
     #: Writes of the row's child records: (table, key, id or None, new values, old values).
     children: list[tuple[str, tuple, int | None, dict[str, Any], dict[str, Any]]] = field(
         default_factory=list
@@ -110,45 +105,11 @@ class Plan:
         return counts
 
 
-class References:
-    """The reference data rows point at, for display: id → name."""
-
-    def __init__(self) -> None:
-        self.names = {
-            "district_id": dict(db.session.execute(select(District.id, District.name)).all()),
-            "park_id": dict(db.session.execute(select(Park.id, Park.name)).all()),
-            "industry_id": dict(db.session.execute(select(Industry.id, Industry.name)).all()),
-            "tech_field_id": dict(db.session.execute(select(TechField.id, TechField.name)).all()),
-        }
-
-    def show(self, column: str, value: Any) -> Any:
-        """Return a stored value as the preview shows it."""
-        if value is None:
-            return None
-        if column in self.names:
-            return self.names[column].get(value, value)
-        if isinstance(value, bool):
-            return "是" if value else "否"
-        if isinstance(value, date):
-            return value.isoformat()
-        return value
-
-
-def _show_money(value):
-    return None if value is None else f"{format_wan(value)} 万元"
-
-
-MONEY_COLUMNS = frozenset(
-    {"registered_capital", *(c for c in YEAR_COLUMNS if not c.endswith(("staff", "results")))}
-)
-
-
 class World:
     """What the database holds that the rows are matched and compared against."""
 
     def __init__(self, kind: ImportKind, user: User | None, firm_columns: Iterable[str]) -> None:
         self.kind = kind
-        self.references = References()
         self.firm_columns = tuple(dict.fromkeys(("name", "uscc", *firm_columns)))
         columns = [getattr(Firm, c) for c in self.firm_columns]
         scope = firm_scope(user) if user is not None else None
@@ -194,12 +155,6 @@ class World:
     def uscc_of(self, firm_id: int) -> str | None:
         """Return the firm's code."""
         return self.values[firm_id][1]
-
-    def show(self, column: str, value: Any) -> Any:
-        """Return a value as the preview shows it."""
-        if column in MONEY_COLUMNS:
-            return _show_money(value)
-        return self.references.show(column, value)
 
 
 def _load_children(kind: str, firm_ids: set[int]) -> dict[tuple, tuple[int, dict[str, Any]]]:
@@ -282,61 +237,104 @@ def _reachable(world: World, firm_id: int, row: ConvertedRow, plan: RowPlan) -> 
 # --- Planning ------------------------------------------------------------------------------------
 
 
-def plan_rows(
-    kind: ImportKind,
-    rows: Iterable[ConvertedRow],
-    user: User | None,
-    options: dict[str, Any],
-    progress=None,
-) -> Plan:
-    """Return the dry run of the converted rows against the database."""
-    rows = list(rows)
-    firm_columns = [
-        FIRM_COLUMNS[key]
-        for key in {key for row in rows for key in row.values}
-        if key in FIRM_COLUMNS
-    ]
-    world = World(kind, user, firm_columns)
-    plans = [RowPlan(row.number, issues=list(row.issues)) for row in rows]
-    matched = [None] * len(rows)
-    for index, (row, plan) in enumerate(zip(rows, plans, strict=True)):
-        if plan.has_errors and not row.values.get("uscc") and not row.values.get("name"):
-            continue
-        firm_id = _match(world, row, plan)
-        if firm_id is not None and not _reachable(world, firm_id, row, plan):
-            firm_id = None
-            plan.action = "rejected"
-        matched[index] = firm_id
-        if firm_id is not None:
-            plan.firm_id, plan.firm_name = firm_id, world.name_of(firm_id)
+class Planner:
+    """Dry-run rows chunk by chunk against one load of the stored data.
+
+    Memory stays bounded by the chunk: each chunk's plans go to the caller and are dropped,
+    while only the keys that find duplicates across chunks are kept. When every chunk is
+    planned, `duplicates` says which rows describe the same record as another row.
+    """
+
+    def __init__(
+        self, kind: ImportKind, user: User | None, options: dict[str, Any], firm_columns
+    ) -> None:
+        self.kind = kind
+        self.options = options
+        self.world = World(kind, user, firm_columns)
+        self._seen: dict[tuple, list[int]] = {}
+
+    def plan(self, rows: list[ConvertedRow]) -> list[RowPlan]:
+        """Return the plans of a chunk of converted rows."""
+        kind, world = self.kind, self.world
+        plans = [RowPlan(row.number, issues=list(row.issues)) for row in rows]
+        matched: list[int | None] = [None] * len(rows)
+        for index, (row, plan) in enumerate(zip(rows, plans, strict=True)):
+            if plan.has_errors and not row.values.get("uscc") and not row.values.get("name"):
+                continue
+            firm_id = _match(world, row, plan)
+            if firm_id is not None and not _reachable(world, firm_id, row, plan):
+                firm_id = None
+            matched[index] = firm_id
+            if firm_id is not None:
+                plan.firm_id, plan.firm_name = firm_id, world.name_of(firm_id)
+            else:
+                plan.firm_name = row.values.get("name") or row.values.get("uscc")
+        if kind.code == "firms":
+            _plan_firms(world, rows, plans, matched)
+            children = _load_children("years", {m for m in matched if m is not None})
+            _plan_years(world, rows, plans, matched, children, long_form=False)
         else:
-            plan.firm_name = row.values.get("name") or row.values.get("uscc")
-    if kind.code == "firms":
-        _plan_firms(world, rows, plans, matched)
-        children = _load_children("years", {m for m in matched if m is not None})
-        _plan_years(world, rows, plans, matched, children, long_form=False)
-    else:
+            for row, plan, firm_id in zip(rows, plans, matched, strict=True):
+                if firm_id is None and not plan.has_errors:
+                    plan.error(_key_letter(row), _unknown_firm(row))
+            children = _load_children(kind.code, {m for m in matched if m is not None})
+            if kind.code == "years":
+                _plan_years(world, rows, plans, matched, children, long_form=True)
+            elif kind.code == "ip":
+                _plan_ip(world, rows, plans, matched, children)
+            else:
+                _plan_qualifications(world, rows, plans, matched, children, self.options)
+        self._note_keys(rows, plans, matched)
+        for plan in plans:
+            settle(kind, plan)
+        return plans
+
+    def _note_keys(self, rows, plans, matched) -> None:
         for row, plan, firm_id in zip(rows, plans, matched, strict=True):
-            if firm_id is None and not plan.has_errors:
-                plan.error(_key_letter(row), _unknown_firm(row))
-        children = _load_children(kind.code, {m for m in matched if m is not None})
-        if kind.code == "years":
-            _plan_years(world, rows, plans, matched, children, long_form=True)
-        elif kind.code == "ip":
-            _plan_ip(world, rows, plans, matched, children)
-        else:
-            _plan_qualifications(world, rows, plans, matched, children, options)
-    _flag_duplicates(kind, rows, plans, matched)
+            for key in _record_keys(self.kind, row, plan, firm_id):
+                self._seen.setdefault(key, []).append(plan.number)
+
+    def duplicates(self) -> dict[int, str]:
+        """Return, by row number, the error of every row that repeats another row's record."""
+        others: dict[int, set[int]] = {}
+        for numbers in self._seen.values():
+            if len(numbers) > 1:
+                for number in numbers:
+                    others.setdefault(number, set()).update(n for n in numbers if n != number)
+        what = "企业" if self.kind.code == "firms" else "记录"
+        return {
+            number: f"与第 {'、'.join(str(n) for n in sorted(rest))} 行是同一{what}，"
+            "请合并为一行后再导入"
+            for number, rest in others.items()
+        }
+
+
+def settle(kind: ImportKind, plan: RowPlan) -> None:
+    """Set the row's action from what it writes and whether it has errors."""
+    if plan.has_errors:
+        plan.action = "rejected"
+    elif plan.action != "unchanged":
+        return
+    elif plan.firm_values:
+        plan.action = "update"
+    elif plan.children:
+        creates_only = kind.code != "firms" and all(c[2] is None for c in plan.children)
+        plan.action = "create" if creates_only else "update"
+
+
+def plan_rows(
+    kind: ImportKind, rows: Iterable[ConvertedRow], user: User | None, options: dict[str, Any]
+) -> Plan:
+    """Return the dry run of all the converted rows at once (small sheets and tests)."""
+    rows = list(rows)
+    firm_columns = {FIRM_COLUMNS[k] for row in rows for k in row.values if k in FIRM_COLUMNS}
+    planner = Planner(kind, user, options, firm_columns)
+    plans = planner.plan(rows)
+    repeated = planner.duplicates()
     for plan in plans:
-        if plan.has_errors:
-            plan.action = "rejected"
-        elif plan.action != "unchanged":
-            continue
-        elif plan.firm_values:
-            plan.action = "update"
-        elif plan.children:
-            creates_only = kind.code != "firms" and all(c[2] is None for c in plan.children)
-            plan.action = "create" if creates_only else "update"
+        if plan.number in repeated:
+            plan.error("", repeated[plan.number])
+            settle(kind, plan)
     return Plan(kind, plans)
 
 
@@ -367,21 +365,15 @@ def _plan_firms(world, rows, plans, matched) -> None:
                     f"「{name}」是该企业的曾用名，现名为「{world.name_of(firm_id)}」，名称不作修改",
                 )
             else:
-                plan.new_name = name
+                plan.new_name, plan.old_name = name, world.name_of(firm_id)
                 plan.action = "rename"
-                plan.changes.append(("企业名称", world.name_of(firm_id), name))
         if "uscc" in values and world.uscc_of(firm_id) != values["uscc"]:
-            values["uscc_check_accepted"] = bool(uscc_rules.check(values["uscc"]).warning)
+            values["uscc_check_accepted"] = "uscc" in row.warned
         for column, value in values.items():
             old = world.current(firm_id, column) if column in world.position else None
             if old != value:
                 plan.firm_values[column] = value
                 plan.firm_old[column] = old
-                if column == "uscc_check_accepted":
-                    continue
-                plan.changes.append(
-                    (_label(column), world.show(column, old), world.show(column, value))
-                )
         if "district_id" in plan.firm_values and world.user_districts is not None:
             new_district = plan.firm_values["district_id"]
             if new_district not in world.user_districts:
@@ -402,19 +394,8 @@ def _plan_new_firm(world, row, plan, values) -> None:
     if world.user is not None and world.user.role == "manager":
         values["manager_id"] = world.user.id
     if values.get("uscc"):
-        values["uscc_check_accepted"] = bool(uscc_rules.check(values["uscc"]).warning)
+        values["uscc_check_accepted"] = "uscc" in row.warned
     plan.firm_values = values
-    for column, value in values.items():
-        if column not in ("manager_id", "uscc_check_accepted") and value is not None:
-            plan.changes.append((_label(column), None, world.show(column, value)))
-
-
-def _label(column: str) -> str:
-    return Firm.__table__.columns[column].info.get("label", column).removesuffix("（元）")
-
-
-def _year_label(year: int, column: str) -> str:
-    return f"{year} 年{FirmYear.__table__.columns[column].info['label']}"
 
 
 def _plan_years(world, rows, plans, matched, children, *, long_form: bool) -> None:
@@ -436,24 +417,12 @@ def _plan_years(world, rows, plans, matched, children, *, long_form: bool) -> No
             if stored is None:
                 new = {"year": year, **values}
                 plan.children.append(("firm_years", (firm_id, year), None, new, {}))
-                for column, value in values.items():
-                    plan.changes.append(
-                        (_year_label(year, column), None, world.show(column, value))
-                    )
                 continue
             row_id, old_values = stored
             changed = {c: v for c, v in values.items() if old_values[c] != v}
             if changed:
                 old = {c: old_values[c] for c in changed}
                 plan.children.append(("firm_years", (firm_id, year), row_id, changed, old))
-                for column, value in changed.items():
-                    plan.changes.append(
-                        (
-                            _year_label(year, column),
-                            world.show(column, old_values[column]),
-                            world.show(column, value),
-                        )
-                    )
         if long_form and not by_year and not plan.has_errors and row.values.get("year"):
             plan.warn("", "本行没有任何指标数据")
 
@@ -475,31 +444,14 @@ def _plan_ip(world, rows, plans, matched, children) -> None:
             if plan.has_errors:
                 continue
             plan.children.append(("ip_items", key, None, values, {}))
-            plan.changes += [(labels[c], None, _show_ip(c, v)) for c, v in values.items()]
             continue
         row_id, old = stored
         changed = {c: v for c, v in values.items() if old[c] != v}
         if changed:
             plan.children.append(("ip_items", key, row_id, changed, {c: old[c] for c in changed}))
-            plan.changes += [
-                (labels[c], _show_ip(c, old[c]), _show_ip(c, v)) for c, v in changed.items()
-            ]
-
-
-def _show_ip(column: str, value: Any) -> Any:
-    if column == "kind":
-        return firm_rules.IP_KINDS.get(value, (value,))[0]
-    if column == "status":
-        return firm_rules.IP_STATUSES.get(value, value)
-    if column == "acquisition":
-        return firm_rules.ACQUISITION_MODES.get(value, value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
 
 
 def _plan_qualifications(world, rows, plans, matched, children, options) -> None:
-    labels = {c: Qualification.__table__.columns[c].info["label"] for c in QUALIFICATION_COLUMNS}
     default_tier = options.get("tier")
     for row, plan, firm_id in zip(rows, plans, matched, strict=True):
         if plan.has_errors:
@@ -517,53 +469,35 @@ def _plan_qualifications(world, rows, plans, matched, children, options) -> None
             plan.error(row.letters.get("year", ""), "缺少年度：请填写年度或发证日期")
         if plan.has_errors:
             continue
-        tier_label = firm_rules.TIERS[tier][0]
         values = {c: row.values[c] for c in QUALIFICATION_COLUMNS if row.values.get(c)}
         key = (firm_id, tier, year)
         stored = children.get(key)
         if stored is None:
-            plan.action = "create"
             plan.children.append(
                 ("qualifications", key, None, {"tier": tier, "year": year, **values}, {})
             )
-            plan.changes.append(("资质", None, f"{tier_label}（{year} 年度）"))
-            plan.changes += [(labels[c], None, v) for c, v in values.items()]
             continue
         row_id, old = stored
         changed = {c: v for c, v in values.items() if old[c] != v}
         if changed:
             old = {c: old[c] for c in changed}
             plan.children.append(("qualifications", key, row_id, changed, old))
-            plan.changes += [(labels[c], old[c], v) for c, v in changed.items()]
 
 
-def _flag_duplicates(kind, rows, plans, matched) -> None:
-    """Mark every row that describes the same record as another row of the file."""
-    seen: dict[tuple, list[int]] = {}
-    for index, (row, plan, firm_id) in enumerate(zip(rows, plans, matched, strict=True)):
-        firm_key = ("id", firm_id) if firm_id is not None else _new_firm_key(row)
-        if firm_key is None:
-            continue
-        if kind.code == "firms":
-            keys = {firm_key}
-            for key in ("uscc", "name"):
-                if row.values.get(key):
-                    keys.add((key, row.values[key]))
-        else:
-            keys = {(firm_key, *child[1][1:]) for child in plan.children} or {
-                (firm_key, *_row_key(kind.code, row))
-            }
-        for key in keys:
-            seen.setdefault(key, []).append(index)
-    flagged: dict[int, set[int]] = {}
-    for indexes in seen.values():
-        if len(indexes) > 1:
-            for i in indexes:
-                flagged.setdefault(i, set()).update(j for j in indexes if j != i)
-    what = "企业" if kind.code == "firms" else "记录"
-    for i, others in flagged.items():
-        numbers = "、".join(str(plans[j].number) for j in sorted(others))
-        plans[i].error("", f"与第 {numbers} 行是同一{what}，请合并为一行后再导入")
+def _record_keys(kind, row: ConvertedRow, plan: RowPlan, firm_id: int | None) -> set[tuple]:
+    """Return what identifies the records the row describes, to find repeated rows."""
+    firm_key = ("id", firm_id) if firm_id is not None else _new_firm_key(row)
+    if firm_key is None:
+        return set()
+    if kind.code == "firms":
+        keys = {firm_key}
+        for key in ("uscc", "name"):
+            if row.values.get(key):
+                keys.add((key, row.values[key]))
+        return keys
+    return {(firm_key, *child[1][1:]) for child in plan.children} or {
+        (firm_key, *_row_key(kind.code, row))
+    }
 
 
 def _new_firm_key(row: ConvertedRow) -> tuple | None:

@@ -7,30 +7,20 @@ runner commit.
 """
 
 import shutil
-from collections import Counter
-from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, insert, select
+from sqlalchemy import select
 
 from crm.core import clock, jobs
 from crm.core.audit import AuditContext
-from crm.core.spreadsheets import Limits, SpreadsheetError, Table, find_table, open_workbook
 from crm.excel import annotate, columns
-from crm.excel.apply import ImportRefused, apply_plan
-from crm.excel.convert import MappedColumn, Matchers, convert_rows, readers
-from crm.excel.models import ImportBatch, ImportMapping, ImportRow
-from crm.excel.plan import Plan, plan_rows
+from crm.excel.apply import Applied, ImportRefused, apply_stored
+from crm.excel.dryrun import DryRun, dry_run, is_stale, write_annotated
+from crm.excel.models import ImportBatch, ImportMapping
 from crm.excel.undo import UndoRefused, undo_batch
 from crm.extensions import db
-
-#: Rows shown under each column on the mapping page.
-SAMPLE_ROWS = 5
-#: Rows between two progress updates.
-PROGRESS_EVERY = 2000
 
 
 class ImportRequestError(ValueError):
@@ -40,11 +30,6 @@ class ImportRequestError(ValueError):
 def batch_folder(batch_id: int) -> Path:
     """Return the folder under the instance folder that keeps a batch's uploaded file."""
     return Path(current_app.instance_path) / "imports" / str(batch_id)
-
-
-def limits() -> Limits:
-    """Return the reading limits of this deployment."""
-    return Limits(max_bytes=current_app.config["MAX_CONTENT_LENGTH"])
 
 
 def start_import(
@@ -108,195 +93,7 @@ def queue(batch: ImportBatch, kind: str, user) -> jobs.Job:
     return job
 
 
-def stored_file(batch: ImportBatch) -> Path:
-    """Return the uploaded file of a batch."""
-    return Path(current_app.instance_path) / batch.stored_path
-
-
 # --- Reading and mapping --------------------------------------------------------------------------
-
-
-@dataclass
-class Sheet:
-    """The batch's sheet as read: its table and the columns mapped to fields."""
-
-    table: Table
-    mapped: list[MappedColumn]
-
-
-def _saved_mapping(kind: str, name: str | None) -> dict[str, dict[str, Any]]:
-    if not name:
-        return {}
-    mapping = db.session.scalar(select(ImportMapping).filter_by(kind=kind, name=name))
-    return mapping.columns if mapping else {}
-
-
-def map_columns(batch: ImportBatch, table: Table) -> list[MappedColumn]:
-    """Map the table's columns: the batch's own choices, a saved template, or the synonyms."""
-    chosen = {c["label"]: c for c in batch.columns or []} if batch.options.get("mapped") else {}
-    saved = _saved_mapping(batch.kind, batch.template_name)
-    mapped = []
-    for position, column in enumerate(table.columns):
-        choice = chosen.get(column.label) or saved.get(column.label)
-        if choice is not None:
-            scale = choice.get("scale")
-            mapped.append(
-                MappedColumn(
-                    position,
-                    column.letter,
-                    column.label,
-                    choice.get("key") or None,
-                    Decimal(scale) if scale else None,
-                    choice.get("year"),
-                )
-            )
-            continue
-        match = columns.match_header(batch.kind, column.label)
-        if match is None:
-            mapped.append(MappedColumn(position, column.letter, column.label, None))
-        else:
-            mapped.append(
-                MappedColumn(
-                    position, column.letter, column.label, match.key, match.scale, match.year
-                )
-            )
-    return mapped
-
-
-def notices(kind: columns.ImportKind, mapped: list[MappedColumn]) -> list[str]:
-    """Return what the user should know about the mapping as a whole."""
-    found: list[str] = []
-    keys = Counter((c.key, c.year) for c in mapped if c.key)
-    if not any(c.key in ("name", "uscc") for c in mapped):
-        found.append("未找到「企业名称」或「统一社会信用代码」列，无法确定每行是哪家企业")
-    for (key, year), count in keys.items():
-        if count > 1:
-            label = kind.get(key).label + (f"（{year} 年）" if year else "")
-            found.append(f"有 {count} 列都对应「{label}」，请在下方只保留一列")
-    for column in mapped:
-        if not column.key:
-            continue
-        definition = kind.get(column.key)
-        if definition.parser == "money" and column.scale is None:
-            found.append(
-                f"{column.letter} 列「{column.label}」未注明单位，按元导入；如为万元请在下方选择"
-            )
-    ignored = [f"{c.letter}「{c.label}」" for c in mapped if not c.key]
-    if ignored:
-        found.append("以下列未对应任何字段，将不导入：" + "、".join(ignored[:12]))
-    return found
-
-
-def _serialise(mapped: list[MappedColumn]) -> list[dict[str, Any]]:
-    return [
-        {
-            "index": c.index,
-            "letter": c.letter,
-            "label": c.label,
-            "key": c.key or "",
-            "scale": str(c.scale) if c.scale is not None else None,
-            "year": c.year,
-        }
-        for c in mapped
-    ]
-
-
-def _sample(value) -> Any:
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return str(value)
-
-
-def read_plan(batch: ImportBatch, progress=None, user=None) -> tuple[Plan, Sheet]:
-    """Read the batch's workbook, map and convert every row, and dry-run it."""
-    path = stored_file(batch)
-    try:
-        with open_workbook(path, limits(), filename=batch.filename) as workbook:
-            sheet = batch.options.get("sheet") or workbook.pick_sheet(columns.is_known_header)
-            if sheet not in workbook.sheet_names:
-                raise jobs.JobError(f"工作簿中没有名为「{sheet}」的工作表")
-            table, guessed = _find_table(workbook, sheet, _header_test(batch))
-            mapped = map_columns(batch, table)
-            kind = columns.KINDS[batch.kind]
-            sample: list = []
-            matchers = Matchers(current_app.config["CITY"])
-            rows = _counted(table, progress, sample)
-            converted = list(convert_rows(readers(kind, mapped, matchers), rows))
-    except SpreadsheetError as error:
-        raise jobs.JobError(str(error)) from None
-    batch.sheet = sheet
-    batch.header_rows = list(table.header_rows)
-    batch.columns = _serialise(mapped)
-    batch.skipped_rows = dict(table.skipped)
-    batch.notices = notices(kind, mapped)
-    if guessed:
-        batch.notices.insert(
-            0,
-            f"未能按列名识别表头，已将第 {table.header_rows[-1]} 行作为表头；"
-            "请在下方为各列指定对应的字段后重新预检",
-        )
-    if sample:
-        shown = [[number, [_sample(v) for v in values]] for number, values in sample]
-        batch.options = {**batch.options, "sample": shown}
-    if progress is not None:
-        progress.update(len(converted), len(converted), "正在比对系统中的数据")
-    user = user if user is not None else batch.created_by
-    plan = plan_rows(kind, converted, user, batch.options)
-    return plan, Sheet(table, mapped)
-
-
-def _header_test(batch: ImportBatch):
-    """Return what counts as a column name: the synonyms, and the labels mapped by hand."""
-    labels = {c["label"] for c in batch.columns or [] if c.get("key")}
-    labels |= set(_saved_mapping(batch.kind, batch.template_name))
-    parts = {part for label in labels for part in label.split(" / ")}
-    return lambda text: text in parts or columns.is_known_header(text)
-
-
-def _find_table(workbook, sheet: str, known) -> tuple[Table, bool]:
-    """Find the table by its column names; failing that, take the fullest early row as header.
-
-    The second way lets the user map columns the synonyms do not know; it is said so.
-    """
-    try:
-        return find_table(workbook.rows(sheet), known), False
-    except SpreadsheetError as error:
-        if not str(error).startswith("未找到表头"):
-            raise
-    return find_table(workbook.rows(sheet), bool), True
-
-
-def _counted(table: Table, progress, sample: list):
-    """Yield the table's rows, keeping the first few in `sample` and reporting progress."""
-    for count, (number, values) in enumerate(table.rows, start=1):
-        if count <= SAMPLE_ROWS:
-            sample.append((number, values))
-        if progress is not None and count % PROGRESS_EVERY == 0:
-            progress.update(count, None, f"正在校验第 {count} 行")
-        yield number, values
-
-
-def store_rows(batch: ImportBatch, plan: Plan) -> None:
-    """Replace the batch's row outcomes with those of `plan`."""
-    db.session.execute(delete(ImportRow).where(ImportRow.batch_id == batch.id))
-    params = [
-        {
-            "batch_id": batch.id,
-            "row_number": row.number,
-            "action": row.action,
-            "firm_id": row.firm_id,
-            "firm_name": (row.firm_name or "")[:200] or None,
-            "changes": [list(change) for change in row.changes] or None,
-            "issues": [list(issue) for issue in row.issues] or None,
-        }
-        for row in plan.rows
-    ]
-    if params:
-        db.session.execute(insert(ImportRow), params)
-    batch.counts = plan.counts()
-
-
-# --- Jobs ----------------------------------------------------------------------------------------
 
 
 def _batch_of(job) -> ImportBatch:
@@ -306,46 +103,43 @@ def _batch_of(job) -> ImportBatch:
     return batch
 
 
-def run_preview(batch: ImportBatch, progress=None, annotated: Path | None = None) -> Plan:
+def run_preview(batch: ImportBatch, progress=None, annotated: Path | None = None) -> DryRun:
     """Dry-run the batch, keep each row's outcome, and write the annotated sheet if asked."""
-    plan, sheet = read_plan(batch, progress)
-    if progress is not None:
-        progress.update(1, 1, "正在保存预检结果")
-    store_rows(batch, plan)
-    batch.status = "previewed"
     options = {k: v for k, v in batch.options.items() if k != "annotated_job_id"}
-    if annotated is not None and any(row.issues for row in plan.rows):
-        if progress is not None:
-            progress.update(1, 1, "正在生成标注了问题的文件")
-        with open_workbook(stored_file(batch), limits(), filename=batch.filename) as workbook:
-            annotate.write_annotated(workbook.rows(batch.sheet), sheet, plan, annotated)
     batch.options = options
-    return plan
+    result = dry_run(batch, progress)
+    batch.status = "previewed"
+    if annotated is not None and result.has_issues:
+        if progress is not None:
+            progress.update(99, 100, "正在生成标注了问题的文件")
+        write_annotated(batch, result, annotated)
+    return result
 
 
-def run_apply(batch: ImportBatch, progress=None, plan: Plan | None = None) -> Plan:
-    """Write the batch, all or nothing, dry-run again against today's data unless `plan` is given.
+def run_apply(batch: ImportBatch, progress=None) -> Applied:
+    """Write the batch as its dry run planned it, all or nothing.
 
-    The CLI passes the dry run it has just made in the same transaction.
+    When firm data changed since the dry run in a way it may depend on, the dry run is made
+    again against today's data first, in this same transaction.
     """
     user = batch.applied_by or batch.created_by
-    if plan is None:
-        plan, _sheet = read_plan(batch, progress, user)
+    if is_stale(batch):
+        dry_run(batch, progress, user)
     if progress is not None:
-        progress.update(1, 1, "正在写入数据库")
+        progress.update(95, 100, "正在写入数据库")
     confirmed = batch.options.get("confirmed_renames")
-    applied = apply_plan(
-        plan,
+    applied = apply_stored(
+        batch,
         AuditContext(user.id if user else None, batch.source),
         valid_only=bool(batch.options.get("valid_only")),
         confirmed_renames=set(confirmed) if confirmed is not None else None,
     )
-    store_rows(batch, plan)
+    batch.counts = applied.counts
     batch.status = "applied"
     batch.applied_at = clock.utcnow()
     if applied.firm_ids:
         jobs.enqueue("eligibility.refresh", {"firm_ids": sorted(applied.firm_ids)}, user)
-    return plan
+    return applied
 
 
 def summary(counts: dict[str, int], done: bool) -> str:

@@ -23,6 +23,7 @@ from crm.excel.forms import (
     column_choices,
 )
 from crm.excel.models import ROW_ACTIONS, ImportBatch, ImportRow
+from crm.excel.stored import Describer
 from crm.extensions import db
 
 bp = Blueprint("excel", __name__, url_prefix="/imports")
@@ -148,6 +149,7 @@ def detail(batch_id: int):
         apply_form=ApplyForm(formdata=None),
         undo_form=ConfirmForm(formdata=None),
         unit_choices=UNIT_CHOICES,
+        changes_of=Describer().changes,
     )
 
 

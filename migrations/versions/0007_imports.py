@@ -96,7 +96,7 @@ def upgrade():
         sa.Column("action", sa.String(length=16), nullable=False),
         sa.Column("firm_id", sa.Integer(), nullable=True),
         sa.Column("firm_name", sa.String(length=200), nullable=True),
-        sa.Column("changes", sa.JSON(), nullable=True),
+        sa.Column("writes", sa.JSON(), nullable=True),
         sa.Column("issues", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(
             ["batch_id"],
@@ -105,6 +105,7 @@ def upgrade():
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_import_rows")),
+        sa.UniqueConstraint("batch_id", "row_number", name=op.f("uq_import_rows_batch_id")),
     )
     with op.batch_alter_table("import_rows", schema=None) as batch_op:
         batch_op.create_index(

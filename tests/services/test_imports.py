@@ -11,7 +11,9 @@ from crm.core import clock
 from crm.core.audit import AuditEntry, audit_source
 from crm.excel import services
 from crm.excel.apply import ImportRefused
+from crm.excel.dryrun import stored_file
 from crm.excel.models import ImportRow
+from crm.excel.stored import Describer
 from crm.excel.undo import UndoRefused, undo_batch
 from crm.extensions import db
 from crm.firms.models import Firm, FirmFormerName, FirmYear, IPItem, Qualification
@@ -44,14 +46,14 @@ def workbook(tmp_path, rows, name="county.xlsx", merges=(), title="Sheet1"):
 
 def preview(path, kind="firms", user=None, **options):
     batch = services.start_import_from_path(kind, path, user, options)
-    plan = services.run_preview(batch, annotated=path.with_name("annotated.xlsx"))
-    db.session.flush()
-    return batch, plan
+    result = services.run_preview(batch, annotated=path.with_name("annotated.xlsx"))
+    db.session.commit()
+    return batch, result
 
 
-def apply(batch, plan=None, **options):
+def apply(batch, _result=None, **options):
     batch.options = {**batch.options, **options}
-    services.run_apply(batch, plan=plan)
+    services.run_apply(batch)
     db.session.commit()
     return batch
 
@@ -107,7 +109,7 @@ def test_a_messy_county_workbook_is_read_and_dry_run_without_writing(tmp_path):
     assert "A" not in labels  # the 序号 column is dropped
     first = rows_of(batch)[5]
     assert first.action == "create" and first.firm_name == "梧州甲科技有限公司"
-    shown = {label: new for label, _old, new in first.changes}
+    shown = {label: new for label, _old, new in Describer().changes(first.writes)}
     assert shown["所属县（市、区）"] == "万秀区" and shown["成立日期"] == "2016-05-08"
     assert shown["2024 年销售收入"] == "1,234.50 万元"
     # Nothing but the batch was written.
@@ -228,7 +230,7 @@ def test_errors_import_nothing_unless_only_valid_rows_are_asked_for(tmp_path):
     )
     batch, plan = preview(path)
     with pytest.raises(ImportRefused, match="有 1 行存在错误，未导入任何数据"):
-        services.run_apply(batch, plan=plan)
+        services.run_apply(batch)
     db.session.rollback()
     assert db.session.scalar(select(func.count(Firm.id))) == 0
     assert db.session.scalar(select(func.count(firm_audit()))) == 0
@@ -251,14 +253,14 @@ def test_a_failure_while_writing_leaves_the_database_as_it_was(app, tmp_path, mo
     db.session.commit()
     services.request_apply(batch, None, valid_only=False, confirmed=[])
     db.session.commit()
-    original = services.apply_plan
+    original = services.apply_stored
 
-    def write_then_fail(plan, context, **kwargs):
-        original(plan, context, **kwargs)
+    def write_then_fail(batch, context, **kwargs):
+        original(batch, context, **kwargs)
         assert db.session.scalar(select(func.count(Firm.id))) == 2  # written, not committed
         raise RuntimeError("磁盘已满")
 
-    monkeypatch.setattr(services, "apply_plan", write_then_fail)
+    monkeypatch.setattr(services, "apply_stored", write_then_fail)
     assert jobs.claim_next("test-worker").id == batch.job_id
     job = jobs.run_job(batch.job_id, "test-worker")
     assert job.status == "failed" and "磁盘已满" in job.message
@@ -355,8 +357,9 @@ def test_yearly_figures_long_and_wide(tmp_path):
     batch, plan = preview(wide_path, kind="years")
     row = rows_of(batch)[2]
     assert row.action == "update"
-    assert ["2024 年销售收入", "1,200.00 万元", "1,300.00 万元"] in row.changes
-    assert ["2025 年销售收入", None, "1,500.00 万元"] in row.changes
+    changes = Describer().changes(row.writes)
+    assert ("2024 年销售收入", "1,200.00 万元", "1,300.00 万元") in changes
+    assert ("2025 年销售收入", None, "1,500.00 万元") in changes
 
 
 def test_ip_items_are_matched_by_number(tmp_path):
@@ -446,3 +449,31 @@ def test_the_annotated_workbook_marks_faulty_cells_and_adds_the_result_column(tm
     assert sheet["B2"].fill.fgColor.rgb.endswith("F8D7DA")
     # Formula-looking text comes back as text, not as a formula.
     assert sheet["C2"].data_type == "s" and sheet["C2"].value == "=HYPERLINK(1)"
+
+
+def test_the_apply_writes_what_the_dry_run_showed_when_nothing_changed_since(tmp_path):
+    path = firm_sheet(tmp_path, ["梧州预览有限公司", factories.make_uscc(), "甲", 100, None])
+    batch, _result = preview(path)
+    # The stored dry run is what gets written, not whatever the file holds now.
+    replaced = firm_sheet(tmp_path, ["梧州偷换有限公司", factories.make_uscc(), "乙", 1, None])
+    stored_file(batch).write_bytes(replaced.read_bytes())
+    apply(batch)
+    assert db.session.scalars(select(Firm.name)).all() == ["梧州预览有限公司"]
+
+
+def test_a_change_made_after_the_dry_run_is_taken_into_account_by_the_apply(tmp_path):
+    firm = factories.make_firm(name="梧州复核有限公司", legal_representative="甲")
+    db.session.commit()
+    path = firm_sheet(tmp_path, ["梧州复核有限公司", firm.uscc, "乙", None, None])
+    batch, _result = preview(path)
+    assert batch.counts["update"] == 1
+    with audit_source("web"):
+        db.session.get(Firm, firm.id).legal_representative = "乙"
+        db.session.commit()
+    apply(batch)
+    assert batch.counts["update"] == 0 and batch.counts["unchanged"] == 1
+    assert rows_of(batch)[2].action == "unchanged"
+    entries = db.session.scalar(
+        select(func.count(AuditEntry.id)).where(AuditEntry.source == f"import:{batch.id}")
+    )
+    assert entries == 0

@@ -1,0 +1,189 @@
+"""A row's planned writes kept as JSON between the dry run and the apply, and read as changes.
+
+The dry run stores what each row would write (`encode_writes`); the apply turns the stored rows
+back into a plan (`plan_from_rows`) when nothing has changed since, instead of reading and
+checking the whole workbook again; the pages describe the same writes as "field: old → new".
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Date, DateTime, Numeric, select
+
+from crm.admin.models import District, Industry, Park, TechField
+from crm.core.filters import format_wan
+from crm.excel.plan import RowPlan
+from crm.extensions import db
+from crm.firms import rules as firm_rules
+from crm.firms.models import Firm, FirmYear, IPItem, Qualification
+
+TABLES = {
+    "firms": Firm.__table__,
+    "firm_years": FirmYear.__table__,
+    "ip_items": IPItem.__table__,
+    "qualifications": Qualification.__table__,
+}
+#: Columns the changes never show: bookkeeping the import sets by itself.
+HIDDEN = frozenset({"uscc_check_accepted", "manager_id", "firm_id"})
+REFERENCES = {
+    "district_id": District,
+    "park_id": Park,
+    "industry_id": Industry,
+    "tech_field_id": TechField,
+}
+CODE_LABELS = {
+    ("ip_items", "kind"): {k: label for k, (label, _) in firm_rules.IP_KINDS.items()},
+    ("ip_items", "status"): firm_rules.IP_STATUSES,
+    ("ip_items", "acquisition"): firm_rules.ACQUISITION_MODES,
+    ("qualifications", "tier"): {k: label for k, (label, _) in firm_rules.TIERS.items()},
+}
+
+
+def _encode(value: Any) -> Any:
+    if value.__class__ is Decimal:
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _encoded(values: dict[str, Any]) -> dict[str, Any]:
+    return {key: _encode(value) for key, value in values.items()}
+
+
+def encode_writes(row: RowPlan) -> dict[str, Any] | None:
+    """Return what the row writes as JSON-ready values, or None if nothing."""
+    writes: dict[str, Any] = {}
+    if row.firm_values:
+        writes["f"] = _encoded(row.firm_values)
+    if row.firm_old:
+        writes["o"] = _encoded(row.firm_old)
+    if row.new_name:
+        writes["n"] = [row.old_name, row.new_name]
+    if row.children:
+        writes["c"] = [
+            [table, list(key), row_id, _encoded(new), _encoded(old)]
+            for table, key, row_id, new, old in row.children
+        ]
+    return writes or None
+
+
+def _decoder(column):
+    if isinstance(column.type, Numeric):
+        return Decimal
+    if isinstance(column.type, DateTime):
+        return datetime.fromisoformat
+    if isinstance(column.type, Date):
+        return date.fromisoformat
+    return None
+
+
+_DECODERS = {
+    (name, column.name): decoder
+    for name, table in TABLES.items()
+    for column in table.columns
+    if (decoder := _decoder(column)) is not None
+}
+
+
+def _decoded(table: str, values: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in values.items():
+        decoder = _DECODERS.get((table, key))
+        out[key] = decoder(value) if decoder is not None and value is not None else value
+    return out
+
+
+def decode_row(row) -> RowPlan:
+    """Return the plan of a stored row (an ImportRow, or a row of its columns)."""
+    writes = row.writes or {}
+    plan = RowPlan(row.row_number, row.action, row.firm_id, row.firm_name)
+    plan.issues = [tuple(issue) for issue in row.issues or []]
+    plan.firm_values = _decoded("firms", writes.get("f", {}))
+    plan.firm_old = _decoded("firms", writes.get("o", {}))
+    if writes.get("n"):
+        plan.old_name, plan.new_name = writes["n"]
+    plan.children = [
+        (table, tuple(key), row_id, _decoded(table, new), _decoded(table, old))
+        for table, key, row_id, new, old in writes.get("c", [])
+    ]
+    return plan
+
+
+def changed_labels(row: RowPlan) -> list[str]:
+    """Return the names of the fields a planned row changes, in order, once each."""
+    labels = ["企业名称"] if row.new_name else []
+    labels += [Describer.label("firms", c) for c in row.firm_values if c not in HIDDEN]
+    for table, key, _row_id, new, _old in row.children:
+        year = key[1] if table == "firm_years" else None
+        labels += [
+            Describer.label(table, c, year)
+            for c in new
+            if c not in HIDDEN and not (table == "firm_years" and c == "year")
+        ]
+    return list(dict.fromkeys(labels))
+
+
+# --- Shown as changes ---------------------------------------------------------------------------
+
+
+class Describer:
+    """Describe stored writes as (field, old, new) in the user's words, for one page of rows."""
+
+    def __init__(self) -> None:
+        self.names = {
+            column: dict(db.session.execute(select(model.id, model.name)).all())
+            for column, model in REFERENCES.items()
+        }
+
+    def show(self, table: str, column: str, value: Any) -> Any:
+        """Return a stored value as the page shows it."""
+        if value is None:
+            return None
+        if column in self.names:
+            return self.names[column].get(value, value)
+        if (table, column) in CODE_LABELS:
+            return CODE_LABELS[(table, column)].get(value, value)
+        if _DECODERS.get((table, column)) is Decimal:
+            return f"{format_wan(Decimal(value))} 万元"
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        return value
+
+    @staticmethod
+    def label(table: str, column: str, year: int | None = None) -> str:
+        """Return the Chinese name of a column, with the year of a yearly figure."""
+        text = TABLES[table].c[column].info.get("label", column).removesuffix("（元）")
+        return f"{year} 年{text}" if year is not None else text
+
+    def changes(self, writes: dict[str, Any] | None) -> list[tuple[str, Any, Any]]:
+        """Return the changes a row's stored writes make."""
+        if not writes:
+            return []
+        found = []
+        if writes.get("n"):
+            found.append(("企业名称", *writes["n"]))
+        old = writes.get("o", {})
+        for column, value in writes.get("f", {}).items():
+            if column not in HIDDEN:
+                found.append(
+                    (
+                        self.label("firms", column),
+                        self.show("firms", column, old.get(column)),
+                        self.show("firms", column, value),
+                    )
+                )
+        for table, key, _row_id, new, before in writes.get("c", []):
+            year = key[1] if table == "firm_years" else None
+            for column, value in new.items():
+                if column in HIDDEN or (table == "firm_years" and column == "year"):
+                    continue
+                found.append(
+                    (
+                        self.label(table, column, year),
+                        self.show(table, column, before.get(column)),
+                        self.show(table, column, value),
+                    )
+                )
+        return found
