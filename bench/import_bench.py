@@ -213,9 +213,8 @@ def main() -> None:
         applied = run_phase("import", url, scratch, str(book), "apply")
         again = run_phase("read", str(book))
     base = min(read["seconds"], again["seconds"])
-    print(
-        f"{args.rows:,} rows × {len(header())} columns ({book.stat().st_size / 1e6:.1f} MB), {engine}"
-    )
+    size = book.stat().st_size / 1e6
+    print(f"{args.rows:,} rows × {len(header())} columns ({size:.1f} MB), {engine}")
     print(f"  python-calamine read:   {base:6.2f} s   peak {read['peak_mb']:5.0f} MB")
     print(
         f"  dry run:                {preview['seconds']:6.2f} s   peak {preview['peak_mb']:5.0f} MB"
