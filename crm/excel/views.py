@@ -144,6 +144,7 @@ def detail(batch_id: int):
         page=page,
         show=action,
         actions=ROW_ACTIONS,
+        action_tabs=[(None, "全部"), ("issues", "有问题"), *ROW_ACTIONS.items()],
         annotated=_annotated_job(batch),
         mapping_form=MappingForm(formdata=None),
         apply_form=ApplyForm(formdata=None),
