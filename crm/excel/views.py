@@ -25,6 +25,7 @@ from crm.excel.forms import (
 from crm.excel.models import ROW_ACTIONS, ImportBatch, ImportRow
 from crm.excel.stored import Describer
 from crm.extensions import db
+from crm.firms.queries import paginate
 
 bp = Blueprint("excel", __name__, url_prefix="/imports")
 
@@ -45,10 +46,7 @@ def _history(page: int):
     stmt = select(ImportBatch).order_by(ImportBatch.id.desc())
     if current_user.role != "admin":
         stmt = stmt.where(ImportBatch.created_by_id == current_user.id)
-    rows = list(
-        db.session.scalars(stmt.offset((page - 1) * HISTORY_PER_PAGE).limit(HISTORY_PER_PAGE + 1))
-    )
-    return rows[:HISTORY_PER_PAGE], len(rows) > HISTORY_PER_PAGE
+    return paginate(stmt, page, HISTORY_PER_PAGE)
 
 
 def _upload_form(**kwargs) -> UploadForm:
@@ -65,15 +63,11 @@ def import_helpers() -> dict:
 @roles_required(*IMPORT_ROLES)
 def index():
     """Show the upload form, the blank templates and the user's import history."""
-    page = max(1, request.args.get("page", 1, type=int))
-    batches, has_next = _history(page)
     return render_template(
         "excel/list.html",
         form=_upload_form(formdata=None),
         kinds=columns.KINDS.values(),
-        batches=batches,
-        page=page,
-        has_next=has_next,
+        history=_history(request.args.get("page", 1, type=int)),
     )
 
 
@@ -83,14 +77,8 @@ def upload():
     """Store the uploaded workbook and queue its dry run."""
     form = _upload_form()
     if not form.validate_on_submit():
-        page_batches, has_next = _history(1)
         return render_template(
-            "excel/list.html",
-            form=form,
-            kinds=columns.KINDS.values(),
-            batches=page_batches,
-            page=1,
-            has_next=has_next,
+            "excel/list.html", form=form, kinds=columns.KINDS.values(), history=_history(1)
         ), 400
     batch = services.start_import(form.kind.data, form.file.data, current_user, form.options())
     db.session.commit()
@@ -103,9 +91,7 @@ def _rows_page(batch: ImportBatch, action: str | None, page: int):
         stmt = stmt.where(ImportRow.issues.is_not(None))
     elif action:
         stmt = stmt.where(ImportRow.action == action)
-    stmt = stmt.order_by(ImportRow.row_number).offset((page - 1) * ROWS_PER_PAGE)
-    rows = list(db.session.scalars(stmt.limit(ROWS_PER_PAGE + 1)))
-    return rows[:ROWS_PER_PAGE], len(rows) > ROWS_PER_PAGE
+    return paginate(stmt.order_by(ImportRow.row_number), page, ROWS_PER_PAGE)
 
 
 @bp.get("/<int:batch_id>")
@@ -116,8 +102,7 @@ def detail(batch_id: int):
     action = request.args.get("show") or None
     if action not in (None, "issues", *ROW_ACTIONS):
         action = None
-    page = max(1, request.args.get("page", 1, type=int))
-    rows, has_next = _rows_page(batch, action, page)
+    rows = _rows_page(batch, action, request.args.get("page", 1, type=int))
     job = batch.job
     kind = columns.KINDS[batch.kind]
     renames = (
@@ -140,8 +125,6 @@ def detail(batch_id: int):
         failed=job is not None and job.status == "failed",
         rows=rows,
         renames=renames,
-        has_next=has_next,
-        page=page,
         show=action,
         actions=ROW_ACTIONS,
         action_tabs=[(None, "全部"), ("issues", "有问题"), *ROW_ACTIONS.items()],

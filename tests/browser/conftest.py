@@ -30,15 +30,46 @@ def chromium_path() -> str:
     pytest.fail("浏览器测试需要 Debian 的 chromium：apt-get install chromium fonts-wqy-microhei")
 
 
+class InFlight:
+    """Count the requests being served, so the server can stop only once they are done.
+
+    A page that polls (a job's progress) may have a request in a server thread when the test
+    ends; the app fixture then disposes of the engine, and a connection that thread still
+    holds would be left open, to be found by the garbage collector in some later test.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.active = 0
+        self.idle = threading.Condition()
+
+    def __call__(self, environ, start_response):
+        with self.idle:
+            self.active += 1
+        try:
+            return self.app(environ, start_response)
+        finally:
+            with self.idle:
+                self.active -= 1
+                self.idle.notify_all()
+
+    def wait(self, timeout: float) -> None:
+        """Wait until no request is being served."""
+        with self.idle:
+            self.idle.wait_for(lambda: self.active == 0, timeout=timeout)
+
+
 @pytest.fixture
 def live_server(app):
     """Serve the test app on a free loopback port for the duration of a test; return its URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    served = InFlight(app)
+    server = make_server("127.0.0.1", 0, served, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
+    served.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

@@ -235,3 +235,24 @@ def test_forms_carry_csrf_tokens(app, client, login_as):
     html = client.get(f"/imports/{batch.id}").get_data(as_text=True)
     assert html.count('name="csrf_token"') >= 2
     assert client.post(f"/imports/{batch.id}/apply", data={}).status_code == 400
+
+
+def test_the_rows_of_a_batch_are_paged(client, login_as, monkeypatch):
+    from crm.excel import views
+
+    monkeypatch.setattr(views, "ROWS_PER_PAGE", 1)
+    login_as("admin")
+    upload(
+        client,
+        [
+            *ROWS,
+            ["梧州第一有限公司", factories.make_uscc(), "万秀区", 1],
+            ["梧州第二有限公司", factories.make_uscc(), "万秀区", 1],
+        ],
+    )
+    run_jobs()
+    batch = latest_batch()
+    first = text_of(client.get(f"/imports/{batch.id}")).split("变更内容 问题")[1]
+    second = text_of(client.get(f"/imports/{batch.id}?page=2")).split("变更内容 问题")[1]
+    assert "梧州第一有限公司" in first and "梧州第二有限公司" not in first
+    assert "梧州第二有限公司" in second and "下一页" in first
