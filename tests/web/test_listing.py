@@ -145,16 +145,19 @@ def test_saving_a_case_needs_the_csrf_token(app, database_url, world):
     admin = factories.make_user("admin")
     db.session.commit()
     enrollment_id = world["enrollments"]["own"]
+    # Read what the guarded app needs first: an expired row refreshed inside its context would
+    # borrow a connection of the guarded engine for the outer session, and leave it open.
+    username, firm_id = admin.username, world["own"].id
     guarded = make_app(database_url, WTF_CSRF_ENABLED=True)
     with guarded.app_context():
         client = guarded.test_client()
         page = client.get("/login").get_data(as_text=True)
         token = re.search(TOKEN, page).group(1)
-        data = {"username": admin.username, "password": factories.PASSWORD, "csrf_token": token}
+        data = {"username": username, "password": factories.PASSWORD, "csrf_token": token}
         assert client.post("/login", data=data).status_code == 302
         assert save(client, enrollment_id, target_market="bse").status_code == 400
         assert case_of(enrollment_id) is None
-        page = client.get(f"/firms/{world['own'].id}?tab=pipeline").get_data(as_text=True)
+        page = client.get(f"/firms/{firm_id}?tab=pipeline").get_data(as_text=True)
         token = re.search(TOKEN, page).group(1)
         response = save(client, enrollment_id, target_market="bse", csrf_token=token)
         assert response.status_code == 302
