@@ -221,7 +221,7 @@ def main() -> None:
         f"   {preview['seconds'] / base:4.2f}× read   {preview['counts']}"
     )
     print(
-        f"  apply (with re-check):  {applied['seconds']:6.2f} s   peak {applied['peak_mb']:5.0f} MB"
+        f"  apply:                  {applied['seconds']:6.2f} s   peak {applied['peak_mb']:5.0f} MB"
         f"   {applied['seconds'] / base:4.2f}× read   firms in database: {applied['firms']:,}"
     )
 
