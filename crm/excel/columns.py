@@ -98,7 +98,7 @@ USCC = FieldDef(
     "uscc",
     ("信用代码", "社会信用代码", "统一代码", "纳税人识别号", "统一社会信用代码（纳税人识别号）"),
     help="18 位代码，字母大写；全角字符和空格会自动处理；校验位不符时只提示",
-    example="91450400MA5K8XXXXX",
+    example="91450403MA5K8C2Q7L",
 )
 
 #: The yearly figures of a firm (FirmYear), shared by the firm list and the figures import.

@@ -545,7 +545,10 @@ def _listing(names: list[str], limit: int = 8) -> str:
 
 
 class _CachedMatcher:
-    """Cache every answer (a result or an error message) by the raw text of the cell."""
+    """Cache every answer (a result or an error message) by the raw text of the cell.
+
+    Subclasses define `_match(value)`, which returns what the cell names or raises CellError.
+    """
 
     def __init__(self):
         self._cache: dict[str, tuple[Any, str | None]] = {}
@@ -571,9 +574,6 @@ class _CachedMatcher:
             return self._match(value), None
         except CellError as exc:
             return None, exc.message
-
-    def _match(self, value):
-        raise NotImplementedError
 
 
 class ChoiceMatcher(_CachedMatcher):
