@@ -86,7 +86,11 @@ def browser():
 @pytest.fixture
 def page(browser):
     """Open a page at 1366×768 that records console errors and failed requests."""
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    # Reduced motion turns Bootstrap's fades off, so a dialog is shown or hidden at once and a
+    # click never lands while it is still fading in (Bootstrap ignores it then).
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 768}, locale="zh-CN", reduced_motion="reduce"
+    )
     page = context.new_page()
     page.problems = []
     page.on(
