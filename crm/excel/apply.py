@@ -11,10 +11,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 
 from crm.certification import changes
-from crm.core import clock
+from crm.core import bulk, clock
 from crm.core.audit import AuditContext, BulkAudit, audit_source
 from crm.excel.models import ImportRow
 from crm.excel.plan import RowPlan, ip_key
@@ -40,6 +40,7 @@ class Applied:
     firm_ids: set[int] = field(default_factory=set)
 
 
+@bulk.bulk_step()
 def apply_stored(
     batch,
     context: AuditContext,
@@ -104,30 +105,16 @@ def apply_rows(rows: list[RowPlan], context: AuditContext) -> set[int]:
 
 def _record_outcomes(batch_id: int, rows: list[RowPlan]) -> None:
     """Record what the apply changed in the stored rows: new firms' ids, skipped renames."""
-    params = [
-        {
-            "b_id": batch_id,
-            "b_row": row.number,
-            "b_firm": row.firm_id,
-            "b_action": row.action,
-            "b_issues": [list(issue) for issue in row.issues] or None,
-        }
-        for row in rows
-        if row.action == "skipped" or (row.action == "create" and row.firm_id is not None)
-    ]
-    if not params:
-        return
-    table = ImportRow.__table__
-    stmt = (
-        table.update()
-        .where(table.c.batch_id == bindparam("b_id"), table.c.row_number == bindparam("b_row"))
-        .values(
-            firm_id=bindparam("b_firm"),
-            action=bindparam("b_action"),
-            issues=bindparam("b_issues", type_=table.c.issues.type),
-        )
+    bulk.update_rows(
+        ImportRow.__table__,
+        ("firm_id", "action", "issues"),
+        ("batch_id", "row_number"),
+        (
+            (row.firm_id, row.action, [list(i) for i in row.issues] or None, batch_id, row.number)
+            for row in rows
+            if row.action == "skipped" or (row.action == "create" and row.firm_id is not None)
+        ),
     )
-    db.session.execute(stmt, params)
 
 
 def _create_firms(rows: list[RowPlan], audit: BulkAudit, now) -> dict[int, int]:
@@ -141,18 +128,20 @@ def _create_firms(rows: list[RowPlan], audit: BulkAudit, now) -> dict[int, int]:
     # A plain executemany, then the ids read back by name (unique among new firms: the dry
     # run refused a name or code twice in the file or already stored), which is far faster
     # than RETURNING row by row and needs no assumption about the order rows come back in.
-    db.session.execute(Firm.__table__.insert(), values)
+    _insert(Firm.__table__, values)
     ids = dict(
         db.session.execute(
             select(Firm.name, Firm.id).where(Firm.created_at == now, Firm.deleted_at.is_(None))
         ).all()
     )
     created = {}
+    entries = []
     for row, row_values in zip(rows, values, strict=True):
         firm_id = ids[row_values["name"]]
         row.firm_id = firm_id
         created[row.number] = firm_id
-        audit.created("firms", firm_id, firm_id, row_values)
+        entries.append((firm_id, firm_id, row_values))
+    audit.created_rows("firms", entries)
     return created
 
 
@@ -200,11 +189,12 @@ def _write_children(rows: list[RowPlan], created: dict[int, int], audit: BulkAud
     for table, items in inserts.items():
         model = MODELS[table]
         params = _same_keys([_with_defaults(model, values) for _, values in items])
-        db.session.execute(model.__table__.insert(), params)
+        _insert(model.__table__, params)
         ids = _inserted_ids(model, now)
-        for values in params:
-            row_id = ids[_natural_key(model, values)]
-            audit.created(table, row_id, values["firm_id"], values)
+        audit.created_rows(
+            table,
+            [(ids[_natural_key(model, values)], values["firm_id"], values) for values in params],
+        )
     for (table, _columns), params in updates.items():
         db.session.execute(update(MODELS[table]), params)
 
@@ -231,6 +221,13 @@ def _inserted_ids(model, now) -> dict[tuple, int]:
         values = dict(zip((c.key for c in columns), values, strict=True))
         found[_natural_key(model, values)] = row_id
     return found
+
+
+def _insert(table, params: list[dict[str, Any]]) -> None:
+    """Insert parameter sets that all have the same keys."""
+    if params:
+        keys = tuple(params[0])
+        bulk.insert_rows(table, keys, [tuple(values.values()) for values in params])
 
 
 def _same_keys(params: list[dict[str, Any]]) -> list[dict[str, Any]]:

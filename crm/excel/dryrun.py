@@ -18,7 +18,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import and_, bindparam, delete, func, or_, select
 
-from crm.core import jobs
+from crm.core import bulk, jobs
 from crm.core.audit import AuditEntry
 from crm.core.spreadsheets import Limits, SpreadsheetError, Table, find_table, open_workbook
 from crm.excel import annotate, columns
@@ -194,6 +194,7 @@ class DryRun:
     has_issues: bool = False
 
 
+@bulk.bulk_step()
 def dry_run(batch: ImportBatch, progress=None, user=None) -> DryRun:
     """Dry-run every row of the batch's sheet and store each row's outcome; flush."""
     try:
@@ -259,21 +260,22 @@ def _plan_and_store(batch: ImportBatch, planner: Planner, rows) -> DryRun:
 
 def store_plans(batch_id: int, plans: list[RowPlan]) -> None:
     """Insert the outcome of each planned row."""
-    if not plans:
-        return
-    params = [
-        {
-            "batch_id": batch_id,
-            "row_number": plan.number,
-            "action": plan.action,
-            "firm_id": plan.firm_id,
-            "firm_name": (plan.firm_name or "")[:200] or None,
-            "writes": encode_writes(plan),
-            "issues": [list(issue) for issue in plan.issues] or None,
-        }
-        for plan in plans
-    ]
-    db.session.execute(ImportRow.__table__.insert(), params)
+    bulk.insert_rows(
+        ImportRow.__table__,
+        ("batch_id", "row_number", "action", "firm_id", "firm_name", "writes", "issues"),
+        (
+            (
+                batch_id,
+                plan.number,
+                plan.action,
+                plan.firm_id,
+                (plan.firm_name or "")[:200] or None,
+                encode_writes(plan),
+                [list(issue) for issue in plan.issues] or None,
+            )
+            for plan in plans
+        ),
+    )
 
 
 def _mark_repeated(batch_id: int, planner: Planner, repeated: dict[int, str], result) -> None:

@@ -7,6 +7,7 @@ checking the whole workbook again; the pages describe the same writes as "field:
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Date, DateTime, Numeric, select
@@ -40,16 +41,16 @@ CODE_LABELS = {
 }
 
 
-def _encode(value: Any) -> Any:
-    if value.__class__ is Decimal:
-        return str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 def _encoded(values: dict[str, Any]) -> dict[str, Any]:
-    return {key: _encode(value) for key, value in values.items()}
+    # One loop, no call per value: a dry run encodes over a million values.
+    out = values.copy()
+    for key, value in values.items():
+        cls = value.__class__
+        if cls is Decimal:
+            out[key] = str(value)
+        elif cls is date or cls is datetime:
+            out[key] = value.isoformat()
+    return out
 
 
 def encode_writes(row: RowPlan) -> dict[str, Any] | None:
@@ -85,13 +86,22 @@ _DECODERS = {
     for column in table.columns
     if (decoder := _decoder(column)) is not None
 }
+#: Table → the decoders of its columns, for the decoding loop.
+_TABLE_DECODERS = {
+    name: {column: decoder for (table, column), decoder in _DECODERS.items() if table == name}
+    for name in TABLES
+}
 
 
 def _decoded(table: str, values: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for key, value in values.items():
-        decoder = _DECODERS.get((table, key))
-        out[key] = decoder(value) if decoder is not None and value is not None else value
+    if not values:
+        return {}
+    decoders = _TABLE_DECODERS[table]
+    out = values.copy()
+    for key in decoders.keys() & values.keys():
+        value = values[key]
+        if value is not None:
+            out[key] = decoders[key](value)
     return out
 
 
@@ -152,6 +162,7 @@ class Describer:
         return value
 
     @staticmethod
+    @cache
     def label(table: str, column: str, year: int | None = None) -> str:
         """Return the Chinese name of a column, with the year of a yearly figure."""
         text = TABLES[table].c[column].info.get("label", column).removesuffix("（元）")

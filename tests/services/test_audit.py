@@ -87,3 +87,27 @@ def test_a_rolled_back_change_leaves_no_entry(app):
     db.session.flush()
     db.session.rollback()
     assert [e.action for e in entries(firm.id)] == ["create"]
+
+
+def test_bulk_entries_keep_the_very_text_the_listener_writes(app):
+    from crm.core.audit import AuditContext, BulkAudit
+
+    with audit_source("web"):
+        firm = factories.make_firm(
+            name="梧州批量审计有限公司",
+            registered_capital=Decimal("1500000.00"),
+            established_on=date(2016, 5, 8),
+            is_incubator=True,
+        )
+        db.session.commit()
+    [listener] = entries(firm.id)
+    values = {c.key: getattr(firm, c.key) for c in firm.__table__.columns}
+    audit = BulkAudit(AuditContext(None, "import:1"))
+    audit.created("firms", firm.id, firm.id, values)
+    audit.created_rows("firms", [(firm.id, firm.id, values), (firm.id, firm.id, dict(values))])
+    texts = [row[-1] for row in audit.rows]
+    assert texts == [listener.new_value] * 3
+    assert json.loads(texts[0])["registered_capital"] == "1500000"
+    audit.write()
+    db.session.flush()
+    assert [e.source for e in entries(firm.id)] == ["web", "import:1", "import:1", "import:1"]
