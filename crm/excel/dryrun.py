@@ -3,8 +3,8 @@ keep each row's outcome in `import_rows`, so the pages show it and the apply wri
 
 Rows stream through in chunks (`CHUNK_ROWS`): the workbook's rows, their conversion and their
 plans never all sit in memory at once. Rows repeating another row's record are found when all
-chunks are done and marked then. The annotated copy of the sheet is written from the stored
-outcomes. Flushes, never commits.
+chunks are done and marked then. The annotated copy of the sheet, made only when some row has
+a problem, is written from the stored outcomes. Flushes, never commits.
 """
 
 from collections import Counter
@@ -25,7 +25,7 @@ from crm.excel import annotate, columns
 from crm.excel.convert import MappedColumn, Matchers, convert_rows, readers
 from crm.excel.models import ImportBatch, ImportMapping, ImportRow
 from crm.excel.plan import FIRM_COLUMNS, Planner, RowPlan, settle
-from crm.excel.stored import changed_labels, encode_writes
+from crm.excel.stored import changed_labels, decode_row, encode_writes
 from crm.extensions import db
 
 #: Rows planned and stored together.
@@ -189,8 +189,6 @@ class DryRun:
     """What a dry run found, besides the rows it stored."""
 
     counts: Counter = field(default_factory=Counter)
-    #: The 导入结果 of every data row, for the annotated copy: row number → outcome.
-    outcomes: dict[int, annotate.Outcome] = field(default_factory=dict)
     has_issues: bool = False
 
 
@@ -250,7 +248,6 @@ def _plan_and_store(batch: ImportBatch, planner: Planner, rows) -> DryRun:
         store_plans(batch.id, plans)
         for plan in plans:
             result.counts[plan.action] += 1
-            result.outcomes[plan.number] = annotate.outcome_of(plan, changed_labels(plan))
             result.has_issues = result.has_issues or bool(plan.issues)
     repeated = planner.duplicates()
     if repeated:
@@ -296,7 +293,6 @@ def _mark_repeated(batch_id: int, planner: Planner, repeated: dict[int, str], re
         settle(planner.kind, plan)
         result.counts[action] -= 1
         result.counts[plan.action] += 1
-        result.outcomes[number] = annotate.outcome_of(plan, [])
         result.has_issues = True
         params.append({"b_id": batch_id, "b_row": number, "b_issues": issues})
     table = ImportRow.__table__
@@ -308,12 +304,32 @@ def _mark_repeated(batch_id: int, planner: Planner, repeated: dict[int, str], re
     )
 
 
-def write_annotated(batch: ImportBatch, result: DryRun, target: Path) -> None:
+def write_annotated(batch: ImportBatch, target: Path) -> None:
     """Write the batch's sheet back with each row's outcome and its faulty cells marked."""
     with open_workbook(stored_file(batch), limits(), filename=batch.filename) as workbook:
         annotate.write_annotated(
-            workbook.rows(batch.sheet), max(batch.header_rows), result.outcomes, target
+            workbook.rows(batch.sheet), max(batch.header_rows), stored_outcomes(batch.id), target
         )
+
+
+def stored_outcomes(batch_id: int) -> dict[int, annotate.Outcome]:
+    """Return the 导入结果 of every stored row of a batch: row number → outcome."""
+    r = ImportRow
+    found: dict[int, annotate.Outcome] = {}
+    last = 0
+    while True:
+        rows = db.session.execute(
+            select(r.row_number, r.action, r.firm_id, r.firm_name, r.writes, r.issues)
+            .where(r.batch_id == batch_id, r.row_number > last)
+            .order_by(r.row_number)
+            .limit(CHUNK_ROWS)
+        ).all()
+        if not rows:
+            return found
+        for row in rows:
+            plan = decode_row(row)
+            found[plan.number] = annotate.outcome_of(plan, changed_labels(plan))
+        last = rows[-1].row_number
 
 
 def high_water() -> int:

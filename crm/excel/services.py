@@ -112,7 +112,7 @@ def run_preview(batch: ImportBatch, progress=None, annotated: Path | None = None
     if annotated is not None and result.has_issues:
         if progress is not None:
             progress.update(99, 100, "正在生成标注了问题的文件")
-        write_annotated(batch, result, annotated)
+        write_annotated(batch, annotated)
     return result
 
 
