@@ -40,28 +40,6 @@ def collection_paused() -> Iterator[None]:
                 gc.enable()
 
 
-#: The SQLite page cache of a bulk step, in KiB (the default is 2 MB): inserting into several
-#: indexes at once otherwise rereads the same pages from the file over and over.
-SQLITE_CACHE_KIB = 65536
-
-
-@contextmanager
-def bulk_step() -> Iterator[None]:
-    """Run a bulk step: the garbage collector paused, and a large page cache on SQLite."""
-    connection = db.session.connection()
-    # The driver's own connection: the pragma is restored even after a failed statement.
-    raw = connection.connection.dbapi_connection if connection.dialect.name == "sqlite" else None
-    if raw is not None:
-        before = raw.execute("PRAGMA cache_size").fetchone()[0]
-        raw.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
-    try:
-        with collection_paused():
-            yield
-    finally:
-        if raw is not None:
-            raw.execute(f"PRAGMA cache_size = {int(before)}")
-
-
 def _markers(dialect, count: int) -> list[str]:
     """Return the driver's placeholders for `count` positional parameters."""
     if dialect.paramstyle == "qmark":

@@ -40,7 +40,7 @@ class Applied:
     firm_ids: set[int] = field(default_factory=set)
 
 
-@bulk.bulk_step()
+@bulk.collection_paused()
 def apply_stored(
     batch,
     context: AuditContext,

@@ -192,7 +192,7 @@ class DryRun:
     has_issues: bool = False
 
 
-@bulk.bulk_step()
+@bulk.collection_paused()
 def dry_run(batch: ImportBatch, progress=None, user=None) -> DryRun:
     """Dry-run every row of the batch's sheet and store each row's outcome; flush."""
     try:

@@ -100,7 +100,7 @@ def test_json_columns_keep_documents_and_null(app):
 def test_the_collector_resumes_after_nested_and_failed_steps(app):
     assert gc.isenabled()
     try:
-        with bulk.bulk_step():
+        with bulk.collection_paused():
             with bulk.collection_paused():
                 assert not gc.isenabled()
             assert not gc.isenabled()  # the outer step still runs
