@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from crm.certification import changes
 from crm.core import bulk, clock
 from crm.core.audit import AuditContext, BulkAudit, audit_source
+from crm.excel.creates import write_creates
 from crm.excel.models import ImportRow
 from crm.excel.plan import RowPlan, ip_key
 from crm.excel.stored import decode_row
@@ -24,6 +25,8 @@ from crm.firms.models import Firm, FirmYear, IPItem, Qualification
 
 MODELS = {"firm_years": FirmYear, "ip_items": IPItem, "qualifications": Qualification}
 WRITTEN = ("create", "update", "rename")
+#: The stored rows written here in Python; creates are written in SQL (crm.excel.creates).
+CHANGED = ("update", "rename")
 #: Stored rows read and written together.
 CHUNK_ROWS = 2000
 
@@ -59,7 +62,7 @@ def apply_stored(
             f"有 {rejected} 行存在错误，未导入任何数据。请修改后重新上传，或选择“只导入无误的行”。"
         )
     counts = Counter(batch.counts)
-    firm_ids: set[int] = set()
+    firm_ids = write_creates(batch.id, batch.kind, context, clock.utcnow())
     last = 0
     while True:
         plans = _stored_chunk(batch.id, last)
@@ -82,7 +85,7 @@ def _stored_chunk(batch_id: int, after: int) -> list[RowPlan]:
     r = ImportRow
     rows = db.session.execute(
         select(r.row_number, r.action, r.firm_id, r.firm_name, r.writes, r.issues)
-        .where(r.batch_id == batch_id, r.row_number > after, r.action.in_(WRITTEN))
+        .where(r.batch_id == batch_id, r.row_number > after, r.action.in_(CHANGED))
         .order_by(r.row_number)
         .limit(CHUNK_ROWS)
     )

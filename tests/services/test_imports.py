@@ -1,5 +1,6 @@
 """The importer against a real database: messy county workbooks, the dry run, apply, undo."""
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -8,7 +9,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from crm.core import clock
-from crm.core.audit import AuditEntry, audit_source
+from crm.core.audit import AuditEntry, audit_source, snapshot
 from crm.excel import services
 from crm.excel.apply import ImportRefused
 from crm.excel.dryrun import stored_file
@@ -137,6 +138,37 @@ def test_applying_creates_the_firms_with_amounts_in_yuan_and_an_audit_trail(tmp_
     ).all()
     assert sorted(created) == ["firm_years", "firm_years", "firms", "firms"]
     assert batch.status == "applied"
+
+
+def test_created_rows_are_audited_with_the_values_they_were_stored_with(tmp_path):
+    header = ["企业名称", "统一社会信用代码", "注册资本（万元）", "是否规上企业", "成立日期"]
+    header += ["2024年营业收入（万元）", "2024年职工总数"]
+    path = workbook(
+        tmp_path,
+        [
+            header,
+            ["梧州审计甲有限公司", factories.make_uscc(), 300, "是", "2016-05-08", 1.23456, 80],
+            ["梧州审计乙有限公司", None, "12.5", "否", None, 0, None],
+        ],
+    )
+    batch, plan = preview(path)
+    apply(batch, plan)
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "create", AuditEntry.firm_id.is_not(None))
+    ).all()
+    assert sorted(e.entity for e in entries) == ["firm_years", "firm_years", "firms", "firms"]
+    models = {"firms": Firm, "firm_years": FirmYear}
+    for entry in entries:
+        row = db.session.get(models[entry.entity], entry.entity_id)
+        values = {c.key: getattr(row, c.key) for c in row.__table__.columns}
+        # What the listener would have kept of the row as stored.
+        assert json.loads(entry.new_value) == json.loads(snapshot(values))
+        assert entry.firm_id == (row.id if entry.entity == "firms" else row.firm_id)
+    first = json.loads(entries[0].new_value)
+    assert first["registered_capital"] == "3000000" and first["is_above_scale"] == "true"
+    assert first["established_on"] == "2016-05-08" and "park_id" not in first
+    years = {e.entity_id: json.loads(e.new_value) for e in entries if e.entity == "firm_years"}
+    assert sorted(y["sales_revenue"] for y in years.values()) == ["0", "12345.60"]
 
 
 def firm_sheet(tmp_path, *rows, header=None, name="firms.xlsx"):

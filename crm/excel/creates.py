@@ -1,0 +1,226 @@
+"""Write a batch's created rows in SQL, straight from the stored dry run.
+
+A large import is mostly new firms with their yearly figures. Reading each stored row back into
+Python only to send it to the database again costs several times what the database needs, so
+the new rows are written with `INSERT … SELECT` from the JSON the dry run stored
+(`crm.excel.stored`), and their audit entries with one more `INSERT … SELECT` each, whose
+snapshot holds the very values `crm.core.audit.snapshot` keeps (the same keys and text; only
+the JSON's spacing differs). New firms take their ids in their stored rows first, in row order,
+so their yearly figures find them without a join. SQLite and PostgreSQL differ in how a JSON
+member is read, how ids are drawn and how a value becomes text, which `_Sqlite` and
+`_Postgres` spell out.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric, Table, bindparam, text
+
+from crm.core.audit import _IGNORED, AuditContext, AuditEntry
+from crm.excel.models import ImportRow
+from crm.extensions import db
+from crm.firms.models import Firm, FirmYear, IPItem, Qualification
+
+#: The table whose rows each import kind adds to its firms (besides new firms themselves).
+CHILDREN = {"firms": FirmYear, "years": FirmYear, "ip": IPItem, "qualifications": Qualification}
+#: Values a new row takes when the workbook leaves them out (as the Python path gives them).
+DEFAULTS = {
+    "firms": {"is_above_scale": False, "is_incubator": False, "uscc_check_accepted": False},
+    "ip_items": {"status": "valid", "acquisition": "own"},
+}
+ROWS = ImportRow.__tablename__
+#: Columns a new row's statement sets itself.
+_OWN = frozenset({"id", "firm_id", "created_at", "updated_at"})
+AUDIT = AuditEntry.__tablename__
+
+
+class _Sqlite:
+    """SQLite's JSON1 functions; a value's column affinity converts it as it is inserted."""
+
+    def record(self, document: str, at: str | int) -> tuple[str, Callable]:
+        """Return what to join to read the object at key or index `at` of a stored document,
+        and the expression of one of its members as a value of that member's column."""
+        where = f"[{at}]" if isinstance(at, int) else f".{at}"
+        return "", lambda column: f"json_extract({document}, '${where}.{column.name}')"
+
+    def element(self, alias: str, index: int) -> str:
+        return f"json_extract({alias}.value, '$[{index}]')"
+
+    def elements(self, document: str, path: str, alias: str) -> str:
+        return f"json_each({document}, '$.{path}') AS {alias}"
+
+    def is_null_element(self, alias: str, index: int) -> str:
+        return f"json_type({alias}.value, '$[{index}]') = 'null'"
+
+    def next_ids(self, table: Table) -> str:
+        # SQLite has one writer at a time, and this statement writes: the ids are free.
+        highest = f"(SELECT COALESCE(MAX(id), 0) FROM {table.name})"
+        return f"{highest} + ROW_NUMBER() OVER (ORDER BY row_number)"
+
+    def literal(self, value) -> str:
+        return "1" if value is True else "0" if value is False else f"'{value}'"
+
+    def as_text(self, column, name: str) -> str:
+        kind = column.type
+        if isinstance(kind, Boolean):
+            return f"CASE WHEN {name} IS NULL THEN NULL WHEN {name} THEN 'true' ELSE 'false' END"
+        if isinstance(kind, Numeric):
+            return (
+                f"CASE WHEN {name} IS NULL THEN NULL "
+                f"WHEN {name} = CAST({name} AS INTEGER) THEN CAST(CAST({name} AS INTEGER) AS TEXT) "
+                f"ELSE printf('%.{kind.scale or 0}f', {name}) END"
+            )
+        if isinstance(kind, DateTime):
+            return f"replace({name}, ' ', 'T')"
+        if isinstance(kind, Integer):
+            return f"CAST({name} AS TEXT)"
+        return name  # text, and dates kept as ISO text
+
+    def object(self, pairs: list[str]) -> str:
+        return f"json_patch('{{}}', json_object({', '.join(pairs)}))"
+
+
+class _Postgres:
+    """PostgreSQL's json functions; a stored object is read once, as a row of its table."""
+
+    def __init__(self, dialect) -> None:
+        self.dialect = dialect
+
+    def record(self, document: str, at: str | int) -> tuple[str, Callable]:
+        # As jsonb, parsed once per row: a member is then found without reading the text again.
+        if isinstance(at, int):
+            join, found = "", f"{document} -> {at}"
+        else:
+            # OFFSET 0 keeps the planner from copying the parse into every member's expression.
+            parsed = f"SELECT ({document})::jsonb -> '{at}' AS doc OFFSET 0"
+            join, found = f", LATERAL ({parsed}) AS p", "p.doc"
+        return join, lambda c: f"CAST({found} ->> '{c.name}' AS {c.type.compile(self.dialect)})"
+
+    def element(self, alias: str, index: int) -> str:
+        return f"({alias}.value ->> {index})"
+
+    def elements(self, document: str, path: str, alias: str) -> str:
+        return f"LATERAL jsonb_array_elements(({document})::jsonb -> '{path}') AS {alias}(value)"
+
+    def is_null_element(self, alias: str, index: int) -> str:
+        return f"jsonb_typeof({alias}.value -> {index}) = 'null'"
+
+    def next_ids(self, table: Table) -> str:
+        return f"nextval(pg_get_serial_sequence('{table.name}', 'id'))"
+
+    def literal(self, value) -> str:
+        return "true" if value is True else "false" if value is False else f"'{value}'"
+
+    def as_text(self, column, name: str) -> str:
+        kind = column.type
+        if isinstance(kind, Boolean):
+            return f"CASE WHEN {name} THEN 'true' WHEN NOT {name} THEN 'false' END"
+        if isinstance(kind, Numeric):
+            return (
+                f"CASE WHEN {name} = trunc({name}) THEN trunc({name})::text ELSE {name}::text END"
+            )
+        if isinstance(kind, DateTime):
+            return f"to_char({name}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"
+        if isinstance(kind, Date):
+            return f"to_char({name}, 'YYYY-MM-DD')"
+        if isinstance(kind, Integer):
+            return f"{name}::text"
+        return name
+
+    def object(self, pairs: list[str]) -> str:
+        return f"json_strip_nulls(json_build_object({', '.join(pairs)}))::text"
+
+
+def _sql():
+    dialect = db.session.connection().dialect
+    return _Postgres(dialect) if dialect.name == "postgresql" else _Sqlite()
+
+
+def _run(statement: str, **params):
+    # Datetimes are bound as SQLAlchemy binds them, so they compare equal to stored ones.
+    times = [
+        bindparam(k, v, type_=DateTime()) for k, v in params.items() if isinstance(v, datetime)
+    ]
+    plain = {k: v for k, v in params.items() if not isinstance(v, datetime)}
+    return db.session.execute(text(statement).bindparams(*times), plain)
+
+
+#: The stored rows a batch creates.
+CREATED = "r.batch_id = :batch AND r.action = 'create'"
+
+
+def write_creates(batch_id: int, kind: str, context: AuditContext, now: datetime) -> set[int]:
+    """Write the batch's stored creates with their audit entries; return the firms touched."""
+    sql = _sql()
+    child = CHILDREN[kind].__table__
+    tables = [Firm.__table__, child] if kind == "firms" else [child]
+    # Rows above these ids are the ones written here (a row's firm says whose they are).
+    before = {t.name: _run(f"SELECT COALESCE(MAX(id), 0) FROM {t.name}").scalar() for t in tables}
+    if kind == "firms":
+        _create_firms(sql, batch_id, now)
+    _create_children(sql, batch_id, child, now)
+    created = f"(SELECT r.firm_id FROM {ROWS} r WHERE {CREATED})"
+    params = {"batch": batch_id, "now": now, "source": context.source, "actor": context.actor_id}
+    for table in tables:
+        firm_column = "id" if table is Firm.__table__ else "firm_id"
+        where = f"id > :before AND {firm_column} IN {created}"
+        _audit(sql, table, firm_column, where, {**params, "before": before[table.name]})
+    touched = _run(f"SELECT DISTINCT r.firm_id FROM {ROWS} r WHERE {CREATED}", batch=batch_id)
+    return {firm_id for (firm_id,) in touched if firm_id is not None}
+
+
+def _create_firms(sql, batch_id: int, now: datetime) -> None:
+    """Give each new firm its id in its stored row, in row order, then insert the firms."""
+    table = Firm.__table__
+    _run(
+        f"UPDATE {ROWS} SET firm_id = n.firm_id FROM (SELECT id AS row_id, "
+        f"{sql.next_ids(table)} AS firm_id FROM (SELECT id, row_number FROM {ROWS} r "
+        f"WHERE {CREATED} ORDER BY row_number) ordered) n WHERE {ROWS}.id = n.row_id",
+        batch=batch_id,
+    )
+    join, member = sql.record("r.writes", "f")
+    defaults = DEFAULTS["firms"]
+    # Every column: one the workbook left out is NULL or its default, as it would be anyway.
+    names = [c.name for c in table.columns if c.name not in _OWN]
+    values = [_value(sql, member(table.c[name]), name, defaults) for name in names]
+    _run(
+        f"INSERT INTO {table.name} (id, {', '.join(names)}, created_at, updated_at) "
+        f"SELECT r.firm_id, {', '.join(values)}, :now, :now FROM {ROWS} r{join} "
+        f"WHERE {CREATED} ORDER BY r.firm_id",
+        batch=batch_id,
+        now=now,
+    )
+
+
+def _create_children(sql, batch_id: int, table: Table, now: datetime) -> None:
+    elements = sql.elements("r.writes", "c", "c")
+    inserted = f" AND {sql.element('c', 0)} = '{table.name}' AND {sql.is_null_element('c', 2)}"
+    join, member = sql.record("c.value", 3)
+    defaults = DEFAULTS.get(table.name, {})
+    names = [c.name for c in table.columns if c.name not in _OWN]
+    values = [_value(sql, member(table.c[name]), name, defaults) for name in names]
+    _run(
+        f"INSERT INTO {table.name} (firm_id, {', '.join(names)}, created_at, updated_at) "
+        f"SELECT r.firm_id, {', '.join(values)}, :now, :now FROM {ROWS} r, {elements}{join} "
+        f"WHERE {CREATED}{inserted}",
+        batch=batch_id,
+        now=now,
+    )
+
+
+def _value(sql, expression: str, name: str, defaults: dict) -> str:
+    if name in defaults:
+        return f"COALESCE({expression}, {sql.literal(defaults[name])})"
+    return expression
+
+
+def _audit(sql, table: Table, firm_column: str, where: str, params: dict) -> None:
+    """Record one create entry for each row of `table` matching `where`."""
+    audited = sorted(c.name for c in table.columns if c.name not in _IGNORED)
+    pairs = [f"'{name}', {sql.as_text(table.c[name], name)}" for name in audited]
+    _run(
+        f"INSERT INTO {AUDIT} (at, actor_id, source, entity, entity_id, firm_id, action, "
+        f"new_value) SELECT :now, :actor, :source, '{table.name}', id, {firm_column}, 'create', "
+        f"{sql.object(pairs)} FROM {table.name} WHERE {where} ORDER BY id",
+        **params,
+    )
