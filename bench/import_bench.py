@@ -5,8 +5,8 @@
 Builds the workbook once (cached under the system temp folder), then, each in a fresh process
 so every peak memory figure is that phase's own: python-calamine reading every cell of the
 sheet; the dry run (read, map, convert, match and compare every row, store the outcome of each);
-and the apply (the same dry run again inside the writing transaction, then the set-based
-writes and the audit trail). Prints one line per phase and the ratios the budget speaks of.
+and the apply (the stored dry run written: new rows and their audit entries by INSERT … SELECT,
+changes by set-based statements). Prints one line per phase and the ratios the budget speaks of.
 The database is a fresh SQLite file unless --database-url (or DATABASE_URL) names another,
 whose schema is dropped and rebuilt.
 """

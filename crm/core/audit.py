@@ -25,7 +25,8 @@ from crm.extensions import db
 
 SOURCES = ("web", "portal", "cli", "system")  # plus "import:<batch id>" and "undo:<batch id>"
 ACTIONS = {"create": "新建", "update": "修改", "delete": "删除"}
-_IGNORED = frozenset({"id", "created_at", "updated_at"})
+#: Columns no entry records: the id names the row, and the timestamps are bookkeeping.
+UNAUDITED = frozenset({"id", "created_at", "updated_at"})
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ def snapshot(values: dict[str, Any]) -> str:
     kept = {
         key: encode(value)
         for key, value in values.items()
-        if value is not None and key not in _IGNORED
+        if value is not None and key not in UNAUDITED
     }
     return _dumps(kept)
 
@@ -212,7 +213,7 @@ class BulkAudit:
         """
         if not rows:
             return
-        keys = sorted(key for key in rows[0][2] if key not in _IGNORED)
+        keys = sorted(key for key in rows[0][2] if key not in UNAUDITED)
         for entity_id, firm_id, values in rows:
             kept = {key: encode(values[key]) for key in keys if values[key] is not None}
             self._add(entity, entity_id, firm_id, "create", new=_dumps_in_order(kept))
@@ -235,7 +236,7 @@ class BulkAudit:
 
 def _changes(obj: Audited) -> Iterator[tuple[str, str | None, str | None]]:
     state = inspect(obj)
-    skip = _IGNORED | obj.__audit_exclude__
+    skip = UNAUDITED | obj.__audit_exclude__
     for attr in state.mapper.column_attrs:
         if attr.key in skip:
             continue
@@ -298,7 +299,7 @@ def _keep_old_value(target, value, oldvalue, initiator):
 def _load_old_values(mapper, class_) -> None:
     # An attribute expired by a commit would otherwise be replaced without its old value being read.
     for attr in mapper.column_attrs:
-        if attr.key not in _IGNORED:
+        if attr.key not in UNAUDITED:
             event.listen(
                 getattr(class_, attr.key), "set", _keep_old_value, active_history=True, retval=True
             )

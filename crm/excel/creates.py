@@ -16,7 +16,7 @@ from datetime import datetime
 
 from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric, Table, bindparam, text
 
-from crm.core.audit import _IGNORED, AuditContext, AuditEntry
+from crm.core.audit import UNAUDITED, AuditContext, AuditEntry
 from crm.excel.models import ImportRow
 from crm.extensions import db
 from crm.firms.models import Firm, FirmYear, IPItem, Qualification
@@ -216,7 +216,7 @@ def _value(sql, expression: str, name: str, defaults: dict) -> str:
 
 def _audit(sql, table: Table, firm_column: str, where: str, params: dict) -> None:
     """Record one create entry for each row of `table` matching `where`."""
-    audited = sorted(c.name for c in table.columns if c.name not in _IGNORED)
+    audited = sorted(c.name for c in table.columns if c.name not in UNAUDITED)
     pairs = [f"'{name}', {sql.as_text(table.c[name], name)}" for name in audited]
     _run(
         f"INSERT INTO {AUDIT} (at, actor_id, source, entity, entity_id, firm_id, action, "

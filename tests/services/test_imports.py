@@ -154,9 +154,11 @@ def test_created_rows_are_audited_with_the_values_they_were_stored_with(tmp_path
     batch, plan = preview(path)
     apply(batch, plan)
     entries = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.action == "create", AuditEntry.firm_id.is_not(None))
+        select(AuditEntry)
+        .where(AuditEntry.action == "create", AuditEntry.firm_id.is_not(None))
+        .order_by(AuditEntry.id)
     ).all()
-    assert sorted(e.entity for e in entries) == ["firm_years", "firm_years", "firms", "firms"]
+    assert [e.entity for e in entries] == ["firms", "firms", "firm_years", "firm_years"]
     models = {"firms": Firm, "firm_years": FirmYear}
     for entry in entries:
         row = db.session.get(models[entry.entity], entry.entity_id)
