@@ -1,10 +1,12 @@
 """Write a dry run's plan: set-based inserts and updates, each change in the audit trail.
 
-Thousands of rows go in a handful of statements rather than one ORM object per row, so the
-session listener never sees them; `BulkAudit` records them in the listener's own form, with the
-batch as the source. Renames go through the certification service one by one (there are few),
-so the former name stays searchable and a certified firm's change-report duty opens. Flushes,
-never commits: the job that applies a batch commits once, or rolls everything back.
+New rows are written in SQL straight from the stored plan (`crm.excel.creates`); the updates
+and renames are read back here and written chunk by chunk. Thousands of rows go in a handful
+of statements rather than one ORM object per row, so the session listener never sees them;
+`BulkAudit` records them in the listener's own form, with the batch as the source. Renames go
+through the certification service one by one (there are few), so the former name stays
+searchable and a certified firm's change-report duty opens. Flushes, never commits: the job
+that applies a batch commits once, or rolls everything back.
 """
 
 from collections import Counter, defaultdict
@@ -24,7 +26,6 @@ from crm.extensions import db
 from crm.firms.models import Firm, FirmYear, IPItem, Qualification
 
 MODELS = {"firm_years": FirmYear, "ip_items": IPItem, "qualifications": Qualification}
-WRITTEN = ("create", "update", "rename")
 #: The stored rows written here in Python; creates are written in SQL (crm.excel.creates).
 CHANGED = ("update", "rename")
 #: Stored rows read and written together.
@@ -93,21 +94,23 @@ def _stored_chunk(batch_id: int, after: int) -> list[RowPlan]:
 
 
 def apply_rows(rows: list[RowPlan], context: AuditContext) -> set[int]:
-    """Write planned rows (creates, updates, renames); return the ids of the firms touched."""
-    rows = [row for row in rows if row.action in WRITTEN]
+    """Write planned updates and renames; return the ids of the firms touched.
+
+    Creates are written in SQL beforehand (`crm.excel.creates`).
+    """
+    rows = [row for row in rows if row.action in CHANGED]
     audit = BulkAudit(context)
     now = clock.utcnow()
-    created = _create_firms([r for r in rows if r.action == "create" and r.firm_values], audit, now)
     _rename(rows, context)
     _update_firms(rows, audit, now)
-    _write_children(rows, created, audit, now)
+    _write_children(rows, audit, now)
     audit.write()
     db.session.flush()
     return {row.firm_id for row in rows if row.firm_id is not None}
 
 
 def _record_outcomes(batch_id: int, rows: list[RowPlan]) -> None:
-    """Record what the apply changed in the stored rows: new firms' ids, skipped renames."""
+    """Record the renames the apply skipped in their stored rows."""
     bulk.update_rows(
         ImportRow.__table__,
         ("firm_id", "action", "issues"),
@@ -115,37 +118,9 @@ def _record_outcomes(batch_id: int, rows: list[RowPlan]) -> None:
         (
             (row.firm_id, row.action, [list(i) for i in row.issues] or None, batch_id, row.number)
             for row in rows
-            if row.action == "skipped" or (row.action == "create" and row.firm_id is not None)
+            if row.action == "skipped"
         ),
     )
-
-
-def _create_firms(rows: list[RowPlan], audit: BulkAudit, now) -> dict[int, int]:
-    """Insert the new firms; return their ids by row number."""
-    if not rows:
-        return {}
-    defaults = {"is_above_scale": False, "is_incubator": False, "uscc_check_accepted": False}
-    values = _same_keys(
-        [{**defaults, **row.firm_values, "created_at": now, "updated_at": now} for row in rows]
-    )
-    # A plain executemany, then the ids read back by name (unique among new firms: the dry
-    # run refused a name or code twice in the file or already stored), which is far faster
-    # than RETURNING row by row and needs no assumption about the order rows come back in.
-    _insert(Firm.__table__, values)
-    ids = dict(
-        db.session.execute(
-            select(Firm.name, Firm.id).where(Firm.created_at == now, Firm.deleted_at.is_(None))
-        ).all()
-    )
-    created = {}
-    entries = []
-    for row, row_values in zip(rows, values, strict=True):
-        firm_id = ids[row_values["name"]]
-        row.firm_id = firm_id
-        created[row.number] = firm_id
-        entries.append((firm_id, firm_id, row_values))
-    audit.created_rows("firms", entries)
-    return created
 
 
 def _rename(rows: list[RowPlan], context: AuditContext) -> None:
@@ -175,11 +150,11 @@ def _update_firms(rows: list[RowPlan], audit: BulkAudit, now) -> None:
         db.session.execute(update(Firm), params)
 
 
-def _write_children(rows: list[RowPlan], created: dict[int, int], audit: BulkAudit, now) -> None:
+def _write_children(rows: list[RowPlan], audit: BulkAudit, now) -> None:
     inserts: dict[str, list[tuple[RowPlan, dict[str, Any]]]] = defaultdict(list)
     updates: dict[tuple[str, frozenset], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
-        firm_id = row.firm_id if row.firm_id is not None else created.get(row.number)
+        firm_id = row.firm_id
         for table, _key, row_id, values, old in row.children:
             if row_id is None:
                 inserts[table].append(

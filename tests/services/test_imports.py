@@ -335,6 +335,42 @@ def test_undo_removes_what_was_created_and_restores_what_was_changed(tmp_path):
     assert sorted(undo_entries) == ["delete", "delete", "update", "update"]
 
 
+def test_an_existing_firm_gains_a_new_year_audited_and_undone(tmp_path):
+    firm = factories.make_firm(name="梧州续报有限公司")
+    factories.make_year(firm, 2023, sales_revenue=Decimal("1000000"))
+    db.session.commit()
+    path = workbook(
+        tmp_path,
+        [
+            ["企业名称", "2023年营业收入（元）", "2024年营业收入（元）", "2024年职工总数"],
+            ["梧州续报有限公司", 1_500_000, 2_000_000.5, 40],
+        ],
+    )
+    batch, plan = preview(path)
+    assert rows_of(batch)[2].action == "update"
+    apply(batch, plan)
+    years = dict(
+        db.session.execute(
+            select(FirmYear.year, FirmYear.sales_revenue).where(FirmYear.firm_id == firm.id)
+        ).all()
+    )
+    assert years == {2023: Decimal("1500000.00"), 2024: Decimal("2000000.50")}
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.source == f"import:{batch.id}").order_by(AuditEntry.id)
+    ).all()
+    assert [(e.action, e.field) for e in entries] == [("update", "sales_revenue"), ("create", None)]
+    added = db.session.scalar(select(FirmYear).filter_by(firm_id=firm.id, year=2024))
+    values = {c.key: getattr(added, c.key) for c in added.__table__.columns}
+    assert entries[1].entity_id == added.id
+    assert json.loads(entries[1].new_value) == json.loads(snapshot(values))
+    undone = undo_batch(batch, None)
+    db.session.commit()
+    db.session.expire_all()
+    assert (undone.deleted, undone.restored) == (1, 1)
+    kept = db.session.scalars(select(FirmYear).where(FirmYear.firm_id == firm.id)).all()
+    assert [(y.year, y.sales_revenue) for y in kept] == [(2023, Decimal("1000000.00"))]
+
+
 def test_undo_is_refused_where_a_later_change_touched_the_same_field(tmp_path):
     firm = factories.make_firm(name="梧州后改有限公司", legal_representative="甲")
     db.session.commit()
