@@ -1,8 +1,9 @@
 """A row's planned writes kept as JSON between the dry run and the apply, and read as changes.
 
-The dry run stores what each row would write (`encode_writes`); the apply turns the stored rows
-back into a plan (`plan_from_rows`) when nothing has changed since, instead of reading and
-checking the whole workbook again; the pages describe the same writes as "field: old → new".
+The dry run stores what each row would write (`encode_writes`). When nothing has changed since,
+the apply writes the stored creates in SQL (`crm.excel.creates` reads this very layout) and turns
+the other stored rows back into plans (`decode_row`), instead of reading and checking the whole
+workbook again; the pages describe the same writes as "field: old → new".
 """
 
 from datetime import date, datetime
