@@ -154,7 +154,8 @@ def write_creates(batch_id: int, kind: str, context: AuditContext, now: datetime
     sql = _sql()
     child = CHILDREN[kind].__table__
     tables = [Firm.__table__, child] if kind == "firms" else [child]
-    # Rows above these ids are the ones written here (a row's firm says whose they are).
+    # The rows written here: above these ids, stamped with this apply's time, of this batch's
+    # firms (another import committing meanwhile has another time).
     before = {t.name: _run(f"SELECT COALESCE(MAX(id), 0) FROM {t.name}").scalar() for t in tables}
     if kind == "firms":
         _create_firms(sql, batch_id, now)
@@ -163,7 +164,7 @@ def write_creates(batch_id: int, kind: str, context: AuditContext, now: datetime
     params = {"batch": batch_id, "now": now, "source": context.source, "actor": context.actor_id}
     for table in tables:
         firm_column = "id" if table is Firm.__table__ else "firm_id"
-        where = f"id > :before AND {firm_column} IN {created}"
+        where = f"id > :before AND created_at = :now AND {firm_column} IN {created}"
         _audit(sql, table, firm_column, where, {**params, "before": before[table.name]})
     touched = _run(f"SELECT DISTINCT r.firm_id FROM {ROWS} r WHERE {CREATED}", batch=batch_id)
     return {firm_id for (firm_id,) in touched if firm_id is not None}
