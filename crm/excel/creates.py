@@ -154,17 +154,16 @@ def write_creates(batch_id: int, kind: str, context: AuditContext, now: datetime
     sql = _sql()
     child = CHILDREN[kind].__table__
     tables = [Firm.__table__, child] if kind == "firms" else [child]
-    # The rows written here: above these ids, stamped with this apply's time, of this batch's
-    # firms (another import committing meanwhile has another time).
+    # The rows written here: above these ids and stamped with this apply's time (another
+    # import committing meanwhile has another time).
     before = {t.name: _run(f"SELECT COALESCE(MAX(id), 0) FROM {t.name}").scalar() for t in tables}
     if kind == "firms":
         _create_firms(sql, batch_id, now)
     _create_children(sql, batch_id, child, now)
-    created = f"(SELECT r.firm_id FROM {ROWS} r WHERE {CREATED})"
     params = {"batch": batch_id, "now": now, "source": context.source, "actor": context.actor_id}
     for table in tables:
         firm_column = "id" if table is Firm.__table__ else "firm_id"
-        where = f"id > :before AND created_at = :now AND {firm_column} IN {created}"
+        where = "id > :before AND created_at = :now"
         _audit(sql, table, firm_column, where, {**params, "before": before[table.name]})
     touched = _run(f"SELECT DISTINCT r.firm_id FROM {ROWS} r WHERE {CREATED}", batch=batch_id)
     return {firm_id for (firm_id,) in touched if firm_id is not None}
