@@ -1,12 +1,14 @@
 """Tools for the set-based steps that handle tens of thousands of rows at once (imports).
 
-`insert_rows` and `update_rows` send parameter tuples straight to the driver (COPY on
-PostgreSQL, `executemany` otherwise), converted by each column type's own bind processor, so
-rows are stored exactly as SQLAlchemy would store them without the cost of building and
-processing one parameter dictionary per row.
+`insert_rows` and `update_rows` send parameter tuples straight to the driver (inserts by COPY
+on PostgreSQL, everything else by `executemany`), converted by each column type's own bind
+processor, so rows are stored exactly as SQLAlchemy would store them without the cost of
+building and processing one parameter dictionary per row.
 `collection_paused` keeps the cyclic garbage collector out of such a step: the rows it holds
 are many and short-lived but acyclic, and collecting them over and over costs a quarter of the
-time for nothing.
+time for nothing. The pause is process-wide (in `flask crm serve` the worker thread shares the
+process with the web server), so it lasts only as long as the step; when steps overlap, the
+last one to end resumes collection.
 """
 
 import gc
