@@ -651,3 +651,15 @@ def test_unknown_sheet_name_is_refused(tmp_path):
 )
 def test_column_letter(index, letter):
     assert column_letter(index) == letter
+
+
+def test_a_member_packed_with_an_unknown_compression_method_is_a_scan_error(tmp_path):
+    from crm.core import spreadsheet_scan
+
+    path = tmp_path / "book.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    with zipfile.ZipFile(path) as archive:
+        archive.getinfo("xl/workbook.xml").compress_type = 99  # as a hostile file declares it
+        with pytest.raises(spreadsheet_scan.ScanError, match="compression method 99"):
+            spreadsheet_scan.verify_members(archive, ["xl/workbook.xml"])
