@@ -81,7 +81,7 @@ class _Sqlite:
 
 
 class _Postgres:
-    """PostgreSQL's json functions; a stored object is read once, as a row of its table."""
+    """PostgreSQL's jsonb functions: each stored document is parsed once per row."""
 
     def __init__(self, dialect) -> None:
         self.dialect = dialect

@@ -154,6 +154,19 @@ def annotated(batch_id: int):
     return send_file(jobs.result_path(job), as_attachment=True, download_name=job.result_name)
 
 
+def _queued(batch, queue_job, done: str | None = None):
+    """Queue a batch's job, commit, and go back to the batch; a refusal is flashed instead."""
+    try:
+        queue_job()
+    except services.ImportRequestError as error:
+        flash(str(error), "danger")
+    else:
+        db.session.commit()
+        if done:
+            flash(done, "info")
+    return redirect(url_for("excel.detail", batch_id=batch.id))
+
+
 @bp.post("/<int:batch_id>/mapping")
 @roles_required(*IMPORT_ROLES)
 def mapping(batch_id: int):
@@ -167,14 +180,11 @@ def mapping(batch_id: int):
         for error in errors:
             flash(error, "danger")
         return redirect(url_for("excel.detail", batch_id=batch.id))
-    try:
-        services.request_remap(batch, current_user, chosen, form.save_as.data or "")
-    except services.ImportRequestError as error:
-        flash(str(error), "danger")
-        return redirect(url_for("excel.detail", batch_id=batch.id))
-    db.session.commit()
-    flash("已按新的对应关系重新预检。", "info")
-    return redirect(url_for("excel.detail", batch_id=batch.id))
+    return _queued(
+        batch,
+        lambda: services.request_remap(batch, current_user, chosen, form.save_as.data or ""),
+        "已按新的对应关系重新预检。",
+    )
 
 
 @bp.post("/<int:batch_id>/apply")
@@ -186,15 +196,12 @@ def apply(batch_id: int):
     if not form.validate_on_submit():
         abort(400)
     confirmed = sorted({int(n) for n in request.form.getlist("confirm") if n.isdigit()})
-    try:
-        services.request_apply(
+    return _queued(
+        batch,
+        lambda: services.request_apply(
             batch, current_user, valid_only=bool(form.valid_only.data), confirmed=confirmed
-        )
-    except services.ImportRequestError as error:
-        flash(str(error), "danger")
-        return redirect(url_for("excel.detail", batch_id=batch.id))
-    db.session.commit()
-    return redirect(url_for("excel.detail", batch_id=batch.id))
+        ),
+    )
 
 
 @bp.post("/<int:batch_id>/undo")
@@ -204,13 +211,7 @@ def undo(batch_id: int):
     batch = load_batch(batch_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        services.request_undo(batch, current_user)
-    except services.ImportRequestError as error:
-        flash(str(error), "danger")
-        return redirect(url_for("excel.detail", batch_id=batch.id))
-    db.session.commit()
-    return redirect(url_for("excel.detail", batch_id=batch.id))
+    return _queued(batch, lambda: services.request_undo(batch, current_user))
 
 
 @bp.get("/templates/<kind>")
