@@ -202,14 +202,10 @@ class BulkAudit:
             (at, actor_id, source, entity, entity_id, firm_id, action, field, old, new)
         )
 
-    def created(self, entity: str, entity_id: int, firm_id: int | None, values: dict) -> None:
-        """Record a created row with its values."""
-        self._add(entity, entity_id, firm_id, "create", new=snapshot(values))
-
     def created_rows(self, entity: str, rows: list[tuple[int, int | None, dict]]) -> None:
         """Record created rows (id, firm id, values) whose values all have the same keys.
 
-        The same entries as `created` row by row, with the keys sorted once for all rows.
+        Each entry keeps what `snapshot` keeps of the row; the keys are sorted once for all.
         """
         if not rows:
             return

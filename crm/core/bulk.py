@@ -71,12 +71,15 @@ def _converted(rows: list[Sequence[Any]], converting: list[tuple[int, Any]]) -> 
     return converted
 
 
-def _execute_many(connection, table: Table, statement: str, columns, rows) -> None:
-    dialect = connection.dialect
+def _driver_rows(dialect, table: Table, columns, rows) -> list:
+    """Return the rows with each value converted by its column type's bind processor."""
     processors = [table.c[name].type._cached_bind_processor(dialect) for name in columns]
     converting = [(n, p) for n, p in enumerate(processors) if p is not None]
-    if converting:
-        rows = _converted(rows, converting)
+    return _converted(rows, converting) if converting else rows
+
+
+def _execute_many(connection, table: Table, statement: str, columns, rows) -> None:
+    rows = _driver_rows(connection.dialect, table, columns, rows)
     connection.exec_driver_sql(statement, [tuple(row) for row in rows])
 
 
@@ -94,10 +97,7 @@ def insert_rows(table: Table, columns: Sequence[str], rows: Iterable[Sequence[An
     quote = dialect.identifier_preparer.quote
     target = f"{quote(table.name)} ({', '.join(quote(c) for c in columns)})"
     if dialect.name == "postgresql":
-        processors = [table.c[name].type._cached_bind_processor(dialect) for name in columns]
-        converting = [(n, p) for n, p in enumerate(processors) if p is not None]
-        if converting:
-            rows = _converted(rows, converting)
+        rows = _driver_rows(dialect, table, columns, rows)
         raw = connection.connection.dbapi_connection
         with raw.cursor() as cursor, cursor.copy(f"COPY {target} FROM STDIN") as copy:
             for row in rows:
