@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from crm.certification import changes
 from crm.core import bulk, clock
 from crm.core.audit import AuditContext, BulkAudit, audit_source
+from crm.excel.columns import KINDS
 from crm.excel.creates import write_creates
 from crm.excel.models import ImportRow
 from crm.excel.plan import RowPlan, ip_key
@@ -63,7 +64,7 @@ def apply_stored(
             f"有 {rejected} 行存在错误，未导入任何数据。请修改后重新上传，或选择“只导入无误的行”。"
         )
     counts = Counter(batch.counts)
-    firm_ids = write_creates(batch.id, batch.kind, context, clock.utcnow())
+    firm_ids = write_creates(batch.id, KINDS[batch.kind], context, clock.utcnow())
     last = 0
     while True:
         plans = _stored_chunk(batch.id, last)

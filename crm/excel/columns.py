@@ -62,6 +62,8 @@ class ImportKind:
     description: str
     #: Whether rows may create firms (only the firm list does; the others need the firm).
     creates_firms: bool = False
+    #: The table of the records a row adds to its firm (the firm list adds yearly figures).
+    records: str = "firm_years"
 
     def get(self, key: str) -> FieldDef:
         """Return the field with `key`."""
@@ -330,6 +332,7 @@ IP = ImportKind(
         ),
     ),
     "为已有企业新增或更新知识产权；同一企业的同一授权号（无授权号时为类型加名称）只记一项。",
+    records="ip_items",
 )
 
 QUALIFICATIONS = ImportKind(
@@ -390,6 +393,7 @@ QUALIFICATIONS = ImportKind(
     ),
     "为已有企业登记资质（如自治区公布的高新技术企业名单：企业名称、统一社会信用代码、证书编号、"
     "发证日期）；同一企业同一资质同一年度只记一次。",
+    records="qualifications",
 )
 
 KINDS: dict[str, ImportKind] = {k.code: k for k in (FIRMS, YEARS, IP, QUALIFICATIONS)}

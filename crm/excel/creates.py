@@ -17,12 +17,11 @@ from datetime import datetime
 from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric, Table, bindparam, text
 
 from crm.core.audit import UNAUDITED, AuditContext, AuditEntry
+from crm.excel.columns import ImportKind
 from crm.excel.models import ImportRow
+from crm.excel.stored import TABLES
 from crm.extensions import db
-from crm.firms.models import Firm, FirmYear, IPItem, Qualification
 
-#: The table whose rows each import kind adds to its firms (besides new firms themselves).
-CHILDREN = {"firms": FirmYear, "years": FirmYear, "ip": IPItem, "qualifications": Qualification}
 #: Values a new row takes when the workbook leaves them out (as the Python path gives them).
 DEFAULTS = {
     "firms": {"is_above_scale": False, "is_incubator": False, "uscc_check_accepted": False},
@@ -149,20 +148,22 @@ def _run(statement: str, **params):
 CREATED = "r.batch_id = :batch AND r.action = 'create'"
 
 
-def write_creates(batch_id: int, kind: str, context: AuditContext, now: datetime) -> set[int]:
+def write_creates(
+    batch_id: int, kind: ImportKind, context: AuditContext, now: datetime
+) -> set[int]:
     """Write the batch's stored creates with their audit entries; return the firms touched."""
     sql = _sql()
-    child = CHILDREN[kind].__table__
-    tables = [Firm.__table__, child] if kind == "firms" else [child]
+    child = TABLES[kind.records]
+    tables = [TABLES["firms"], child] if kind.creates_firms else [child]
     # The rows written here: above these ids and stamped with this apply's time (another
     # import committing meanwhile has another time).
     before = {t.name: _run(f"SELECT COALESCE(MAX(id), 0) FROM {t.name}").scalar() for t in tables}
-    if kind == "firms":
+    if kind.creates_firms:
         _create_firms(sql, batch_id, now)
     _create_children(sql, batch_id, child, now)
     params = {"batch": batch_id, "now": now, "source": context.source, "actor": context.actor_id}
     for table in tables:
-        firm_column = "id" if table is Firm.__table__ else "firm_id"
+        firm_column = "id" if table is TABLES["firms"] else "firm_id"
         where = "id > :before AND created_at = :now"
         _audit(sql, table, firm_column, where, {**params, "before": before[table.name]})
     touched = _run(f"SELECT DISTINCT r.firm_id FROM {ROWS} r WHERE {CREATED}", batch=batch_id)
@@ -171,7 +172,7 @@ def write_creates(batch_id: int, kind: str, context: AuditContext, now: datetime
 
 def _create_firms(sql, batch_id: int, now: datetime) -> None:
     """Give each new firm its id in its stored row, in row order, then insert the firms."""
-    table = Firm.__table__
+    table = TABLES["firms"]
     _run(
         f"UPDATE {ROWS} SET firm_id = n.firm_id FROM (SELECT id AS row_id, "
         f"{sql.next_ids(table)} AS firm_id FROM (SELECT id, row_number FROM {ROWS} r "
