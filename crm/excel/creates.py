@@ -52,8 +52,12 @@ class _Sqlite:
         return f"json_type({alias}.value, '$[{index}]') = 'null'"
 
     def next_ids(self, table: Table) -> str:
-        # SQLite has one writer at a time, and this statement writes: the ids are free.
-        highest = f"(SELECT COALESCE(MAX(id), 0) FROM {table.name})"
+        # SQLite has one writer at a time, and this statement writes: the ids are free. Ids of
+        # rows deleted since (an undone import's) stay unused, so no history is inherited.
+        highest = (
+            f"(SELECT COALESCE(MAX(used), 0) FROM (SELECT MAX(id) AS used FROM {table.name} "
+            f"UNION ALL SELECT MAX(entity_id) FROM {AUDIT} WHERE entity = '{table.name}'))"
+        )
         return f"{highest} + ROW_NUMBER() OVER (ORDER BY row_number)"
 
     def literal(self, value) -> str:

@@ -371,6 +371,21 @@ def test_an_existing_firm_gains_a_new_year_audited_and_undone(tmp_path):
     assert [(y.year, y.sales_revenue) for y in kept] == [(2023, Decimal("1000000.00"))]
 
 
+def test_a_firm_imported_again_after_an_undo_does_not_inherit_the_undone_history(tmp_path):
+    path = firm_sheet(tmp_path, ["梧州重来有限公司", factories.make_uscc(), "甲", 100, None])
+    batch, plan = preview(path)
+    apply(batch, plan)
+    first = db.session.scalar(select(Firm.id).filter_by(name="梧州重来有限公司"))
+    undo_batch(batch, None)
+    db.session.commit()
+    again, plan = preview(path)
+    apply(again, plan)
+    second = db.session.scalar(select(Firm.id).filter_by(name="梧州重来有限公司"))
+    assert second != first
+    history = db.session.scalars(select(AuditEntry.source).where(AuditEntry.firm_id == second))
+    assert set(history) == {f"import:{again.id}"}
+
+
 def test_undo_is_refused_where_a_later_change_touched_the_same_field(tmp_path):
     firm = factories.make_firm(name="梧州后改有限公司", legal_representative="甲")
     db.session.commit()
