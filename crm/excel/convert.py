@@ -108,8 +108,7 @@ def _parser(definition: FieldDef, column: MappedColumn, matchers: Matchers) -> C
         limit = definition.max_length
         return lambda value: parse.parse_text(value, limit)
     if kind == "money":
-        scale = column.scale or Decimal(1)
-        return lambda value: parse.parse_decimal(value, scale)
+        return parse.money_parser(column.scale or Decimal(1))
     if kind == "int":
         return parse.parse_int
     if kind == "year":
@@ -154,29 +153,36 @@ def convert_rows(
     """Yield each sheet row (number, values aligned with the sheet's columns) converted."""
     parsed_type = parse.Parsed
     cell_error = parse.CellError
+    # Plain tuples: the loop below runs once per cell, about 1.5 million times per 50,000 rows.
+    specs = [
+        (r.index, r.letter, r.key, (r.key, r.year) if r.yearly else None, r.parse) for r in readers
+    ]
     for number, cells in rows:
         row = ConvertedRow(number)
+        values, yearly, letters = row.values, row.yearly, row.letters
         width = len(cells)
-        for reader in readers:
-            raw = cells[reader.index] if reader.index < width else None
+        for index, letter, key, slot, parse_cell in specs:
+            if index >= width:
+                continue
+            raw = cells[index]
             if raw is None:
                 continue
             try:
-                value = reader.parse(raw)
+                value = parse_cell(raw)
             except cell_error as error:
-                row.issues.append((reader.letter, "error", error.message))
-                row.letters[reader.key] = reader.letter
+                row.issues.append((letter, "error", error.message))
+                letters[key] = letter
                 continue
             if value.__class__ is parsed_type:
                 value, warning = value
                 if warning:
-                    row.issues.append((reader.letter, "warning", warning))
-                    row.warned.add(reader.key)
+                    row.issues.append((letter, "warning", warning))
+                    row.warned.add(key)
             if value is None:
                 continue
-            row.letters[reader.key] = reader.letter
-            if reader.yearly:
-                row.yearly[(reader.key, reader.year)] = value
+            letters[key] = letter
+            if slot is None:
+                values[key] = value
             else:
-                row.values[reader.key] = value
+                yearly[slot] = value
         yield row

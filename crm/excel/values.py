@@ -33,7 +33,7 @@ import calendar
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -363,6 +363,37 @@ def parse_decimal(value, scale: Decimal | int = _ONE) -> Decimal | None:
     return _quantise(number, value)
 
 
+def money_parser(scale: Decimal) -> Callable[[Any], Decimal | None]:
+    """Return `parse_decimal` for a column of amounts in one unit, fast for plain numbers.
+
+    A number whose amount in fen comes within 0.01 of a whole number, as nearly every amount
+    does, is that whole number of fen. Below 10^12 fen the float product and Excel's 15-digit
+    rounding (which `parse_decimal` applies first) together stay within 0.006 fen of the exact
+    amount, so the exact path's half-up rounding would give the same fen. Anything else (text,
+    a fraction of a fen, a huge number) takes the exact path.
+    """
+    fen = scale * 100
+    if fen != fen.to_integral_value() or not 1 <= fen <= 10**10:
+        return lambda value: parse_decimal(value, scale)
+    by_float, by_int, cent = float(fen), int(fen), _CENT
+
+    def parse(value):
+        cls = value.__class__
+        if cls is float:
+            amount = value * by_float
+            if -1e12 < amount < 1e12:  # false for nan and inf too
+                whole = round(amount)
+                if -0.01 <= amount - whole <= 0.01:
+                    return Decimal(whole) * cent
+        elif cls is int:
+            amount = value * by_int
+            if -(10**12) < amount < 10**12:
+                return Decimal(amount) * cent
+        return parse_decimal(value, scale)
+
+    return parse
+
+
 def parse_int(value) -> int | None:
     """Return a whole number such as a head count: 12, 12.0, "12人", "1,200"."""
     cls = value.__class__
@@ -503,6 +534,9 @@ def parse_text(value, max_length: int | None = None) -> str | None:
     return text
 
 
+_USCC_CHARACTERS = frozenset(uscc_rules.ALPHABET)
+
+
 def parse_uscc(value) -> Parsed:
     """Return Parsed(code, warning) for a unified social credit code (a bad check char warns)."""
     if value is None:
@@ -516,6 +550,10 @@ def parse_uscc(value) -> Parsed:
         )
     if cls is not str:
         raise CellError(f"「{_show(value)}」不是统一社会信用代码")
+    if len(value) == 18 and value.isascii():  # the usual case: a clean code, checked in C
+        code = value.upper()
+        if _USCC_CHARACTERS.issuperset(code) and uscc_rules.check_character(code[:17]) == code[17]:
+            return Parsed(code, None)
     shown = _show(value)
     if value.strip() in EMPTY_MARKERS:
         return _NOTHING

@@ -4,9 +4,11 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from crm.admin.cities import CITIES, TECH_FIELDS
-from crm.eligibility.uscc import check_character
+from crm.eligibility.uscc import ALPHABET, check_character
 from crm.excel.values import (
     IP_KIND_SYNONYMS,
     CellError,
@@ -16,6 +18,7 @@ from crm.excel.values import (
     NamedRef,
     NameMatcher,
     Parsed,
+    money_parser,
     parse_bool,
     parse_choice,
     parse_date,
@@ -187,6 +190,38 @@ def test_parse_decimal_reads_amounts_in_yuan(raw, expected):
 def test_parse_decimal_applies_the_header_scale_unless_the_cell_names_a_unit(raw, expected):
     assert parse_decimal(raw, Decimal(10000)) == expected
     assert parse_decimal(raw, 10000) == expected
+
+
+def _outcome(parse, *args):
+    """Return what a parser gives: the value with its exponent, or the error's message."""
+    try:
+        result = parse(*args)
+    except CellError as error:
+        return "error", error.message
+    return result, None if result is None else result.as_tuple().exponent
+
+
+SCALES = [D(1), D(10), D(1000), D(10000), D(100000000), D("0.001"), D("1.5")]
+
+
+@given(
+    raw=st.one_of(
+        st.floats(),
+        st.floats(min_value=-1e9, max_value=1e9).map(lambda v: round(v, 4)),
+        st.integers(min_value=-(10**16), max_value=10**16),
+        st.decimals(places=3, min_value=-(10**9), max_value=10**9).map(str),
+    ),
+    scale=st.sampled_from(SCALES),
+)
+@example(raw=1234.565, scale=D(1))  # stored as 1234.5649999999998: Excel's 15 digits round up
+@example(raw=0.125, scale=D(1))  # a half fen exactly: half up
+@example(raw=-0.125, scale=D(1))
+@example(raw=0.00125, scale=D(10000))
+@example(raw=-0.001, scale=D(1))  # no "-0.00"
+@example(raw=99999999.99, scale=D(10000))  # past the fast path's reach
+@example(raw=10**12, scale=D(10000))
+def test_money_parser_gives_exactly_what_parse_decimal_gives(raw, scale):
+    assert _outcome(money_parser(scale), raw) == _outcome(parse_decimal, raw, scale)
 
 
 @pytest.mark.parametrize(
@@ -433,6 +468,27 @@ def test_parse_uscc_refuses_a_bad_length_or_character(raw, message):
     error = refuse(parse_uscc, raw)
     assert message in error
     assert error.startswith("「")
+
+
+@given(st.text(alphabet=ALPHABET + ALPHABET.lower() + "IOSVZ-", min_size=17, max_size=19))
+def test_parse_uscc_gives_clean_codes_what_the_full_check_gives(raw):
+    # A leading space takes the code past the fast path for clean 18-character text.
+    assert _uscc_outcome(raw) == _uscc_outcome(" " + raw)
+
+
+@given(st.text(alphabet=ALPHABET, min_size=17, max_size=17))
+def test_parse_uscc_checks_every_character_on_the_fast_path(body17):
+    code = body17 + check_character(body17)
+    assert parse_uscc(code) == Parsed(code, None)
+    wrong = ALPHABET[(ALPHABET.index(code[-1]) + 1) % len(ALPHABET)]
+    assert parse_uscc(code[:17] + wrong).warning is not None
+
+
+def _uscc_outcome(raw):
+    try:
+        return parse_uscc(raw)
+    except CellError as error:
+        return error.message.replace(" ", "")
 
 
 @pytest.mark.parametrize("raw", [None, "", "—", "无"])
