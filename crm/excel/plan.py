@@ -79,6 +79,8 @@ class RowPlan:
     @property
     def has_errors(self) -> bool:
         """Tell whether any problem of the row is an error."""
+        if not self.issues:  # the usual case, asked several times for each row
+            return False
         return any(level == "error" for _, level, _ in self.issues)
 
     def error(self, letter: str, message: str) -> None:
@@ -402,24 +404,28 @@ def _plan_years(world, rows, plans, matched, children, *, long_form: bool) -> No
     for row, plan, firm_id in zip(rows, plans, matched, strict=True):
         if plan.has_errors:
             continue
+        # Each year's figures, led by the year: a new row's values as they are.
         by_year: dict[int, dict[str, Any]] = {}
         for (key, year), value in row.yearly.items():
-            year = year or (row.values.get("year") if long_form else None)
             if year is None:
-                plan.error(
-                    row.letters.get(key, ""),
-                    "无法确定年度：请在列名中写明年份（如「2024年营业收入」）或增加「年度」列",
-                )
-                continue
-            by_year.setdefault(year, {})[key] = value
+                year = row.values.get("year") if long_form else None
+                if year is None:
+                    plan.error(
+                        row.letters.get(key, ""),
+                        "无法确定年度：请在列名中写明年份（如「2024年营业收入」）或增加「年度」列",
+                    )
+                    continue
+            values = by_year.get(year)
+            if values is None:
+                by_year[year] = values = {"year": year}
+            values[key] = value
         for year, values in sorted(by_year.items()):
             stored = children.get((firm_id, year)) if firm_id is not None else None
             if stored is None:
-                new = {"year": year, **values}
-                plan.children.append(("firm_years", (firm_id, year), None, new, {}))
+                plan.children.append(("firm_years", (firm_id, year), None, values, {}))
                 continue
             row_id, old_values = stored
-            changed = {c: v for c, v in values.items() if old_values[c] != v}
+            changed = {c: v for c, v in values.items() if c != "year" and old_values[c] != v}
             if changed:
                 old = {c: old_values[c] for c in changed}
                 plan.children.append(("firm_years", (firm_id, year), row_id, changed, old))
