@@ -64,7 +64,9 @@ def apply_stored(
             f"有 {rejected} 行存在错误，未导入任何数据。请修改后重新上传，或选择“只导入无误的行”。"
         )
     counts = Counter(batch.counts)
-    firm_ids = write_creates(batch.id, KINDS[batch.kind], context, clock.utcnow())
+    firm_ids = write_creates(
+        batch.id, KINDS[batch.kind], context, clock.utcnow(), batch.options.get("written")
+    )
     last = 0
     while True:
         plans = _stored_chunk(batch.id, last)

@@ -163,9 +163,18 @@ CREATED = "r.batch_id = :batch AND r.action = 'create'"
 
 
 def write_creates(
-    batch_id: int, kind: ImportKind, context: AuditContext, now: datetime
+    batch_id: int,
+    kind: ImportKind,
+    context: AuditContext,
+    now: datetime,
+    written: dict[str, list[str]] | None = None,
 ) -> set[int]:
-    """Write the batch's stored creates with their audit entries; return the firms touched."""
+    """Write the batch's stored creates with their audit entries; return the firms touched.
+
+    `written` names, by table, every column the stored creates give a value (the dry run
+    records it); the others are left to their defaults without reading the JSON for them,
+    which on SQLite is one parse of the document per column and row. None: read them all.
+    """
     sql = _sql()
     sql.prepare()
     child = TABLES[kind.records]
@@ -173,19 +182,21 @@ def write_creates(
     # The rows written here: above these ids and stamped with this apply's time (another
     # import committing meanwhile has another time).
     before = {t.name: _run(f"SELECT COALESCE(MAX(id), 0) FROM {t.name}").scalar() for t in tables}
+    given = (lambda table: None) if written is None else (lambda table: set(written.get(table, ())))
     if kind.creates_firms:
-        _create_firms(sql, batch_id, now)
-    _create_children(sql, batch_id, child, now)
+        _create_firms(sql, batch_id, now, given("firms"))
+    _create_children(sql, batch_id, child, now, given(child.name))
     params = {"batch": batch_id, "now": now, "source": context.source, "actor": context.actor_id}
     for table in tables:
         firm_column = "id" if table is TABLES["firms"] else "firm_id"
         where = "id > :before AND created_at = :now"
-        _audit(sql, table, firm_column, where, {**params, "before": before[table.name]})
+        params["before"] = before[table.name]
+        _audit(sql, table, firm_column, where, params, given(table.name))
     touched = _run(f"SELECT DISTINCT r.firm_id FROM {ROWS} r WHERE {CREATED}", batch=batch_id)
     return {firm_id for (firm_id,) in touched if firm_id is not None}
 
 
-def _create_firms(sql, batch_id: int, now: datetime) -> None:
+def _create_firms(sql, batch_id: int, now: datetime, given: set[str] | None) -> None:
     """Give each new firm its id in its stored row, in row order, then insert the firms."""
     table = TABLES["firms"]
     _run(
@@ -198,7 +209,7 @@ def _create_firms(sql, batch_id: int, now: datetime) -> None:
     defaults = DEFAULTS["firms"]
     # Every column: one the workbook left out is NULL or its default, as it would be anyway.
     names = [c.name for c in table.columns if c.name not in _OWN]
-    values = [_value(sql, member(table.c[name]), name, defaults) for name in names]
+    values = [_value(sql, member, table.c[name], defaults, given) for name in names]
     _run(
         f"INSERT INTO {table.name} (id, {', '.join(names)}, created_at, updated_at) "
         f"SELECT r.firm_id, {', '.join(values)}, :now, :now FROM {ROWS} r{join} "
@@ -208,13 +219,15 @@ def _create_firms(sql, batch_id: int, now: datetime) -> None:
     )
 
 
-def _create_children(sql, batch_id: int, table: Table, now: datetime) -> None:
+def _create_children(
+    sql, batch_id: int, table: Table, now: datetime, given: set[str] | None
+) -> None:
     elements = sql.elements("r.writes", "c", "c")
     inserted = f" AND {sql.element('c', 0)} = '{table.name}' AND {sql.is_null_element('c', 2)}"
     join, member = sql.record("c.value", 3)
     defaults = DEFAULTS.get(table.name, {})
     names = [c.name for c in table.columns if c.name not in _OWN]
-    values = [_value(sql, member(table.c[name]), name, defaults) for name in names]
+    values = [_value(sql, member, table.c[name], defaults, given) for name in names]
     _run(
         f"INSERT INTO {table.name} (firm_id, {', '.join(names)}, created_at, updated_at) "
         f"SELECT r.firm_id, {', '.join(values)}, :now, :now FROM {ROWS} r, {elements}{join} "
@@ -224,15 +237,31 @@ def _create_children(sql, batch_id: int, table: Table, now: datetime) -> None:
     )
 
 
-def _value(sql, expression: str, name: str, defaults: dict) -> str:
-    if name in defaults:
-        return f"COALESCE({expression}, {sql.literal(defaults[name])})"
-    return expression
+def _value(sql, member: Callable, column, defaults: dict, given: set[str] | None) -> str:
+    """Return the expression of a new row's column: its stored value, else its default."""
+    default = sql.literal(defaults[column.name]) if column.name in defaults else "NULL"
+    if given is not None and column.name not in given:
+        return default
+    if column.name in defaults:
+        return f"COALESCE({member(column)}, {default})"
+    return member(column)
 
 
-def _audit(sql, table: Table, firm_column: str, where: str, params: dict) -> None:
-    """Record one create entry for each row of `table` matching `where`."""
-    audited = sorted(c.name for c in table.columns if c.name not in UNAUDITED)
+def _audit(
+    sql, table: Table, firm_column: str, where: str, params: dict, given: set[str] | None
+) -> None:
+    """Record one create entry for each row of `table` matching `where`.
+
+    A column no create gives a value, and without a default, is NULL in every new row, and a
+    snapshot leaves out what is NULL: it is not read at all.
+    """
+    defaults = DEFAULTS.get(table.name, {})
+    audited = sorted(
+        c.name
+        for c in table.columns
+        if c.name not in UNAUDITED
+        and (given is None or c.name in given or c.name in _OWN or c.name in defaults)
+    )
     pairs = [f"'{name}', {sql.as_text(table.c[name], name)}" for name in audited]
     _run(
         f"INSERT INTO {AUDIT} (at, actor_id, source, entity, entity_id, firm_id, action, "

@@ -190,6 +190,20 @@ class DryRun:
 
     counts: Counter = field(default_factory=Counter)
     has_issues: bool = False
+    #: The columns the stored creates give a value, by table (the apply reads only those).
+    written: dict[str, set[str]] = field(default_factory=dict)
+
+    def note(self, plan: RowPlan) -> None:
+        """Count a stored row, and the columns it creates."""
+        self.counts[plan.action] += 1
+        self.has_issues = self.has_issues or bool(plan.issues)
+        if plan.action != "create":
+            return
+        if plan.firm_values:
+            self.written.setdefault("firms", set()).update(plan.firm_values)
+        for table, _key, row_id, new, _old in plan.children:
+            if row_id is None:
+                self.written.setdefault(table, set()).update(new)
 
 
 @bulk.collection_paused()
@@ -225,7 +239,13 @@ def dry_run(batch: ImportBatch, progress=None, user=None) -> DryRun:
             "请在下方为各列指定对应的字段后重新预检",
         )
     shown = [[number, [_sample(v) for v in values]] for number, values in sample]
-    batch.options = {**batch.options, "sample": shown, "high_water": high_water()}
+    written = {table: sorted(names) for table, names in result.written.items()}
+    batch.options = {
+        **batch.options,
+        "sample": shown,
+        "high_water": high_water(),
+        "written": written,
+    }
     batch.counts = {action: result.counts.get(action, 0) for action in COUNTED}
     return result
 
@@ -247,8 +267,7 @@ def _plan_and_store(batch: ImportBatch, planner: Planner, rows) -> DryRun:
         plans = planner.plan(chunk)
         store_plans(batch.id, plans)
         for plan in plans:
-            result.counts[plan.action] += 1
-            result.has_issues = result.has_issues or bool(plan.issues)
+            result.note(plan)
     repeated = planner.duplicates()
     if repeated:
         _mark_repeated(batch.id, planner, repeated, result)

@@ -140,7 +140,8 @@ def test_applying_creates_the_firms_with_amounts_in_yuan_and_an_audit_trail(tmp_
     assert batch.status == "applied"
 
 
-def test_created_rows_are_audited_with_the_values_they_were_stored_with(tmp_path):
+@pytest.mark.parametrize("columns_named", [True, False], ids=["columns named", "all read"])
+def test_created_rows_are_audited_with_the_values_they_were_stored_with(tmp_path, columns_named):
     header = ["企业名称", "统一社会信用代码", "注册资本（万元）", "是否规上企业", "成立日期"]
     header += ["2024年营业收入（万元）", "2024年职工总数"]
     path = workbook(
@@ -152,7 +153,24 @@ def test_created_rows_are_audited_with_the_values_they_were_stored_with(tmp_path
         ],
     )
     batch, plan = preview(path)
+    # The dry run names the columns its creates fill; the apply reads only those.
+    assert batch.options["written"] == {
+        "firms": [
+            "established_on",
+            "is_above_scale",
+            "name",
+            "registered_capital",
+            "uscc",
+            "uscc_check_accepted",
+        ],
+        "firm_years": ["sales_revenue", "total_staff", "year"],
+    }
+    if not columns_named:  # a batch dry-run before the columns were named
+        batch.options = {k: v for k, v in batch.options.items() if k != "written"}
     apply(batch, plan)
+    assert (
+        db.session.scalar(select(Firm.is_incubator).filter_by(name="梧州审计乙有限公司")) is False
+    )
     entries = db.session.scalars(
         select(AuditEntry)
         .where(AuditEntry.action == "create", AuditEntry.firm_id.is_not(None))
