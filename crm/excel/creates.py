@@ -38,6 +38,20 @@ SORT_MEMORY = "64MB"
 class _Sqlite:
     """SQLite's JSON1 functions; a value's column affinity converts it as it is inserted."""
 
+    TRUE, FALSE = "1", "0"
+    #: A value as audit text, by column type; text, and dates (kept as ISO text), are already.
+    TEXT = (
+        (Boolean, "CASE WHEN {v} IS NULL THEN NULL WHEN {v} THEN 'true' ELSE 'false' END"),
+        (
+            Numeric,
+            "CASE WHEN {v} IS NULL THEN NULL "
+            "WHEN {v} = CAST({v} AS INTEGER) THEN CAST(CAST({v} AS INTEGER) AS TEXT) "
+            "ELSE printf('%.{scale}f', {v}) END",
+        ),
+        (DateTime, "replace({v}, ' ', 'T')"),
+        (Integer, "CAST({v} AS TEXT)"),
+    )
+
     def record(self, document: str, at: str | int) -> tuple[str, Callable]:
         """Return what to join to read the object at key or index `at` of a stored document,
         and the expression of one of its members as a value of that member's column."""
@@ -59,31 +73,22 @@ class _Sqlite:
         )
         return f"{highest} + ROW_NUMBER() OVER (ORDER BY row_number)"
 
-    def literal(self, value) -> str:
-        return "1" if value is True else "0" if value is False else f"'{value}'"
-
-    def as_text(self, column, name: str) -> str:
-        kind = column.type
-        if isinstance(kind, Boolean):
-            return f"CASE WHEN {name} IS NULL THEN NULL WHEN {name} THEN 'true' ELSE 'false' END"
-        if isinstance(kind, Numeric):
-            return (
-                f"CASE WHEN {name} IS NULL THEN NULL "
-                f"WHEN {name} = CAST({name} AS INTEGER) THEN CAST(CAST({name} AS INTEGER) AS TEXT) "
-                f"ELSE printf('%.{kind.scale or 0}f', {name}) END"
-            )
-        if isinstance(kind, DateTime):
-            return f"replace({name}, ' ', 'T')"
-        if isinstance(kind, Integer):
-            return f"CAST({name} AS TEXT)"
-        return name  # text, and dates kept as ISO text
-
     def object(self, pairs: list[str]) -> str:
         return f"json_patch('{{}}', json_object({', '.join(pairs)}))"
 
 
 class _Postgres:
     """PostgreSQL's jsonb functions: each stored document is parsed once per row."""
+
+    TRUE, FALSE = "true", "false"
+    #: A value as audit text, by column type; text is already.
+    TEXT = (
+        (Boolean, "CASE WHEN {v} THEN 'true' WHEN NOT {v} THEN 'false' END"),
+        (Numeric, "CASE WHEN {v} = trunc({v}) THEN trunc({v})::text ELSE {v}::text END"),
+        (DateTime, "to_char({v}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"),
+        (Date, "to_char({v}, 'YYYY-MM-DD')"),
+        (Integer, "{v}::text"),
+    )
 
     def __init__(self, dialect) -> None:
         self.dialect = dialect
@@ -109,27 +114,25 @@ class _Postgres:
     def next_ids(self, table: Table) -> str:
         return f"nextval(pg_get_serial_sequence('{table.name}', 'id'))"
 
-    def literal(self, value) -> str:
-        return "true" if value is True else "false" if value is False else f"'{value}'"
-
-    def as_text(self, column, name: str) -> str:
-        kind = column.type
-        if isinstance(kind, Boolean):
-            return f"CASE WHEN {name} THEN 'true' WHEN NOT {name} THEN 'false' END"
-        if isinstance(kind, Numeric):
-            return (
-                f"CASE WHEN {name} = trunc({name}) THEN trunc({name})::text ELSE {name}::text END"
-            )
-        if isinstance(kind, DateTime):
-            return f"to_char({name}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"
-        if isinstance(kind, Date):
-            return f"to_char({name}, 'YYYY-MM-DD')"
-        if isinstance(kind, Integer):
-            return f"{name}::text"
-        return name
-
     def object(self, pairs: list[str]) -> str:
         return f"json_strip_nulls(json_build_object({', '.join(pairs)}))::text"
+
+
+def _literal(sql, value) -> str:
+    """Return a default value as an SQL literal of the dialect."""
+    return sql.TRUE if value is True else sql.FALSE if value is False else f"'{value}'"
+
+
+def _as_text(sql, column, name: str) -> str:
+    """Return the expression of a stored value as the text `crm.core.audit.encode` gives it.
+
+    Each dialect lists its expression by column type (`TEXT`); a type it does not list is
+    text already.
+    """
+    for kind, template in sql.TEXT:
+        if isinstance(column.type, kind):
+            return template.format(v=name, scale=getattr(column.type, "scale", None) or 0)
+    return name
 
 
 def _sql():
@@ -230,7 +233,7 @@ def _create_children(
 
 def _value(sql, member: Callable, column, defaults: dict, given: set[str] | None) -> str:
     """Return the expression of a new row's column: its stored value, else its default."""
-    default = sql.literal(defaults[column.name]) if column.name in defaults else "NULL"
+    default = _literal(sql, defaults[column.name]) if column.name in defaults else "NULL"
     if given is not None and column.name not in given:
         return default
     if column.name in defaults:
@@ -253,7 +256,7 @@ def _audit(
         if c.name not in UNAUDITED
         and (given is None or c.name in given or c.name in _OWN or c.name in defaults)
     )
-    pairs = [f"'{name}', {sql.as_text(table.c[name], name)}" for name in audited]
+    pairs = [f"'{name}', {_as_text(sql, table.c[name], name)}" for name in audited]
     _run(
         f"INSERT INTO {AUDIT} (at, actor_id, source, entity, entity_id, firm_id, action, "
         f"new_value) SELECT :now, :actor, :source, '{table.name}', id, {firm_column}, 'create', "
