@@ -22,15 +22,13 @@ from crm.excel.columns import KINDS
 from crm.excel.creates import write_creates
 from crm.excel.models import ImportRow
 from crm.excel.plan import RowPlan, ip_key
-from crm.excel.stored import decode_row
+from crm.excel.stored import stored_plans
 from crm.extensions import db
 from crm.firms.models import Firm, FirmYear, IPItem, Qualification
 
 MODELS = {"firm_years": FirmYear, "ip_items": IPItem, "qualifications": Qualification}
 #: The stored rows written here in Python; creates are written in SQL (crm.excel.creates).
 CHANGED = ("update", "rename")
-#: Stored rows read and written together.
-CHUNK_ROWS = 2000
 
 
 class ImportRefused(Exception):
@@ -67,12 +65,7 @@ def apply_stored(
     firm_ids = write_creates(
         batch.id, KINDS[batch.kind], context, clock.utcnow(), batch.options.get("written")
     )
-    last = 0
-    while True:
-        plans = _stored_chunk(batch.id, last)
-        if not plans:
-            break
-        last = plans[-1].number
+    for plans in stored_plans(batch.id, CHANGED):
         for row in plans:
             unconfirmed = confirmed_renames is not None and row.number not in confirmed_renames
             if row.action == "rename" and unconfirmed:
@@ -83,17 +76,6 @@ def apply_stored(
         firm_ids |= apply_rows(plans, context)
         _record_outcomes(batch.id, plans)
     return Applied(dict(counts), firm_ids)
-
-
-def _stored_chunk(batch_id: int, after: int) -> list[RowPlan]:
-    r = ImportRow
-    rows = db.session.execute(
-        select(r.row_number, r.action, r.firm_id, r.firm_name, r.writes, r.issues)
-        .where(r.batch_id == batch_id, r.row_number > after, r.action.in_(CHANGED))
-        .order_by(r.row_number)
-        .limit(CHUNK_ROWS)
-    )
-    return [decode_row(row) for row in rows]
 
 
 def apply_rows(rows: list[RowPlan], context: AuditContext) -> set[int]:

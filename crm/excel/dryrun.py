@@ -25,7 +25,7 @@ from crm.excel import annotate, columns
 from crm.excel.convert import MappedColumn, Matchers, convert_rows, readers
 from crm.excel.models import ImportBatch, ImportMapping, ImportRow
 from crm.excel.plan import FIRM_COLUMNS, Planner, RowPlan, settle
-from crm.excel.stored import changed_labels, decode_row, encode_writes
+from crm.excel.stored import changed_labels, encode_writes, stored_plans
 from crm.extensions import db
 
 #: Rows planned and stored together.
@@ -333,22 +333,11 @@ def write_annotated(batch: ImportBatch, target: Path) -> None:
 
 def stored_outcomes(batch_id: int) -> dict[int, annotate.Outcome]:
     """Return the 导入结果 of every stored row of a batch: row number → outcome."""
-    r = ImportRow
-    found: dict[int, annotate.Outcome] = {}
-    last = 0
-    while True:
-        rows = db.session.execute(
-            select(r.row_number, r.action, r.firm_id, r.firm_name, r.writes, r.issues)
-            .where(r.batch_id == batch_id, r.row_number > last)
-            .order_by(r.row_number)
-            .limit(CHUNK_ROWS)
-        ).all()
-        if not rows:
-            return found
-        for row in rows:
-            plan = decode_row(row)
-            found[plan.number] = annotate.outcome_of(plan, changed_labels(plan))
-        last = rows[-1].row_number
+    return {
+        plan.number: annotate.outcome_of(plan, changed_labels(plan))
+        for plans in stored_plans(batch_id)
+        for plan in plans
+    }
 
 
 def high_water() -> int:

@@ -6,6 +6,7 @@ the other stored rows back into plans (`decode_row`), instead of reading and che
 workbook again; the pages describe the same writes as "field: old → new".
 """
 
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -15,6 +16,7 @@ from sqlalchemy import Date, DateTime, Numeric, select
 
 from crm.admin.models import District, Industry, Park, TechField
 from crm.core.filters import format_wan
+from crm.excel.models import ImportRow
 from crm.excel.plan import RowPlan
 from crm.extensions import db
 from crm.firms import rules as firm_rules
@@ -26,6 +28,8 @@ TABLES = {
     "ip_items": IPItem.__table__,
     "qualifications": Qualification.__table__,
 }
+#: Stored rows read back together.
+PAGE_ROWS = 2000
 #: Columns the changes never show: bookkeeping the import sets by itself.
 HIDDEN = frozenset({"uscc_check_accepted", "manager_id", "firm_id"})
 REFERENCES = {
@@ -111,6 +115,26 @@ def decode_row(row) -> RowPlan:
         for table, key, row_id, new, old in writes.get("c", [])
     ]
     return plan
+
+
+def stored_plans(batch_id: int, actions: tuple[str, ...] | None = None) -> Iterator[list[RowPlan]]:
+    """Yield the stored rows of a batch (only those taking `actions`, if given) as plans, in
+    row order, `PAGE_ROWS` at a time; each page is read after the previous one was used."""
+    r = ImportRow
+    query = select(r.row_number, r.action, r.firm_id, r.firm_name, r.writes, r.issues).where(
+        r.batch_id == batch_id
+    )
+    if actions is not None:
+        query = query.where(r.action.in_(actions))
+    last = 0
+    while True:
+        rows = db.session.execute(
+            query.where(r.row_number > last).order_by(r.row_number).limit(PAGE_ROWS)
+        ).all()
+        if not rows:
+            return
+        yield [decode_row(row) for row in rows]
+        last = rows[-1].row_number
 
 
 def changed_labels(row: RowPlan) -> list[str]:
