@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 
 from crm.core import bulk, jobs
 from crm.core.audit import AuditEntry
@@ -305,7 +305,7 @@ def _mark_repeated(batch_id: int, planner: Planner, repeated: dict[int, str], re
                 ImportRow.row_number.in_(numbers[start : start + 900]),
             )
         ).all()
-    params = []
+    changed = []
     for number, action, issues in stored:
         issues = [*(issues or []), ["", "error", repeated[number]]]
         plan = RowPlan(number, issues=[tuple(i) for i in issues])
@@ -313,14 +313,8 @@ def _mark_repeated(batch_id: int, planner: Planner, repeated: dict[int, str], re
         result.counts[action] -= 1
         result.counts[plan.action] += 1
         result.has_issues = True
-        params.append({"b_id": batch_id, "b_row": number, "b_issues": issues})
-    table = ImportRow.__table__
-    db.session.execute(
-        table.update()
-        .where(table.c.batch_id == bindparam("b_id"), table.c.row_number == bindparam("b_row"))
-        .values(action="rejected", issues=bindparam("b_issues", type_=table.c.issues.type)),
-        params,
-    )
+        changed.append((plan.action, issues, batch_id, number))
+    bulk.update_rows(ImportRow.__table__, ("action", "issues"), ("batch_id", "row_number"), changed)
 
 
 def write_annotated(batch: ImportBatch, target: Path) -> None:
