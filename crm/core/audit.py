@@ -7,7 +7,6 @@ source `web` unless the blueprint says otherwise), or an explicit `audit_source(
 commands, jobs and imports.
 """
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -20,7 +19,7 @@ from flask import g, has_request_context
 from sqlalchemy import ForeignKey, Index, String, Text, event, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from crm.core import bulk, clock
+from crm.core import bulk, clock, jsontext
 from crm.extensions import db
 
 SOURCES = ("web", "portal", "cli", "system")  # plus "import:<batch id>" and "undo:<batch id>"
@@ -130,12 +129,8 @@ def encode(value: Any) -> str | None:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return jsontext.dumps(value, sort_keys=True)
     return str(value)
-
-
-_dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
-_dumps_in_order = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def snapshot(values: dict[str, Any]) -> str:
@@ -145,7 +140,7 @@ def snapshot(values: dict[str, Any]) -> str:
         for key, value in values.items()
         if value is not None and key not in UNAUDITED
     }
-    return _dumps(kept)
+    return jsontext.dumps(kept, sort_keys=True)
 
 
 def _row_snapshot(obj: Audited) -> str:
@@ -166,7 +161,7 @@ def decode(column, text: str | None) -> Any:
     if python_type is date:
         return date.fromisoformat(text)
     if python_type in (dict, list):
-        return json.loads(text)
+        return jsontext.loads(text)
     return python_type(text)
 
 
@@ -212,7 +207,7 @@ class BulkAudit:
         keys = sorted(key for key in rows[0][2] if key not in UNAUDITED)
         for entity_id, firm_id, values in rows:
             kept = {key: encode(values[key]) for key in keys if values[key] is not None}
-            self._add(entity, entity_id, firm_id, "create", new=_dumps_in_order(kept))
+            self._add(entity, entity_id, firm_id, "create", new=jsontext.dumps(kept))
 
     def updated(self, entity: str, entity_id: int, firm_id: int | None, field, old, new) -> None:
         """Record one changed field of a row (values as stored, not yet encoded)."""

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 _OPTIONS = orjson.OPT_NON_STR_KEYS
+_SORTED = _OPTIONS | orjson.OPT_SORT_KEYS
 
 
 def _default(value: Any) -> str:
@@ -21,9 +22,10 @@ def _default(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def dumps(value: Any) -> str:
-    """Return `value` as JSON text."""
-    return orjson.dumps(value, default=_default, option=_OPTIONS).decode()
+def dumps(value: Any, *, sort_keys: bool = False) -> str:
+    """Return `value` as JSON text, with every object's keys in order if `sort_keys`."""
+    option = _SORTED if sort_keys else _OPTIONS
+    return orjson.dumps(value, default=_default, option=option).decode()
 
 
 def loads(text: str | bytes) -> Any:

@@ -5,9 +5,9 @@ Python only to send it to the database again costs several times what the databa
 the new rows are written with `INSERT … SELECT` from the JSON the dry run stored
 (`crm.excel.stored`), and their audit entries with one more `INSERT … SELECT` each, whose
 snapshot holds the very values `crm.core.audit.snapshot` keeps (the same keys and text; only
-the JSON's spacing differs). New firms take their ids in their stored rows first, in row order,
-so their yearly figures find them without a join. SQLite and PostgreSQL differ in how a JSON
-member is read, how ids are drawn and how a value becomes text, which `_Sqlite` and
+PostgreSQL spaces its JSON differently). New firms take their ids in their stored rows first, in
+row order, so their yearly figures find them without a join. SQLite and PostgreSQL differ in how
+a JSON member is read, how ids are drawn and how a value becomes text, which `_Sqlite` and
 `_Postgres` spell out.
 """
 

@@ -5,7 +5,6 @@ All or nothing: when any part cannot be undone, nothing is. The undo's own chang
 audit trail with the source `undo:<batch id>`. Flushes, never commits.
 """
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +13,7 @@ from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.orm import aliased
 
 from crm.accounts.models import User
-from crm.core import clock
+from crm.core import clock, jsontext
 from crm.core.audit import AuditContext, AuditEntry, BulkAudit, decode
 from crm.core.filters import format_datetime
 from crm.eligibility.models import Assessment
@@ -221,7 +220,7 @@ def _delete_created(
         for start in range(0, len(ids), CHUNK):
             db.session.execute(delete(table).where(table.c.id.in_(ids[start : start + CHUNK])))
         for entry in entries:
-            audit.deleted(entity, entry.entity_id, entry.firm_id, json.loads(entry.new_value))
+            audit.deleted(entity, entry.entity_id, entry.firm_id, jsontext.loads(entry.new_value))
         count += len(entries)
     return count
 

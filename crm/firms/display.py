@@ -1,6 +1,5 @@
 """Presentation helpers for the firm pages: derived ratios and readable audit history."""
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +22,7 @@ from crm.coaching.models import (
     CoachingMilestone,
     CoachingPlan,
 )
+from crm.core import jsontext
 from crm.core.audit import ACTIONS, AuditEntry
 from crm.core.filters import format_datetime, format_wan
 from crm.core.models import label_of
@@ -186,7 +186,7 @@ def format_value(model, field: str, raw: str | None, names: dict[str, dict[int, 
 def summarise(entity: str, snapshot: str | None) -> str:
     """Return a short description of a created or deleted row from its JSON snapshot."""
     try:
-        values = json.loads(snapshot or "{}")
+        values = jsontext.loads(snapshot or "{}")
     except ValueError:
         return ""
     if entity == "firm_years":

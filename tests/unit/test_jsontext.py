@@ -28,6 +28,12 @@ def test_dumps_keeps_decimals_exact_and_dates_as_iso_text():
     }
 
 
+def test_dumps_sorts_every_object_s_keys_when_asked():
+    value = {"b": 1, "a": {"d": 2, "c": 3}}
+    assert jsontext.dumps(value, sort_keys=True) == '{"a":{"c":3,"d":2},"b":1}'
+    assert jsontext.dumps(value) == '{"b":1,"a":{"d":2,"c":3}}'
+
+
 def test_dumps_writes_keys_that_are_not_text_as_text():
     assert json.loads(jsontext.dumps({3: "a", 10: "b"})) == {"3": "a", "10": "b"}
 
