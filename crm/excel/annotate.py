@@ -18,9 +18,9 @@ from openpyxl.cell.cell import Cell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from crm.core import xlsx
-from crm.core.spreadsheets import column_letter
 from crm.excel.models import ROW_ACTIONS
+from crm.spreadsheets import writer
+from crm.spreadsheets.tables import column_letter
 
 RESULT_HEADER = "导入结果"
 ERROR_FILL = PatternFill("solid", fgColor="F8D7DA")
@@ -97,7 +97,7 @@ def write_annotated(
         if number <= header_row:
             width = max(width, len(values))
         # The result column follows the header; a longer data row keeps all its cells.
-        cells = [xlsx.safe(out, v) for v in values] + [None] * (width - len(values))
+        cells = [writer.safe(out, v) for v in values] + [None] * (width - len(values))
         found = outcomes.get(number)
         if number == header_row:
             out.append([_bold(out, v) for v in cells] + [_bold(out, RESULT_HEADER)])

@@ -20,13 +20,14 @@ from sqlalchemy import and_, delete, func, or_, select
 
 from crm.core import bulk, jobs
 from crm.core.audit import AuditEntry
-from crm.core.spreadsheets import Limits, SpreadsheetError, Table, find_table, open_workbook
 from crm.excel import annotate, columns
 from crm.excel.convert import MappedColumn, Matchers, convert_rows, readers
 from crm.excel.models import ImportBatch, ImportMapping, ImportRow
 from crm.excel.plan import FIRM_COLUMNS, Planner, RowPlan, settle
 from crm.excel.stored import changed_labels, encode_writes, stored_plans
 from crm.extensions import db
+from crm.spreadsheets.readers import Limits, open_workbook
+from crm.spreadsheets.tables import SpreadsheetError, Table, find_table
 
 #: Rows planned and stored together.
 CHUNK_ROWS = 2000

@@ -9,14 +9,13 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook as OpenpyxlWorkbook
 
-from crm.core import spreadsheet_xls
-from crm.core.spreadsheets import (
-    Limits,
+from crm.spreadsheets import xls
+from crm.spreadsheets.readers import Limits, open_workbook
+from crm.spreadsheets.tables import (
     SpreadsheetError,
     column_letter,
     find_table,
     normalise_header,
-    open_workbook,
 )
 from tests.spreadsheet_builders import (
     append_raw_cells,
@@ -450,7 +449,7 @@ def test_xls_fixture_is_read_with_its_merged_header():
 def test_xls_with_a_value_far_away_is_refused(tmp_path):
     """Move the footnote cell of the fixture to IV65536: calamine would allocate 16.7M cells."""
     data = bytearray((FIXTURES / "county_list.xls").read_bytes())
-    extent = spreadsheet_xls.scan_xls(FIXTURES / "county_list.xls")["县区名单"]
+    extent = xls.scan_xls(FIXTURES / "county_list.xls")["县区名单"]
     assert (extent.last_row, extent.last_column) == (9, 6)
     # The footnote is the only cell of row 9 (index 8): a LABELSST record FD 00 0A 00, row, col 0.
     record = bytes.fromhex("FD000A00") + struct.pack("<HH", 8, 0)
@@ -654,12 +653,12 @@ def test_column_letter(index, letter):
 
 
 def test_a_member_packed_with_an_unknown_compression_method_is_a_scan_error(tmp_path):
-    from crm.core import spreadsheet_scan
+    from crm.spreadsheets import scan
 
     path = tmp_path / "book.zip"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("xl/workbook.xml", "<workbook/>")
     with zipfile.ZipFile(path) as archive:
         archive.getinfo("xl/workbook.xml").compress_type = 99  # as a hostile file declares it
-        with pytest.raises(spreadsheet_scan.ScanError, match="compression method 99"):
-            spreadsheet_scan.verify_members(archive, ["xl/workbook.xml"])
+        with pytest.raises(scan.ScanError, match="compression method 99"):
+            scan.verify_members(archive, ["xl/workbook.xml"])

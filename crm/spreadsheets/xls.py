@@ -8,7 +8,7 @@ first. The OLE2 reader is minimal: the FAT, the mini stream and the directory, n
 
 import struct
 
-from crm.core.spreadsheet_scan import Extent, ScanError
+from crm.spreadsheets.scan import Extent, ScanError
 
 _CHUNK = 1 << 22
 

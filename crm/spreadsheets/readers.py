@@ -3,10 +3,10 @@
 The format is told by the content, never by the extension. python-calamine reads the workbook
 formats; the csv module reads CSV in UTF-8 or GB18030 (which covers GBK). Before calamine sees a
 file, its zip directory is checked for compression bombs and each sheet's used range is measured
-(`crm.core.spreadsheet_scan`), because calamine allocates a dense grid up to the farthest value and
+(`crm.spreadsheets.scan`), because calamine allocates a dense grid up to the farthest value and
 aborts the process when it cannot. Rows come out as (sheet row number, values): strings stripped
 and empty strings None, integral floats as int, dates as date/datetime, trailing empty cells
-trimmed. `find_table` (in `crm.core.spreadsheet_tables`) then finds the header and the data rows.
+trimmed. `find_table` (in `crm.spreadsheets.tables`) then finds the header and the data rows.
 
     with open_workbook(path, filename="名单.xlsx") as book:
         table = find_table(book.rows(book.pick_sheet(is_known)), is_known)
@@ -26,32 +26,14 @@ from typing import Any
 
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError, SheetTypeEnum
 
-from crm.core import spreadsheet_scan as scan
-from crm.core import spreadsheet_xls
-from crm.core.spreadsheet_tables import (
-    Column,
+from crm.spreadsheets import scan, xls
+from crm.spreadsheets.tables import (
     MergedRange,
     Row,
     SpreadsheetError,
-    Table,
     column_letter,
     count_known_headers,
-    find_table,
-    normalise_header,
 )
-
-__all__ = [
-    "Column",
-    "Limits",
-    "SheetRows",
-    "SpreadsheetError",
-    "Table",
-    "Workbook",
-    "column_letter",
-    "find_table",
-    "normalise_header",
-    "open_workbook",
-]
 
 FORMATS = "（支持 .xlsx、.xlsm、.xls、.ods、.csv）"
 MB = 1024 * 1024
@@ -103,7 +85,7 @@ def open_workbook(
     if kind == "zip":
         return _open_zip(path, name, limits)
     if kind == "ole":
-        if spreadsheet_xls.ole_is_encrypted(path):
+        if xls.ole_is_encrypted(path):
             raise SpreadsheetError(f"文件「{name}」设有打开密码，请取消密码后重新上传")
         return Workbook(path, "xls", name, limits)
     if kind == "other":
@@ -366,7 +348,7 @@ class Workbook:
 
     def _scan_xls(self) -> dict[str, scan.Extent] | None:
         try:
-            return spreadsheet_xls.scan_xls(self._path)
+            return xls.scan_xls(self._path)
         except scan.ScanError:
             return None  # an unusual layout (BIFF5, say): calamine may still read it
 

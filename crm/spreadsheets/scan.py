@@ -5,7 +5,7 @@ value, and a grid it cannot allocate aborts the process. A stray value at XFD104
 in an .xls) beside a few hundred rows of data is enough. These scans find how far the values
 really reach, cheaply and with bounded memory, so that the reader can refuse such a sheet before
 calamine sees it. Nothing here raises a user-facing error: the functions return facts (or raise
-`ScanError` for a file that cannot be scanned) and `crm.core.spreadsheets` decides.
+`ScanError` for a file that cannot be scanned) and `crm.spreadsheets.readers` decides.
 """
 
 import queue
