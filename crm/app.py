@@ -10,8 +10,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from crm import config as config_module
 from crm.extensions import csrf, db, login_manager, migrate
 
-#: Modules whose import registers background job handlers and periodic work (crm.core.jobs).
-JOB_MODULES = ("crm.core.jobs", "crm.eligibility.jobs", "crm.excel.services")
+#: Modules whose import registers background job handlers and periodic work (crm.jobs.registry).
+JOB_MODULES = ("crm.jobs.queue", "crm.eligibility.jobs", "crm.excel.services")
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "font-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; "
@@ -87,10 +87,10 @@ def register_blueprints(app: Flask) -> None:
     from crm.admin.views import bp as admin_bp
     from crm.certification.views import bp as certification_bp
     from crm.coaching.views import bp as coaching_bp
-    from crm.core.job_views import bp as jobs_bp
     from crm.eligibility.views import bp as eligibility_bp
     from crm.excel.views import bp as excel_bp
     from crm.firms.views import bp as firms_bp
+    from crm.jobs.views import bp as jobs_bp
     from crm.listing.views import bp as listing_bp
     from crm.pipeline.views import bp as pipeline_bp
     from crm.support.views import bp as support_bp

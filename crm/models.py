@@ -5,10 +5,10 @@ from crm.admin.models import District, Industry, Park, TechField
 from crm.certification.models import CertificationApplication, CertificationBatch, ChangeReport
 from crm.coaching.models import Activity, CoachingMeasure, CoachingMilestone, CoachingPlan
 from crm.core.audit import AuditEntry
-from crm.core.jobs import Job, Lease
 from crm.eligibility.models import Assessment, ExpertAssessment, SettingsVersion
 from crm.excel.models import ImportBatch, ImportMapping, ImportRow
 from crm.firms.models import Firm, FirmContact, FirmFormerName, FirmYear, IPItem, Qualification
+from crm.jobs.models import Job, Lease
 from crm.listing.models import ListingCase
 from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
 from crm.support.models import SubsidyRule, SupportEntry

@@ -1,3 +1,3 @@
-"""Cross-cutting, domain-free parts: clock, model mixins, audit, permissions, errors, filters,
-connection settings, and the background job queue with its worker.
+"""The kit, free of any domain: clock, database settings, model mixins, the audit trail, bulk
+writes, JSON text, errors, template filters and permissions.
 """

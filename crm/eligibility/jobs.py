@@ -9,19 +9,20 @@ keeps assessments current does not see; they queue `eligibility.refresh` for the
 
 from typing import Any
 
-from crm.core import clock, jobs
+from crm.core import clock
 from crm.eligibility.services import CHUNK, refresh_assessments
+from crm.jobs import registry
 
 DAY = 24 * 60 * 60
 
 
-@jobs.periodic("eligibility.assess", seconds=DAY)
+@registry.periodic("eligibility.assess", seconds=DAY)
 def assess_every_firm() -> int:
     """Recompute every firm's assessment for today; return how many rows were added."""
     return refresh_assessments(None, clock.today())
 
 
-@jobs.handler("eligibility.refresh", label="更新预评估")
+@registry.handler("eligibility.refresh", label="更新预评估")
 def refresh_job(job, progress) -> dict[str, Any]:
     """Recompute the assessments of the firms named in the payload, reporting progress."""
     firm_ids = sorted(set((job.payload or {}).get("firm_ids") or []))

@@ -18,7 +18,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import and_, delete, func, or_, select
 
-from crm.core import bulk, jobs
+from crm.core import bulk
 from crm.core.audit import AuditEntry
 from crm.excel import annotate, columns
 from crm.excel.convert import MappedColumn, Matchers, convert_rows, readers
@@ -26,6 +26,7 @@ from crm.excel.models import ImportBatch, ImportMapping, ImportRow
 from crm.excel.plan import FIRM_COLUMNS, Planner, RowPlan, settle
 from crm.excel.stored import changed_labels, encode_writes, stored_plans
 from crm.extensions import db
+from crm.jobs import queue
 from crm.spreadsheets.readers import Limits, open_workbook
 from crm.spreadsheets.tables import SpreadsheetError, Table, find_table
 
@@ -214,7 +215,7 @@ def dry_run(batch: ImportBatch, progress=None, user=None) -> DryRun:
         with open_workbook(stored_file(batch), limits(), filename=batch.filename) as workbook:
             sheet = batch.options.get("sheet") or workbook.pick_sheet(columns.is_known_header)
             if sheet not in workbook.sheet_names:
-                raise jobs.JobError(f"工作簿中没有名为「{sheet}」的工作表")
+                raise queue.JobError(f"工作簿中没有名为「{sheet}」的工作表")
             table, guessed = _find_table(workbook, sheet, _header_test(batch))
             mapped = map_columns(batch, table)
             kind = columns.KINDS[batch.kind]
@@ -227,7 +228,7 @@ def dry_run(batch: ImportBatch, progress=None, user=None) -> DryRun:
             planner = Planner(kind, user or batch.created_by, batch.options, firm_columns)
             result = _plan_and_store(batch, planner, rows)
     except SpreadsheetError as error:
-        raise jobs.JobError(str(error)) from None
+        raise queue.JobError(str(error)) from None
     batch.sheet = sheet
     batch.header_rows = list(table.header_rows)
     batch.columns = _serialise(mapped)

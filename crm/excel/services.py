@@ -13,7 +13,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from crm.core import clock, jobs
+from crm.core import clock
 from crm.core.audit import AuditContext
 from crm.excel import annotate, columns
 from crm.excel.apply import Applied, ImportRefused, apply_stored
@@ -21,6 +21,8 @@ from crm.excel.dryrun import DryRun, dry_run, is_stale, write_annotated
 from crm.excel.models import ImportBatch, ImportMapping
 from crm.excel.undo import UndoRefused, undo_batch
 from crm.extensions import db
+from crm.jobs import files, queue, registry
+from crm.jobs.models import Job
 
 
 class ImportRequestError(ValueError):
@@ -59,7 +61,7 @@ def start_import(
     upload.save(stored)
     batch.stored_path = str(stored.relative_to(current_app.instance_path))
     if queued:
-        queue(batch, "import.preview", user)
+        queue_batch_job(batch, "import.preview", user)
     db.session.flush()
     return batch
 
@@ -77,17 +79,17 @@ def start_import_from_path(kind: str, path: Path, user, options=None) -> ImportB
     return start_import(kind, _File(), user, options, queued=False)
 
 
-def queue(batch: ImportBatch, kind: str, user) -> jobs.Job:
+def queue_batch_job(batch: ImportBatch, kind: str, user) -> Job:
     """Queue a job for the batch and remember it as the batch's latest job.
 
     The batch's status changes only when a job succeeds; while one is queued or running, or
     after one failed, the batch page says so from the job itself.
     """
     if batch.job_id is not None:
-        latest = db.session.get(jobs.Job, batch.job_id)
+        latest = db.session.get(Job, batch.job_id)
         if latest is not None and not latest.is_finished:
             raise ImportRequestError("该批次正在处理中，请等待当前任务完成")
-    job = jobs.enqueue(kind, {"batch_id": batch.id}, user)
+    job = queue.enqueue(kind, {"batch_id": batch.id}, user)
     batch.job_id = job.id
     db.session.flush()
     return job
@@ -99,7 +101,7 @@ def queue(batch: ImportBatch, kind: str, user) -> jobs.Job:
 def _batch_of(job) -> ImportBatch:
     batch = db.session.get(ImportBatch, (job.payload or {}).get("batch_id"))
     if batch is None:
-        raise jobs.JobError("导入批次不存在")
+        raise queue.JobError("导入批次不存在")
     return batch
 
 
@@ -138,7 +140,7 @@ def run_apply(batch: ImportBatch, progress=None) -> Applied:
     batch.status = "applied"
     batch.applied_at = clock.utcnow()
     if applied.firm_ids:
-        jobs.enqueue("eligibility.refresh", {"firm_ids": sorted(applied.firm_ids)}, user)
+        queue.enqueue("eligibility.refresh", {"firm_ids": sorted(applied.firm_ids)}, user)
     return applied
 
 
@@ -151,25 +153,25 @@ def summary(counts: dict[str, int], done: bool) -> str:
     return f"预检完成：{text}、有错误 {counts.get('rejected', 0)}。"
 
 
-@jobs.handler("import.preview", label="导入预检")
+@registry.handler("import.preview", label="导入预检")
 def preview_job(job, progress) -> dict[str, Any]:
     """Dry-run the batch over every row and keep each row's outcome and the annotated file."""
     batch = _batch_of(job)
-    target = jobs.result_file(job, annotate.result_name(batch.filename))
+    target = files.result_file(job, annotate.result_name(batch.filename))
     run_preview(batch, progress, target)
     if target.exists():
         batch.options = {**batch.options, "annotated_job_id": job.id}
     return {"message": summary(batch.counts, False), "next_url": f"/imports/{batch.id}"}
 
 
-@jobs.handler("import.apply", label="导入数据")
+@registry.handler("import.apply", label="导入数据")
 def apply_job(job, progress) -> dict[str, Any]:
     """Apply the batch, all or nothing."""
     batch = _batch_of(job)
     try:
         run_apply(batch, progress)
     except ImportRefused as error:
-        raise jobs.JobError(str(error)) from None
+        raise queue.JobError(str(error)) from None
     return {"message": summary(batch.counts, True), "next_url": f"/imports/{batch.id}"}
 
 
@@ -184,7 +186,7 @@ def request_apply(batch: ImportBatch, user, *, valid_only: bool, confirmed: list
         )
     batch.options = {**batch.options, "valid_only": valid_only, "confirmed_renames": confirmed}
     batch.applied_by_id = user.id if user is not None else None
-    queue(batch, "import.apply", user)
+    queue_batch_job(batch, "import.apply", user)
 
 
 def request_remap(batch: ImportBatch, user, choices: list[dict[str, Any]], save_as: str) -> None:
@@ -196,7 +198,7 @@ def request_remap(batch: ImportBatch, user, choices: list[dict[str, Any]], save_
     if save_as:
         save_mapping(batch.kind, save_as, choices, user)
         batch.template_name = save_as
-    queue(batch, "import.preview", user)
+    queue_batch_job(batch, "import.preview", user)
 
 
 def save_mapping(kind: str, name: str, choices: list[dict[str, Any]], user) -> ImportMapping:
@@ -221,7 +223,7 @@ def mapping_names(kind: str | None = None) -> list[ImportMapping]:
     return list(db.session.scalars(stmt))
 
 
-@jobs.handler("import.undo", label="撤销导入")
+@registry.handler("import.undo", label="撤销导入")
 def undo_job(job, progress) -> dict[str, Any]:
     """Revert an applied batch, or fail saying which later changes stand in the way."""
     batch = _batch_of(job)
@@ -229,9 +231,9 @@ def undo_job(job, progress) -> dict[str, Any]:
     try:
         undone = undo_batch(batch, job.created_by_id)
     except UndoRefused as error:
-        raise jobs.JobError("无法撤销：" + "；".join(error.reasons)) from None
+        raise queue.JobError("无法撤销：" + "；".join(error.reasons)) from None
     if undone.firm_ids:
-        jobs.enqueue("eligibility.refresh", {"firm_ids": sorted(undone.firm_ids)})
+        queue.enqueue("eligibility.refresh", {"firm_ids": sorted(undone.firm_ids)})
     return {
         "message": (
             f"已撤销：删除 {undone.deleted} 条导入新建的记录，恢复 {undone.restored} 个字段。"
@@ -244,4 +246,4 @@ def request_undo(batch: ImportBatch, user) -> None:
     """Queue the undo of an applied batch; flush."""
     if batch.status != "applied":
         raise ImportRequestError("只有已导入的批次可以撤销")
-    queue(batch, "import.undo", user)
+    queue_batch_job(batch, "import.undo", user)

@@ -11,7 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user
 from sqlalchemy import select
 
-from crm.core import clock, jobs
+from crm.core import clock
 from crm.core.permissions import roles_required
 from crm.excel import blanks, columns, services
 from crm.excel.forms import (
@@ -26,6 +26,8 @@ from crm.excel.models import ROW_ACTIONS, ImportBatch, ImportRow
 from crm.excel.stored import Describer
 from crm.extensions import db
 from crm.firms.queries import paginate
+from crm.jobs import files
+from crm.jobs.models import Job
 
 bp = Blueprint("excel", __name__, url_prefix="/imports")
 
@@ -139,8 +141,8 @@ def detail(batch_id: int):
 
 def _annotated_job(batch: ImportBatch):
     job_id = (batch.options or {}).get("annotated_job_id")
-    job = db.session.get(jobs.Job, job_id) if job_id else None
-    return job if job is not None and jobs.result_path(job) is not None else None
+    job = db.session.get(Job, job_id) if job_id else None
+    return job if job is not None and files.result_path(job) is not None else None
 
 
 @bp.get("/<int:batch_id>/annotated")
@@ -151,7 +153,7 @@ def annotated(batch_id: int):
     job = _annotated_job(batch)
     if job is None:
         abort(404)
-    return send_file(jobs.result_path(job), as_attachment=True, download_name=job.result_name)
+    return send_file(files.result_path(job), as_attachment=True, download_name=job.result_name)
 
 
 def _queued(batch, queue_job, done: str | None = None):

@@ -6,8 +6,9 @@ from datetime import datetime
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from crm.core import clock, jobs
+from crm.core import clock
 from crm.extensions import db
+from crm.jobs import queue
 from tests import factories
 
 pytestmark = pytest.mark.browser
@@ -50,8 +51,8 @@ def test_upload_watch_the_dry_run_and_download_the_marked_sheet(page, live_serve
     page.locator("#job-progress[data-status=queued]").wait_for()
 
     # The worker takes the job while the page polls.
-    job = jobs.claim_next("w-browser")
-    jobs.run_job(job.id, "w-browser")
+    job = queue.claim_next("w-browser")
+    queue.run_job(job.id, "w-browser")
     # The page reloads itself once the dry run is done.
     page.get_by_text("确认导入").wait_for(timeout=15000)
     assert page.locator(".count-create .fs-4").inner_text() == "1"

@@ -2,24 +2,24 @@
 
 import pytest
 
-from crm.core import jobs
 from crm.extensions import db
+from crm.jobs import files, queue, registry
 from tests import factories
 
 pytestmark = pytest.mark.browser
 
 
-@jobs.handler("test.browser.export", label="导出企业名单")
+@registry.handler("test.browser.export", label="导出企业名单")
 def _export(job, progress):
-    jobs.result_file(job, "企业名单.csv").write_text("名称\n", encoding="utf-8")
+    files.result_file(job, "企业名单.csv").write_text("名称\n", encoding="utf-8")
     return {"message": "已导出 0 家企业。", "next_url": "/firms/", "next_label": "返回企业库"}
 
 
 def test_the_progress_bar_follows_the_job_until_it_is_done(page, live_server, app):
     user = factories.make_user("manager")
-    job = jobs.enqueue("test.browser.export", {}, user)
+    job = queue.enqueue("test.browser.export", {}, user)
     db.session.commit()
-    jobs.claim_next("w-browser")
+    queue.claim_next("w-browser")
     job.progress, job.progress_text = 40, "正在写入第 40/100 行"
     db.session.commit()
 
@@ -34,7 +34,7 @@ def test_the_progress_bar_follows_the_job_until_it_is_done(page, live_server, ap
     fill = page.locator("rect.job-progress-fill").bounding_box()
     assert fill["width"] == pytest.approx(track["width"] * 0.4, abs=2)
 
-    jobs.run_job(job.id, "w-browser")
+    queue.run_job(job.id, "w-browser")
     page.get_by_text("已导出 0 家企业。").wait_for(timeout=10000)
     assert page.locator("#job-progress").get_attribute("hx-trigger") is None
     fill = page.locator("rect.job-progress-fill").bounding_box()

@@ -293,7 +293,7 @@ def test_errors_import_nothing_unless_only_valid_rows_are_asked_for(tmp_path):
 
 
 def test_a_failure_while_writing_leaves_the_database_as_it_was(app, tmp_path, monkeypatch):
-    from crm.core import jobs
+    from crm.jobs import queue
 
     path = firm_sheet(
         tmp_path,
@@ -313,8 +313,8 @@ def test_a_failure_while_writing_leaves_the_database_as_it_was(app, tmp_path, mo
         raise RuntimeError("磁盘已满")
 
     monkeypatch.setattr(services, "apply_stored", write_then_fail)
-    assert jobs.claim_next("test-worker").id == batch.job_id
-    job = jobs.run_job(batch.job_id, "test-worker")
+    assert queue.claim_next("test-worker").id == batch.job_id
+    job = queue.run_job(batch.job_id, "test-worker")
     assert job.status == "failed" and "磁盘已满" in job.message
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Firm.id))) == 0

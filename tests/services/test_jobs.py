@@ -6,12 +6,15 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import create_engine, func, select, text, update
 
-from crm.core import clock, jobs
+from crm.core import clock
 from crm.core.audit import AuditEntry
-from crm.core.jobs import DEAD_MESSAGE, Job, JobError, Lease
 from crm.eligibility.jobs import assess_every_firm
 from crm.extensions import db
 from crm.firms.models import Firm
+from crm.jobs import files, leases, queue, registry
+from crm.jobs.models import Job, Lease
+from crm.jobs.progress import Progress, heartbeat, shown_progress
+from crm.jobs.queue import DEAD_MESSAGE, JobError
 from tests import factories
 
 T0 = datetime(2026, 3, 2, 1, 0)
@@ -19,48 +22,48 @@ LEFTOVER = "不应留下的企业"
 _seen: dict[str, object] = {}
 
 
-@jobs.handler("test.echo", label="测试回显")
+@registry.handler("test.echo", label="测试回显")
 def _echo(job, progress):
     progress.update(1, 2, "正在回显")
     return {"echo": job.payload["value"], "message": "回显完成"}
 
 
-@jobs.handler("test.crash")
+@registry.handler("test.crash")
 def _crash(job, progress):
     factories.make_firm(name=LEFTOVER)
-    with jobs.result_file(job, "结果.txt").open("w") as out:
+    with files.result_file(job, "结果.txt").open("w") as out:
         out.write("half")
     raise RuntimeError("磁盘已满")
 
 
-@jobs.handler("test.refuse")
+@registry.handler("test.refuse")
 def _refuse(job, progress):
     factories.make_firm(name=LEFTOVER)
     raise JobError("第 3 行缺少统一社会信用代码")
 
 
-@jobs.handler("test.make_firm")
+@registry.handler("test.make_firm")
 def _make_firm(job, progress):
     return {"firm_id": factories.make_firm(name=job.payload["name"]).id}
 
 
-@jobs.handler("test.export")
+@registry.handler("test.export")
 def _export(job, progress):
-    jobs.result_file(job, "企业名单.csv").write_text("名称\n梧州企业\n", encoding="utf-8")
+    files.result_file(job, "企业名单.csv").write_text("名称\n梧州企业\n", encoding="utf-8")
     return {"rows": 1}
 
 
-@jobs.handler("test.progress")
+@registry.handler("test.progress")
 def _reports_progress(job, progress):
     progress.update(1, 4, "正在校验第 1/4 行")
     _seen["before_writes"] = _row_seen_elsewhere(job.id)
     factories.make_firm()
     progress.update(2, 4, "正在写入第 2/4 行", force=True)
     _seen["during_writes"] = _row_seen_elsewhere(job.id)
-    _seen["shown"] = jobs.shown_progress(job)
+    _seen["shown"] = shown_progress(job)
 
 
-@jobs.handler("test.outlived")
+@registry.handler("test.outlived")
 def _outlived(job, progress):
     # Another worker's sweep gives up on this job while its handler is still at work.
     table = Job.__table__
@@ -81,11 +84,11 @@ def _row_seen_elsewhere(job_id: int) -> tuple:
 
 
 def _run(kind: str, payload=None, user=None, worker: str = "w1") -> Job:
-    job = jobs.enqueue(kind, payload, user)
+    job = queue.enqueue(kind, payload, user)
     db.session.commit()
-    claimed = jobs.claim_next(worker)
+    claimed = queue.claim_next(worker)
     assert claimed is not None and claimed.id == job.id
-    return jobs.run_job(job.id, worker)
+    return queue.run_job(job.id, worker)
 
 
 def _leftovers() -> int:
@@ -95,14 +98,14 @@ def _leftovers() -> int:
 def test_a_queued_job_runs_to_done_and_keeps_its_result(app):
     user = factories.make_user("manager")
     with clock.frozen(T0):
-        job = jobs.enqueue("test.echo", {"value": 7}, user)
+        job = queue.enqueue("test.echo", {"value": 7}, user)
         db.session.commit()
         assert (job.status, job.created_by_id, job.kind_label) == ("queued", user.id, "测试回显")
-        claimed = jobs.claim_next("w1")
+        claimed = queue.claim_next("w1")
         assert (claimed.id, claimed.status, claimed.claimed_by) == (job.id, "running", "w1")
         assert claimed.started_at == T0
         clock.advance(timedelta(seconds=5))
-        jobs.run_job(job.id, "w1")
+        queue.run_job(job.id, "w1")
     db.session.expire_all()
     job = db.session.get(Job, job.id)
     assert job.status == "done", job.message
@@ -110,20 +113,20 @@ def test_a_queued_job_runs_to_done_and_keeps_its_result(app):
     assert job.result == {"echo": 7, "message": "回显完成"}
     assert job.message == "回显完成"
     assert job.finished_at == T0 + timedelta(seconds=5)
-    assert jobs.claim_next("w1") is None
+    assert queue.claim_next("w1") is None
 
 
 def test_jobs_are_claimed_oldest_first(app):
-    first = jobs.enqueue("test.echo", {"value": 1})
-    second = jobs.enqueue("test.echo", {"value": 2})
+    first = queue.enqueue("test.echo", {"value": 1})
+    second = queue.enqueue("test.echo", {"value": 2})
     db.session.commit()
-    assert [jobs.claim_next("w1").id, jobs.claim_next("w1").id] == [first.id, second.id]
-    assert jobs.claim_next("w1") is None
+    assert [queue.claim_next("w1").id, queue.claim_next("w1").id] == [first.id, second.id]
+    assert queue.claim_next("w1") is None
 
 
 def test_an_unknown_kind_cannot_be_queued(app):
     with pytest.raises(ValueError):
-        jobs.enqueue("test.nobody_handles_this", {})
+        queue.enqueue("test.nobody_handles_this", {})
 
 
 def test_a_failing_handler_leaves_nothing_it_wrote(app, caplog):
@@ -135,7 +138,7 @@ def test_a_failing_handler_leaves_nothing_it_wrote(app, caplog):
         select(func.count(AuditEntry.id)).where(AuditEntry.entity == "firms")
     )
     assert (job.result_path, job.result_name) == (None, None)
-    assert not jobs.job_folder(job.id).exists()
+    assert not files.job_folder(job.id).exists()
     assert "RuntimeError: 磁盘已满" in caplog.text  # the traceback is logged
 
 
@@ -150,8 +153,8 @@ def test_a_job_whose_handler_is_gone_fails_with_a_message(app):
     job = Job(kind="test.retired", payload={})
     db.session.add(job)
     db.session.commit()
-    jobs.claim_next("w1")
-    job = jobs.run_job(job.id, "w1")
+    queue.claim_next("w1")
+    job = queue.run_job(job.id, "w1")
     assert job.status == "failed"
     assert "test.retired" in job.message
 
@@ -184,9 +187,9 @@ def test_a_job_may_produce_a_file_to_download(app):
     job = _run("test.export")
     assert job.status == "done", job.message
     assert job.result_name == "企业名单.csv"
-    path = jobs.result_path(job)
+    path = files.result_path(job)
     assert path is not None and path.read_text(encoding="utf-8") == "名称\n梧州企业\n"
-    assert path.parent == jobs.job_folder(job.id)
+    assert path.parent == files.job_folder(job.id)
 
 
 def test_progress_is_visible_to_other_connections_while_the_handler_runs(app):
@@ -201,14 +204,14 @@ def test_progress_is_visible_to_other_connections_while_the_handler_runs(app):
         # is skipped (without raising or waiting), and only this process knows it.
         assert _seen["during_writes"] == (25, "正在校验第 1/4 行")
     assert _seen["shown"] == (50, "正在写入第 2/4 行")
-    assert jobs.shown_progress(job) == (100, None)
+    assert shown_progress(job) == (100, None)
 
 
 def test_progress_writes_are_throttled_unless_forced(app):
-    job = jobs.enqueue("test.echo", {"value": 1})
+    job = queue.enqueue("test.echo", {"value": 1})
     db.session.commit()
-    jobs.claim_next("w1")
-    progress = jobs.Progress(job.id, "w1", interval=3600)
+    queue.claim_next("w1")
+    progress = Progress(job.id, "w1", interval=3600)
     try:
         progress.update(1, 10, "第一次")
         progress.update(5, 10, "第二次")
@@ -220,20 +223,20 @@ def test_progress_writes_are_throttled_unless_forced(app):
 
 
 def test_progress_of_another_workers_job_is_not_written(app):
-    job = jobs.enqueue("test.echo", {"value": 1})
+    job = queue.enqueue("test.echo", {"value": 1})
     db.session.commit()
-    jobs.claim_next("w1")
-    impostor = jobs.Progress(job.id, "w2", interval=0)
+    queue.claim_next("w1")
+    impostor = Progress(job.id, "w2", interval=0)
     try:
         impostor.update(5, 10, "冒名")
         assert _row_seen_elsewhere(job.id) == (0, None)
-        assert jobs.shown_progress(db.session.get(Job, job.id)) == (0, None)
+        assert shown_progress(db.session.get(Job, job.id)) == (0, None)
     finally:
         impostor.close()
 
 
 def test_two_workers_never_take_the_same_job(app):
-    queued = [jobs.enqueue("test.echo", {"value": n}).id for n in range(50)]
+    queued = [queue.enqueue("test.echo", {"value": n}).id for n in range(50)]
     db.session.commit()
     taken: dict[str, list[int]] = {"worker-a": [], "worker-b": []}
     errors: list[BaseException] = []
@@ -243,7 +246,7 @@ def test_two_workers_never_take_the_same_job(app):
         try:
             with app.app_context():
                 start.wait(timeout=30)
-                while (job := jobs.claim_next(name)) is not None:
+                while (job := queue.claim_next(name)) is not None:
                     taken[name].append(job.id)
         except BaseException as error:  # reported below, in the test's thread
             errors.append(error)
@@ -263,13 +266,13 @@ def test_two_workers_never_take_the_same_job(app):
 
 def test_the_heartbeat_refreshes_only_the_workers_own_jobs(app):
     with clock.frozen(T0):
-        mine = jobs.enqueue("test.echo", {"value": 1})
-        theirs = jobs.enqueue("test.echo", {"value": 2})
+        mine = queue.enqueue("test.echo", {"value": 1})
+        theirs = queue.enqueue("test.echo", {"value": 2})
         db.session.commit()
-        jobs.claim_next("w1")
-        jobs.claim_next("w2")
+        queue.claim_next("w1")
+        queue.claim_next("w2")
         clock.advance(timedelta(minutes=3))
-        assert jobs.heartbeat("w1")
+        assert heartbeat("w1")
     db.session.expire_all()
     assert db.session.get(Job, mine.id).heartbeat_at == T0 + timedelta(minutes=3)
     assert db.session.get(Job, theirs.id).heartbeat_at == T0
@@ -277,21 +280,21 @@ def test_the_heartbeat_refreshes_only_the_workers_own_jobs(app):
 
 def test_the_sweep_fails_jobs_whose_worker_stopped(app):
     with clock.frozen(T0):
-        dead = jobs.enqueue("test.echo", {"value": 1})
-        alive = jobs.enqueue("test.echo", {"value": 2})
-        waiting = jobs.enqueue("test.echo", {"value": 3})
+        dead = queue.enqueue("test.echo", {"value": 1})
+        alive = queue.enqueue("test.echo", {"value": 2})
+        waiting = queue.enqueue("test.echo", {"value": 3})
         db.session.commit()
-        jobs.claim_next("gone")
-        jobs.claim_next("alive")
+        queue.claim_next("gone")
+        queue.claim_next("alive")
         clock.advance(timedelta(minutes=6))
-        jobs.heartbeat("alive")
+        heartbeat("alive")
         clock.advance(timedelta(minutes=4))
-        assert jobs.sweep_dead_jobs() == 0  # ten minutes exactly is not yet dead
+        assert queue.sweep_dead_jobs() == 0  # ten minutes exactly is not yet dead
         clock.advance(timedelta(seconds=1))
-        assert jobs.sweep_dead_jobs() == 1
+        assert queue.sweep_dead_jobs() == 1
         db.session.commit()
         # The stopped worker, were it to come back, does not run the job again.
-        assert jobs.run_job(dead.id, "gone").status == "failed"
+        assert queue.run_job(dead.id, "gone").status == "failed"
     db.session.expire_all()
     assert (db.session.get(Job, dead.id).status, db.session.get(Job, dead.id).message) == (
         "failed",
@@ -304,11 +307,11 @@ def test_the_sweep_fails_jobs_whose_worker_stopped(app):
 def test_the_dead_worker_timeout_is_configurable(app):
     app.config["JOB_DEAD_AFTER_MINUTES"] = 2
     with clock.frozen(T0):
-        jobs.enqueue("test.echo", {"value": 1})
+        queue.enqueue("test.echo", {"value": 1})
         db.session.commit()
-        jobs.claim_next("gone")
+        queue.claim_next("gone")
         clock.advance(timedelta(minutes=3))
-        assert jobs.sweep_dead_jobs() == 1
+        assert queue.sweep_dead_jobs() == 1
 
 
 def test_work_of_a_job_given_up_on_while_running_is_discarded(app):
@@ -320,15 +323,15 @@ def test_work_of_a_job_given_up_on_while_running_is_discarded(app):
 def test_the_lease_goes_to_one_holder_until_it_expires(app):
     ttl = timedelta(minutes=1)
     with clock.frozen(T0):
-        assert jobs.acquire_lease("scheduler", "a", ttl)
-        assert not jobs.acquire_lease("scheduler", "b", ttl)
+        assert leases.acquire_lease("scheduler", "a", ttl)
+        assert not leases.acquire_lease("scheduler", "b", ttl)
         clock.advance(timedelta(seconds=30))
-        assert jobs.acquire_lease("scheduler", "a", ttl)  # renewed until T0 + 90 s
+        assert leases.acquire_lease("scheduler", "a", ttl)  # renewed until T0 + 90 s
         clock.advance(timedelta(seconds=45))
-        assert not jobs.acquire_lease("scheduler", "b", ttl)
+        assert not leases.acquire_lease("scheduler", "b", ttl)
         clock.advance(timedelta(seconds=15))
-        assert jobs.acquire_lease("scheduler", "b", ttl)
-        assert not jobs.acquire_lease("scheduler", "a", ttl)
+        assert leases.acquire_lease("scheduler", "b", ttl)
+        assert not leases.acquire_lease("scheduler", "a", ttl)
     lease = db.session.get(Lease, "scheduler")
     assert (lease.holder, lease.expires_at) == ("b", T0 + timedelta(seconds=150))
 
@@ -342,11 +345,11 @@ def test_a_periodic_function_runs_once_per_period_whoever_asks(app):
 
     hour = timedelta(hours=1)
     with clock.frozen(T0):
-        assert jobs.run_periodic("test.tick", tick, hour, "a")
-        assert not jobs.run_periodic("test.tick", tick, hour, "b")
-        assert not jobs.run_periodic("test.tick", tick, hour, "a")
+        assert leases.run_periodic("test.tick", tick, hour, "a")
+        assert not leases.run_periodic("test.tick", tick, hour, "b")
+        assert not leases.run_periodic("test.tick", tick, hour, "a")
         clock.advance(hour)
-        assert jobs.run_periodic("test.tick", tick, hour, "b")
+        assert leases.run_periodic("test.tick", tick, hour, "b")
     assert calls == [T0, T0 + hour]
     db.session.rollback()  # what the function flushed was committed by the runner
     count = select(func.count(Firm.id)).where(Firm.name == "定时任务企业")
@@ -364,12 +367,12 @@ def test_a_failed_periodic_run_is_rolled_back_and_retried_soon(app):
 
     day = timedelta(days=1)
     with clock.frozen(T0):
-        assert not jobs.run_periodic("test.flaky", flaky, day, "a")
+        assert not leases.run_periodic("test.flaky", flaky, day, "a")
         assert _leftovers() == 0
         clock.advance(timedelta(minutes=4))
-        assert not jobs.run_periodic("test.flaky", flaky, day, "b")
+        assert not leases.run_periodic("test.flaky", flaky, day, "b")
         clock.advance(timedelta(minutes=1))
-        assert jobs.run_periodic("test.flaky", flaky, day, "b")
+        assert leases.run_periodic("test.flaky", flaky, day, "b")
     assert len(attempts) == 2
 
 
@@ -382,7 +385,7 @@ def test_two_schedulers_at_once_run_a_periodic_function_once(app):
         try:
             with app.app_context():
                 start.wait(timeout=30)
-                jobs.run_periodic(
+                leases.run_periodic(
                     "test.race", lambda: calls.append(holder), timedelta(hours=1), holder
                 )
         except BaseException as error:
@@ -398,13 +401,13 @@ def test_two_schedulers_at_once_run_a_periodic_function_once(app):
 
 
 def test_the_sweep_and_the_daily_assessment_are_periodic(app):
-    periodic = {spec.name: spec for spec in jobs.periodic_jobs()}
-    assert periodic["jobs.sweep"].fn is jobs.sweep_dead_jobs
+    periodic = {spec.name: spec for spec in registry.periodic_jobs()}
+    assert periodic["jobs.sweep"].fn is queue.sweep_dead_jobs
     assert periodic["eligibility.assess"].seconds == 24 * 3600
     assert periodic["eligibility.assess"].fn is assess_every_firm
     factories.make_firm()
     db.session.commit()
-    assert jobs.run_periodic("eligibility.assess", assess_every_firm, timedelta(days=1), "w1")
+    assert leases.run_periodic("eligibility.assess", assess_every_firm, timedelta(days=1), "w1")
 
 
 def test_sqlite_connections_use_wal_and_wait_for_other_writers(app, tmp_path):

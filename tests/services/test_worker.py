@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from crm.core import jobs
-from crm.core.jobs import Job
-from crm.core.worker import Worker
 from crm.extensions import db
+from crm.jobs import queue, registry
+from crm.jobs.models import Job
+from crm.jobs.worker import Worker
 from tests import factories
 
 
-@jobs.handler("test.worker.note", label="测试任务")
+@registry.handler("test.worker.note", label="测试任务")
 def _note(job, progress):
     firm = factories.make_firm(name=f"后台企业{job.payload['n']}")
     return {"firm_id": firm.id}
@@ -31,7 +31,7 @@ def _status(job_id: int) -> str:
 
 
 def test_a_poll_runs_every_queued_job_in_turn(app):
-    queued = [jobs.enqueue("test.worker.note", {"n": n}).id for n in range(3)]
+    queued = [queue.enqueue("test.worker.note", {"n": n}).id for n in range(3)]
     db.session.commit()
     worker = Worker(app, "w-poll")
     assert worker.poll() == 3
@@ -40,7 +40,7 @@ def test_a_poll_runs_every_queued_job_in_turn(app):
 
 
 def test_a_poll_while_every_slot_is_busy_returns_at_once(app):
-    jobs.enqueue("test.worker.note", {"n": 1})
+    queue.enqueue("test.worker.note", {"n": 1})
     db.session.commit()
     worker = Worker(app, "w-busy")
     worker._slots.acquire()  # the one slot is taken by a long job of an earlier tick
@@ -59,7 +59,7 @@ def test_a_started_worker_runs_queued_jobs_in_its_thread(app):
         scheduled = {job.id for job in worker.scheduler.get_jobs()}
         assert {"jobs.poll", "jobs.heartbeat", "periodic:jobs.sweep"} <= scheduled
         assert "periodic:eligibility.assess" in scheduled
-        job = jobs.enqueue("test.worker.note", {"n": 1})
+        job = queue.enqueue("test.worker.note", {"n": 1})
         db.session.commit()
         deadline = time.monotonic() + 30
         while _status(job.id) != "done" and time.monotonic() < deadline:
@@ -133,7 +133,7 @@ def test_run_forever_returns_once_stopped_from_another_thread(app):
 
 
 def test_the_worker_process_runs_jobs_and_stops_cleanly_on_sigterm(app, database_url):
-    job = jobs.enqueue("eligibility.refresh", {"firm_ids": []})
+    job = queue.enqueue("eligibility.refresh", {"firm_ids": []})
     db.session.commit()
     env = {
         **os.environ,

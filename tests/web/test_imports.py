@@ -8,10 +8,11 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
-from crm.core import clock, jobs
+from crm.core import clock
 from crm.excel.models import ImportBatch, ImportMapping
 from crm.extensions import db
 from crm.firms.models import Firm
+from crm.jobs import queue
 from tests import factories
 
 NOW = datetime(2026, 6, 15, 2, 0)
@@ -40,8 +41,8 @@ def text_of(response) -> str:
 
 def run_jobs() -> None:
     """Do what the worker would: run every queued job."""
-    while (job := jobs.claim_next("test-worker")) is not None:
-        jobs.run_job(job.id, "test-worker")
+    while (job := queue.claim_next("test-worker")) is not None:
+        queue.run_job(job.id, "test-worker")
     db.session.expire_all()
 
 

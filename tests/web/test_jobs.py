@@ -2,39 +2,39 @@
 
 from urllib.parse import quote
 
-from crm.core import jobs
-from crm.core.jobs import Job
 from crm.extensions import db
+from crm.jobs import files, queue, registry
+from crm.jobs.models import Job
 from tests import factories
 
 
-@jobs.handler("test.web.export", label="导出企业名单")
+@registry.handler("test.web.export", label="导出企业名单")
 def _export(job, progress):
-    jobs.result_file(job, "企业名单.csv").write_text("名称\n梧州企业\n", encoding="utf-8")
+    files.result_file(job, "企业名单.csv").write_text("名称\n梧州企业\n", encoding="utf-8")
     return {"message": "已导出 1 家企业。"}
 
 
-@jobs.handler("test.web.refuse", label="导入企业数据")
+@registry.handler("test.web.refuse", label="导入企业数据")
 def _refuse(job, progress):
     progress.update(3, 10, "正在校验第 3/10 行")
-    raise jobs.JobError("第 3 行缺少企业名称")
+    raise queue.JobError("第 3 行缺少企业名称")
 
 
 def _job(user, kind="test.web.export", payload=None) -> Job:
-    job = jobs.enqueue(kind, payload, user)
+    job = queue.enqueue(kind, payload, user)
     db.session.commit()
     return job
 
 
 def _finish(job: Job) -> Job:
-    jobs.claim_next("w-web")
-    jobs.run_job(job.id, "w-web")
+    queue.claim_next("w-web")
+    queue.run_job(job.id, "w-web")
     db.session.expire_all()
     return db.session.get(Job, job.id)
 
 
 def _start(job: Job, percent: int, text: str) -> None:
-    jobs.claim_next("w-web")
+    queue.claim_next("w-web")
     job.progress, job.progress_text = percent, text
     db.session.commit()
 

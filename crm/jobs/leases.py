@@ -1,65 +1,25 @@
 """Periodic work under leases: one scheduler runs each periodic function, however many run.
 
-Every worker ticks every registered periodic function; a lease row per function says who runs it
-and until when. Whoever takes an expired lease runs the function and holds the lease for one
-period, so the function runs once per period across all processes and machines, and a restarted
-worker does not run it again before it is due: the schedule lives in the table, APScheduler only
-ticks.
+Every worker ticks every periodic function of `crm.jobs.registry`; a lease row per function says
+who runs it and until when. Whoever takes an expired lease runs the function and holds the lease
+for one period, so the function runs once per period across all processes and machines, and a
+restarted worker does not run it again before it is due: the schedule lives in the table,
+APScheduler only ticks.
 """
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import String, exists, or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.core import clock
 from crm.core.audit import audit_source
-from crm.core.models import TimestampMixin
 from crm.extensions import db
+from crm.jobs.models import Lease
 
 logger = logging.getLogger(__name__)
-
-
-class Lease(TimestampMixin, db.Model):
-    """The right to run the periodic work `name`, held by one scheduler until it expires."""
-
-    __tablename__ = "leases"
-
-    name: Mapped[str] = mapped_column(String(100), primary_key=True)
-    #: The worker holding the lease.
-    holder: Mapped[str] = mapped_column(String(100))
-    expires_at: Mapped[datetime]
-
-
-@dataclass(frozen=True)
-class PeriodicSpec:
-    """A registered periodic function and how often it runs."""
-
-    name: str
-    seconds: int
-    fn: Callable[[], object]
-
-
-_periodic: dict[str, PeriodicSpec] = {}
-
-
-def periodic(name: str, seconds: int) -> Callable:
-    """Register `fn()` to run every `seconds` under the lease `name`; it flushes, never commits."""
-
-    def decorator(fn: Callable) -> Callable:
-        _periodic[name] = PeriodicSpec(name, seconds, fn)
-        return fn
-
-    return decorator
-
-
-def periodic_jobs() -> list[PeriodicSpec]:
-    """Return the registered periodic functions."""
-    return list(_periodic.values())
 
 
 def acquire_lease(name: str, holder: str, ttl: timedelta, *, renew: bool = True) -> bool:

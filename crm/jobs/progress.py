@@ -3,7 +3,7 @@
 A handler's own transaction stays open until the job ends, so what it writes is invisible to the
 job's page until then. Progress therefore goes to the row through a separate connection, each
 write its own short transaction; writes are throttled, and the same write refreshes the job's
-heartbeat, which tells the sweep (`crm.core.jobs.sweep_dead_jobs`) that the worker is alive.
+heartbeat, which tells the sweep (`crm.jobs.queue.sweep_dead_jobs`) that the worker is alive.
 """
 
 import logging
@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from crm.core import clock
 from crm.core.database import BUSY_TIMEOUT_MS
 from crm.extensions import db
+from crm.jobs.models import Job
 
 logger = logging.getLogger(__name__)
 
@@ -26,9 +27,6 @@ _live: dict[int, tuple[str, int, str | None]] = {}
 
 
 def _jobs_table() -> Table:
-    # The jobs module imports this one, so its model is looked up when first needed.
-    from crm.core.jobs import Job
-
     return Job.__table__
 
 

@@ -8,8 +8,10 @@ from typing import Any
 from flask import Blueprint, abort, g, make_response, render_template, request, send_file
 from flask_login import current_user, login_required
 
-from crm.core.jobs import Job, result_path, shown_progress
 from crm.extensions import db
+from crm.jobs.files import result_path
+from crm.jobs.models import Job
+from crm.jobs.progress import shown_progress
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 

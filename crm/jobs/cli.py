@@ -25,7 +25,8 @@ def _configure_logging() -> None:
 @click.command("worker")
 def worker_command() -> None:
     """Run queued background jobs and periodic work until Ctrl-C or SIGTERM."""
-    from crm.core.worker import Worker
+    # Loaded here, so web processes (which register these commands) never import APScheduler.
+    from crm.jobs.worker import Worker
 
     _configure_logging()
     worker = Worker(current_app._get_current_object())
@@ -41,7 +42,7 @@ def serve_command(host: str, port: int) -> None:
     """Serve the app with the development server and run the background worker in this process."""
     from werkzeug.serving import run_simple
 
-    from crm.core.worker import Worker
+    from crm.jobs.worker import Worker
 
     app = current_app._get_current_object()
     reload = bool(app.debug)

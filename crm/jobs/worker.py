@@ -20,8 +20,10 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
-from crm.core.jobs import claim_next, heartbeat, run_job
-from crm.core.leases import PeriodicSpec, periodic_jobs, run_periodic
+from crm.jobs.leases import run_periodic
+from crm.jobs.progress import heartbeat
+from crm.jobs.queue import claim_next, run_job
+from crm.jobs.registry import PeriodicSpec, periodic_jobs
 
 #: Longest wait between two offers of a periodic function's lease.
 PERIODIC_TICK_SECONDS = 30
