@@ -1,7 +1,6 @@
 """Import every model module so SQLAlchemy and Alembic see the whole schema."""
 
 from crm.accounts.models import LoginThrottle, User, user_districts
-from crm.admin.models import District, Industry, Park, TechField
 from crm.certification.models import CertificationApplication, CertificationBatch, ChangeReport
 from crm.coaching.models import Activity, CoachingMeasure, CoachingMilestone, CoachingPlan
 from crm.core.audit import AuditEntry
@@ -11,6 +10,7 @@ from crm.firms.models import Firm, FirmContact, FirmFormerName, FirmYear, IPItem
 from crm.jobs.models import Job, Lease
 from crm.listing.models import ListingCase
 from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
+from crm.reference.models import District, Industry, Park, TechField
 from crm.support.models import SubsidyRule, SupportEntry
 
 # Registers the session listeners that recompute stored assessments when a firm's facts change.

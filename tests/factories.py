@@ -7,10 +7,10 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from crm.accounts.models import User
-from crm.admin.models import District, Industry, TechField
 from crm.eligibility.uscc import ALPHABET, check_character
 from crm.extensions import db
 from crm.firms.models import Firm, FirmYear, IPItem, Qualification
+from crm.reference.models import District, Industry, TechField
 
 PASSWORD = "Test-password-1"
 #: A manager's assessment with every expert-judged item at its maximum and a clean record.

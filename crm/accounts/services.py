@@ -14,11 +14,11 @@ from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm.accounts.models import ROLES, LoginThrottle, User
-from crm.admin.models import District
 from crm.core import clock
 from crm.eligibility import uscc
 from crm.extensions import db
 from crm.firms.models import Firm
+from crm.reference.models import District
 
 BAD_CREDENTIALS = "用户名或密码错误"
 USERNAME_PATTERN = re.compile(r"[a-z0-9_.-]{3,64}")

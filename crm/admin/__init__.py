@@ -1,1 +1,1 @@
-"""Reference data (districts, parks, industries, technology fields) and user administration."""
+"""Administration screens: user accounts and the versions of the eligibility settings."""

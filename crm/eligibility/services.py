@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
-from crm.admin.models import TechField
 from crm.core import clock
 from crm.eligibility.facts import ExpertFacts, FirmFacts, IPFacts, YearFacts
 from crm.eligibility.models import Assessment, ExpertAssessment, SettingsVersion
@@ -27,6 +26,7 @@ from crm.eligibility.rules import assess_hte, assess_tech_sme
 from crm.eligibility.settings import DEFAULTS, Settings
 from crm.extensions import db
 from crm.firms.models import Firm, FirmYear, IPItem, Qualification
+from crm.reference.models import TechField
 
 DEFAULT_EFFECTIVE_ON = date(2016, 1, 1)
 DEFAULT_NOTE = "系统初始值（国科发火〔2016〕32号、195号）"

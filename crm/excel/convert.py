@@ -12,11 +12,11 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import select
 
-from crm.admin.cities import CITIES
-from crm.admin.models import District, Industry, Park, TechField
 from crm.excel import values as parse
 from crm.excel.columns import FieldDef, ImportKind
 from crm.extensions import db
+from crm.reference.cities import CITIES
+from crm.reference.models import District, Industry, Park, TechField
 
 #: The accepted range of a year cell.
 YEARS = range(1980, 2100)

@@ -14,13 +14,13 @@ from typing import Any
 
 from sqlalchemy import Date, DateTime, Numeric, select
 
-from crm.admin.models import District, Industry, Park, TechField
 from crm.core.filters import format_wan
 from crm.excel.models import ImportRow
 from crm.excel.plan import RowPlan
 from crm.extensions import db
 from crm.firms import rules as firm_rules
 from crm.firms.models import Firm, FirmYear, IPItem, Qualification
+from crm.reference.models import District, Industry, Park, TechField
 
 TABLES = {
     "firms": Firm.__table__,

@@ -666,7 +666,7 @@ def parse_choice(
 
 @dataclass(frozen=True)
 class DistrictRef:
-    """A county-level unit as the matcher needs it (from `crm.admin.models.District`)."""
+    """A county-level unit as the matcher needs it (from `crm.reference.models.District`)."""
 
     id: int
     name: str

@@ -6,12 +6,12 @@ import click
 from flask import current_app
 from sqlalchemy import func, select
 
-from crm.admin.cities import CITIES
 from crm.core import clock
 from crm.core.audit import audit_source
 from crm.extensions import db
 from crm.firms import demo
 from crm.firms.models import Firm
+from crm.reference.cities import CITIES
 
 
 def register(group) -> None:

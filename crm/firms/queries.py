@@ -9,7 +9,6 @@ from flask import abort
 from sqlalchemy import Select, and_, exists, or_, select
 
 from crm.accounts.models import User
-from crm.admin.models import District, Industry, Park, TechField
 from crm.certification.models import CertificationBatch
 from crm.core.audit import AuditEntry
 from crm.core.permissions import visible_firms
@@ -18,6 +17,7 @@ from crm.extensions import db
 from crm.firms import rules
 from crm.firms.models import Firm, FirmFormerName, FirmYear, Qualification
 from crm.pipeline.models import Programme, Stage
+from crm.reference.models import District, Industry, Park, TechField
 
 SORTS = {
     "name": (Firm.name,),

@@ -33,7 +33,6 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
 from crm.accounts.models import User
-from crm.admin.models import District, Park, TechField
 from crm.certification.models import CertificationApplication
 from crm.core import clock
 from crm.core.permissions import firm_scope
@@ -41,6 +40,7 @@ from crm.extensions import db
 from crm.firms.models import Firm
 from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
 from crm.pipeline.rules import PROGRAMMES
+from crm.reference.models import District, Park, TechField
 
 #: The breakdowns the dashboard offers, with the name of the group of firms that have none.
 BREAKDOWNS = {

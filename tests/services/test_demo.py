@@ -10,14 +10,14 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.accounts.models import User
-from crm.admin.cities import CITIES
-from crm.admin.models import District
 from crm.core.audit import AuditEntry, audit_source
 from crm.eligibility import uscc
 from crm.extensions import db
 from crm.firms import demo, rules
 from crm.firms.models import Firm, FirmContact, FirmFormerName, FirmYear, IPItem, Qualification
 from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
+from crm.reference.cities import CITIES
+from crm.reference.models import District
 from crm.support.models import SupportEntry
 from tests.conftest import make_app
 

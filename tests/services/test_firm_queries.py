@@ -6,11 +6,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event, select
 
-from crm.admin.models import Industry, Park, TechField
 from crm.core.audit import audit_source
 from crm.extensions import db
 from crm.firms import display, queries, rules
 from crm.firms.models import Firm, FirmFormerName
+from crm.reference.models import Industry, Park, TechField
 from tests import factories
 
 TODAY = date(2026, 6, 15)

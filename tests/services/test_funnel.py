@@ -20,7 +20,6 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import event, select
 
-from crm.admin.models import Park, TechField
 from crm.certification.models import CertificationApplication, CertificationBatch
 from crm.core import clock
 from crm.extensions import db
@@ -28,6 +27,7 @@ from crm.firms.models import Firm
 from crm.firms.services import delete_firm
 from crm.pipeline import funnel, queries
 from crm.pipeline.services import MoveInputs, enroll_firm, move_firm
+from crm.reference.models import Park, TechField
 from tests import factories
 
 TODAY = date(2026, 6, 15)

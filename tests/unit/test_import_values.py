@@ -7,7 +7,6 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from crm.admin.cities import CITIES, TECH_FIELDS
 from crm.eligibility.uscc import ALPHABET, check_character
 from crm.excel.values import (
     IP_KIND_SYNONYMS,
@@ -29,6 +28,7 @@ from crm.excel.values import (
     parse_uscc,
 )
 from crm.firms.rules import ACQUISITION_MODES, IP_KINDS
+from crm.reference.cities import CITIES, TECH_FIELDS
 
 D = Decimal
 

@@ -6,12 +6,12 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from crm.admin.models import Park, TechField
 from crm.certification.models import CertificationBatch
 from crm.core import clock
 from crm.extensions import db
 from crm.pipeline.models import Enrollment, StageTransition
 from crm.pipeline.services import MoveInputs, enroll_firm, move_firm
+from crm.reference.models import Park, TechField
 from tests import factories
 from tests.web.eligibility_world import make_candidate
 

@@ -12,8 +12,6 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from crm.accounts.models import User
-from crm.admin.cities import CITIES
-from crm.admin.models import District, Industry, Park, TechField
 from crm.admin.services import seed_reference_data
 from crm.coaching.models import Activity, CoachingPlan
 from crm.core import clock
@@ -52,6 +50,8 @@ from crm.firms.demo.vocabulary import (
 )
 from crm.firms.models import Firm, FirmFormerName
 from crm.pipeline.models import Programme, Stage
+from crm.reference.cities import CITIES
+from crm.reference.models import District, Industry, Park, TechField
 
 DEFAULT_SEED = 4504
 ENTERPRISE_USERS = 5
