@@ -11,9 +11,11 @@ from sqlalchemy import func, select
 
 from crm.accounts.models import User
 from crm.core.audit import AuditEntry, audit_source
+from crm.demo import generator
+from crm.demo.logins import LOGINS_FILE, read_logins
 from crm.eligibility import uscc
 from crm.extensions import db
-from crm.firms import demo, rules
+from crm.firms import rules
 from crm.firms.models import Firm, FirmContact, FirmFormerName, FirmYear, IPItem, Qualification
 from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
 from crm.reference.cities import CITIES
@@ -35,7 +37,7 @@ def instance(app, tmp_path, monkeypatch):
 
 def generate(firms=60, seed=7, city="wuzhou"):
     with audit_source("cli"):
-        summary = demo.generate_demo(city, firms, seed, TODAY)
+        summary = generator.generate_demo(city, firms, seed, TODAY)
         db.session.commit()
     return summary
 
@@ -216,10 +218,10 @@ def test_firms_are_spread_over_both_programmes_with_a_ledger_that_follows_them(a
 
 
 def test_same_seed_gives_the_same_firms(app):
-    demo.generate_demo("wuzhou", 30, 11, TODAY)
+    generator.generate_demo("wuzhou", 30, 11, TODAY)
     first = [(f.name, f.uscc) for f in db.session.scalars(select(Firm).order_by(Firm.id))]
     db.session.rollback()
-    demo.generate_demo("wuzhou", 30, 11, TODAY)
+    generator.generate_demo("wuzhou", 30, 11, TODAY)
     again = [(f.name, f.uscc) for f in db.session.scalars(select(Firm).order_by(Firm.id))]
     assert first == again
 
@@ -271,9 +273,9 @@ def test_command_loads_once_and_prints_the_logins_each_time(app, runner, instanc
     logins = printed_logins(first.output)
     assert list(logins) == ["admin", "head", "manager1", "firm1"]
     assert printed_logins(second.output) == logins
-    path = instance / demo.LOGINS_FILE
+    path = instance / LOGINS_FILE
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert {x.username: x.password for x in demo.read_logins(path)}["admin"] == logins["admin"]
+    assert {x.username: x.password for x in read_logins(path)}["admin"] == logins["admin"]
 
 
 def test_printed_passwords_log_in(app, runner, client, instance):
@@ -286,7 +288,7 @@ def test_printed_passwords_log_in(app, runner, client, instance):
 
 def test_missing_logins_file_resets_the_demo_passwords(app, runner, instance):
     first = printed_logins(runner.invoke(args=["crm", "demo", "--firms", "10"]).output)
-    (instance / demo.LOGINS_FILE).unlink()
+    (instance / LOGINS_FILE).unlink()
 
     second = printed_logins(runner.invoke(args=["crm", "demo", "--firms", "10"]).output)
 
@@ -295,7 +297,7 @@ def test_missing_logins_file_resets_the_demo_passwords(app, runner, instance):
     for username, password in second.items():
         assert password != first[username]
         assert db.session.scalar(select(User).filter_by(username=username)).check_password(password)
-    assert (instance / demo.LOGINS_FILE).exists()
+    assert (instance / LOGINS_FILE).exists()
     assert db.session.scalar(select(func.count(Firm.id))) == 10
 
 
@@ -308,7 +310,7 @@ def test_existing_real_firms_block_the_demo_without_inventing_logins(app, runner
     assert result.exit_code == 0
     assert "未找到演示账号" in result.output
     assert db.session.scalar(select(func.count(Firm.id))) == 1
-    assert not (instance / demo.LOGINS_FILE).exists()
+    assert not (instance / LOGINS_FILE).exists()
 
 
 def test_a_real_admin_called_admin_keeps_their_password(app, runner, instance):

@@ -9,12 +9,12 @@ from sqlalchemy import event, func, select
 
 from crm.core import clock
 from crm.core.audit import AuditEntry, audit_source
+from crm.demo import generator
 from crm.eligibility import expert, services
 from crm.eligibility.models import Assessment, ExpertAssessment, SettingsVersion
 from crm.eligibility.rules import assess_hte
 from crm.eligibility.settings import DEFAULTS, RdTier, Settings
 from crm.extensions import db
-from crm.firms import demo
 from crm.firms import services as firm_services
 from crm.firms.models import FirmYear
 from tests import factories
@@ -437,7 +437,7 @@ def test_assess_command_recomputes_and_prints_the_count(app, runner):
 
 def test_demo_firms_are_assessed_when_the_demo_commits(app):
     with audit_source("cli"):
-        summary = demo.generate_demo("wuzhou", 30, 7, TODAY)
+        summary = generator.generate_demo("wuzhou", 30, 7, TODAY)
         db.session.commit()
     current = db.session.scalars(select(Assessment).where(Assessment.is_current.is_(True))).all()
     assert len(current) == summary.firms
@@ -446,7 +446,7 @@ def test_demo_firms_are_assessed_when_the_demo_commits(app):
 
 def test_demo_total_costs_cover_rd_and_mostly_stay_below_revenue(app):
     with audit_source("cli"):
-        demo.generate_demo("wuzhou", 60, 7, TODAY)
+        generator.generate_demo("wuzhou", 60, 7, TODAY)
         db.session.commit()
     rows = db.session.scalars(select(FirmYear)).all()
     assert all(r.rd_expense <= r.total_costs for r in rows)

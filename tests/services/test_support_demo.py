@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from crm.demo.support import make_support_entries
 from crm.extensions import db
-from crm.firms.demo.support import make_support_entries
 from crm.pipeline.models import Enrollment, StageTransition
 from crm.pipeline.queries import programme, stage_ids
 from crm.support import services

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 
+from crm.demo.vocabulary import GIVEN_CHARS, MOBILE_PREFIXES, SURNAMES
 from crm.eligibility.uscc import ALPHABET
-from crm.firms.demo.vocabulary import GIVEN_CHARS, MOBILE_PREFIXES, SURNAMES
 
 
 def cents(amount: int) -> Decimal:

@@ -15,19 +15,17 @@ from crm.accounts.models import User
 from crm.admin.services import seed_reference_data
 from crm.coaching.models import Activity, CoachingPlan
 from crm.core import clock
-from crm.eligibility.uscc import ALPHABET, check_character
-from crm.extensions import db
-from crm.firms.demo.coaching import make_coaching
-from crm.firms.demo.enrollments import make_enrollments
-from crm.firms.demo.experts import make_expert_assessment
-from crm.firms.demo.figures import (
+from crm.demo.coaching import make_coaching
+from crm.demo.enrollments import make_enrollments
+from crm.demo.experts import make_expert_assessment
+from crm.demo.figures import (
     make_contacts,
     make_ip,
     make_qualifications,
     make_years,
     yearly_figures,
 )
-from crm.firms.demo.helpers import (
+from crm.demo.helpers import (
     UniqueDraws,
     date_between,
     mobile,
@@ -35,10 +33,10 @@ from crm.firms.demo.helpers import (
     person,
     weighted,
 )
-from crm.firms.demo.listing import make_listing_cases
-from crm.firms.demo.logins import DEMO_EMAIL_DOMAIN, DemoLogin, make_password
-from crm.firms.demo.support import make_support_entries
-from crm.firms.demo.vocabulary import (
+from crm.demo.listing import make_listing_cases
+from crm.demo.logins import DEMO_EMAIL_DOMAIN, DemoLogin, make_password
+from crm.demo.support import make_support_entries
+from crm.demo.vocabulary import (
     BRANDS,
     CITY_WORDS,
     COMMON_WORDS,
@@ -48,6 +46,8 @@ from crm.firms.demo.vocabulary import (
     PROFILES,
     ROADS,
 )
+from crm.eligibility.uscc import ALPHABET, check_character
+from crm.extensions import db
 from crm.firms.models import Firm, FirmFormerName
 from crm.pipeline.models import Programme, Stage
 from crm.reference.cities import CITIES

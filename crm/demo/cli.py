@@ -1,4 +1,4 @@
-"""Commands of the firms package."""
+"""The `flask crm demo` command: load the demo data once and print the demo logins."""
 
 import time
 
@@ -8,8 +8,18 @@ from sqlalchemy import func, select
 
 from crm.core import clock
 from crm.core.audit import audit_source
+from crm.demo.generator import DEFAULT_SEED, generate_demo
+from crm.demo.logins import (
+    DemoLogin,
+    demo_present,
+    logins_path,
+    logins_work,
+    read_logins,
+    reset_demo_passwords,
+    shown_logins,
+    write_logins,
+)
 from crm.extensions import db
-from crm.firms import demo
 from crm.firms.models import Firm
 from crm.reference.cities import CITIES
 
@@ -29,7 +39,7 @@ def register(group) -> None:
 )
 @click.option(
     "--seed",
-    default=demo.DEFAULT_SEED,
+    default=DEFAULT_SEED,
     show_default=True,
     type=int,
     help="随机种子（相同种子生成相同数据）。",
@@ -37,21 +47,21 @@ def register(group) -> None:
 def demo_command(firms: int, seed: int) -> None:
     """Load demo firms and accounts for the configured city, once; print the demo logins."""
     city = current_app.config["CITY"]
-    path = demo.logins_path(current_app.instance_path)
+    path = logins_path(current_app.instance_path)
     started = time.perf_counter()
-    fresh: list[demo.DemoLogin] = []
+    fresh: list[DemoLogin] = []
     with audit_source("cli"):
-        if demo.demo_present():
-            logins = demo.read_logins(path)
-            if not demo.logins_work(logins):
-                logins = fresh = demo.reset_demo_passwords()
+        if demo_present():
+            logins = read_logins(path)
+            if not logins_work(logins):
+                logins = fresh = reset_demo_passwords()
             summary = None
         else:
-            summary = demo.generate_demo(city, firms, seed, clock.today())
+            summary = generate_demo(city, firms, seed, clock.today())
             logins = fresh = summary.logins
         db.session.commit()
     if fresh:
-        demo.write_logins(path, fresh)
+        write_logins(path, fresh)
 
     if summary is not None:
         click.echo(
@@ -63,7 +73,7 @@ def demo_command(firms: int, seed: int) -> None:
             f"账号 {summary.users} 个"
             f"（用时 {time.perf_counter() - started:.1f} 秒）。"
         )
-    shown = demo.shown_logins(logins)
+    shown = shown_logins(logins)
     if summary is None:
         count = db.session.scalar(select(func.count(Firm.id)))
         if not shown:

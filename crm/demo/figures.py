@@ -8,8 +8,7 @@ import math
 import random
 from datetime import date, timedelta
 
-from crm.firms import rules
-from crm.firms.demo.helpers import (
+from crm.demo.helpers import (
     UniqueDraws,
     cents,
     date_between,
@@ -18,8 +17,9 @@ from crm.firms.demo.helpers import (
     patent_check_digit,
     person,
 )
-from crm.firms.demo.logins import DEMO_EMAIL_DOMAIN
-from crm.firms.demo.vocabulary import INVENTION_SUFFIXES, IP_WORDS
+from crm.demo.logins import DEMO_EMAIL_DOMAIN
+from crm.demo.vocabulary import INVENTION_SUFFIXES, IP_WORDS
+from crm.firms import rules
 from crm.firms.models import Firm, FirmContact, FirmYear, IPItem, Qualification
 
 #: FirmYear columns and the keys of a figures row they come from: amounts in cents, then counts.
