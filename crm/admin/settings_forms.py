@@ -14,8 +14,8 @@ from wtforms import DateField, DecimalField, FieldList, FormField, IntegerField,
 from wtforms import Form as PlainForm
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from crm.core.forms import Form, strip
 from crm.eligibility.settings import Settings
-from crm.firms.forms import Form, strip
 
 WAN = Decimal(10000)
 HUNDRED = Decimal(100)

@@ -15,7 +15,7 @@ from wtforms.validators import (
 from crm.certification import rules
 from crm.certification.models import CHANGE_KINDS
 from crm.core import clock
-from crm.firms.forms import Form, optional_int, optional_str, options, strip
+from crm.core.forms import Form, optional_int, optional_str, options, strip
 
 YEAR_RANGE = NumberRange(2000, 2100, message="请填写 2000 至 2100 之间的年度")
 

@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from crm.coaching.models import ACTIVITY_KINDS, MEASURE_STATUSES
 from crm.core import clock
-from crm.firms.forms import MIN_YEAR, Form, optional_int, options, strip, with_current
+from crm.core.forms import MIN_YEAR, Form, optional_int, options, strip, with_current
 from crm.firms.queries import active_managers
 
 TEXT_MAX = 5000

@@ -5,10 +5,11 @@ from typing import Any
 from wtforms import BooleanField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
+from crm.core.forms import Form, optional_str, options, strip
 from crm.eligibility.facts import VERDICT_LABELS, VERDICT_RANK
 from crm.eligibility.queries import ReadinessFilters, normalise_sort
 from crm.eligibility.settings import HteSettings
-from crm.firms.forms import FirmFilterForm, Form, optional_str, options, strip
+from crm.firms.forms import FirmFilterForm
 
 #: The expert-judged sub-items: field → (indicator, how its maximum is read from the settings).
 EXPERT_ITEMS = {

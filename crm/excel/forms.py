@@ -6,10 +6,10 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from crm.core.forms import Form, options, strip
 from crm.excel import columns
 from crm.excel.columns import MONEY_UNITS
 from crm.firms import rules as firm_rules
-from crm.firms.forms import Form, options, strip
 
 EXTENSIONS = ("xlsx", "xlsm", "xls", "ods", "csv")
 

@@ -14,8 +14,8 @@ from wtforms.validators import (
 )
 
 from crm.core import clock
+from crm.core.forms import MIN_YEAR, Form, WanField, count_field, optional_str, options, strip
 from crm.firms import queries, rules
-from crm.firms.forms import MIN_YEAR, Form, WanField, count_field, optional_str, options, strip
 
 YEAR_AMOUNTS = (
     "total_revenue",

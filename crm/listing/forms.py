@@ -3,7 +3,7 @@
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, Regexp, ValidationError
 
-from crm.firms.forms import Form, optional_str, options, strip
+from crm.core.forms import Form, optional_str, options, strip
 from crm.listing.models import MARKETS, NEEQ_TIERS
 
 

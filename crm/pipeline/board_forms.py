@@ -3,7 +3,8 @@
 from wtforms import SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from crm.firms.forms import FirmFilterForm, optional_int, options, strip
+from crm.core.forms import optional_int, options, strip
+from crm.firms.forms import FirmFilterForm
 from crm.pipeline import rules
 from crm.pipeline.board_queries import BoardFilters
 from crm.pipeline.forms import _MoveFields

@@ -4,7 +4,7 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from crm.core import clock
-from crm.firms.forms import Form, optional_int, options, strip
+from crm.core.forms import Form, optional_int, options, strip
 from crm.pipeline import rules
 from crm.pipeline.queries import open_batches
 from crm.pipeline.services import MoveInputs

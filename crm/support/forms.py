@@ -7,7 +7,7 @@ from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from crm.core import clock
-from crm.firms.forms import Form, optional_int, optional_str, options, strip
+from crm.core.forms import Form, optional_int, optional_str, options, strip
 from crm.support import queries, rules
 from crm.support.rules import ENTRY_STATUSES, RULE_EVENTS, SUPPORT_KINDS
 

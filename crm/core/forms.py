@@ -1,0 +1,114 @@
+"""The shared form kit: a Chinese FlaskForm, input filters, select options and amount fields.
+
+Amounts are typed in 万元 (`WanField`) and handed to services in yuan.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import DecimalField, IntegerField, SelectChoice
+from wtforms.i18n import get_translations
+from wtforms.validators import NumberRange, Optional, ValidationError
+
+WAN = Decimal(10000)
+CENT = Decimal("0.01")
+#: The largest amount Numeric(16, 2) holds, in 万元.
+MAX_WAN = Decimal("9999999999.99")
+#: The earliest year a form accepts for yearly figures, plans and the like.
+MIN_YEAR = 1990
+
+
+def optional_int(value: Any) -> int | None:
+    """Coerce a select value to an int, or None for the empty choice or junk."""
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def optional_str(value: Any) -> str | None:
+    """Coerce a select value to a string, or None for the empty choice."""
+    return None if value in (None, "") else str(value)
+
+
+def options(pairs, empty: str | None = None) -> list[SelectChoice]:
+    """Return select options from (value, label) pairs, optionally after an empty choice."""
+    head = [SelectChoice("", empty)] if empty is not None else []
+    return [*head, *(SelectChoice(value, label) for value, label in pairs)]
+
+
+def with_current(pairs: list[tuple[int, str]], current) -> list[tuple[int, str]]:
+    """Keep the row's current choice selectable even when it left the list (inactive, hidden)."""
+    if current is None or current.id in {value for value, _ in pairs}:
+        return pairs
+    return [*pairs, (current.id, current.name)]
+
+
+def strip(value: Any) -> Any:
+    """Trim surrounding white space from text input."""
+    return value.strip() if isinstance(value, str) else value
+
+
+class Form(FlaskForm):
+    """A FlaskForm whose built-in messages are in Chinese."""
+
+    class Meta:
+        def get_translations(self, form):
+            return get_translations(["zh"])
+
+
+class WanField(DecimalField):
+    """An amount typed in 万元 and kept by the model in yuan."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators or [Optional()], places=None, **kwargs)
+
+    def process_data(self, value) -> None:
+        """Show a stored yuan amount in 万元, exactly, so saving unchanged changes nothing."""
+        if value is None:
+            self.data = None
+            return
+        wan = Decimal(value) / WAN
+        self.data = Decimal(format(wan.normalize(), "f"))
+
+    def process_formdata(self, valuelist) -> None:
+        """Accept thousands separators and full-width digits."""
+        if valuelist:
+            valuelist = [str(valuelist[0]).replace(",", "").replace("，", "").strip()]
+            if valuelist[0] == "":
+                self.data = None
+                return
+        super().process_formdata(valuelist)
+
+    def pre_validate(self, form) -> None:
+        """Refuse non-finite, negative, too precise or too large amounts."""
+        if self.process_errors or self.data is None:
+            return
+        try:
+            if not self.data.is_finite():
+                raise ValidationError("请输入数字金额")
+            if self.data < 0:
+                raise ValidationError("金额不能为负数")
+            if self.data > MAX_WAN:
+                raise ValidationError("金额过大")
+            if self.data.as_tuple().exponent < -6:
+                raise ValidationError("金额最多保留 6 位小数（万元）")
+        except InvalidOperation as exc:
+            raise ValidationError("请输入数字金额") from exc
+
+    @property
+    def yuan(self) -> Decimal | None:
+        """Return the amount in yuan, to the cent."""
+        if self.data is None:
+            return None
+        return (self.data * WAN).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def count_field(label: str) -> IntegerField:
+    """Return an optional non-negative whole-number field."""
+    return IntegerField(
+        label, [Optional(), NumberRange(0, 10_000_000, message="请输入 0 及以上的整数")]
+    )
