@@ -4,7 +4,7 @@ Each loads the firm through core.permissions: out of reach answers 404, a read-o
 A refused change re-renders the tab with the form's errors; a saved one redirects to the tab.
 """
 
-from flask import flash, redirect, url_for
+from flask import flash, redirect
 from flask_login import current_user, login_required
 
 from crm.certification import changes
@@ -13,15 +13,11 @@ from crm.certification.models import ChangeReport
 from crm.certification.views import bp, firm_tab_context
 from crm.core import clock
 from crm.core.permissions import get_editable_firm
+from crm.core.web import tab_url
 from crm.extensions import db
 from crm.firms.views import render_detail
 
 TAB = "certification"
-
-
-def tab_url(firm_id: int) -> str:
-    """Return the address of a firm's 高企认定 tab."""
-    return url_for("firms.detail", firm_id=firm_id, tab=TAB)
 
 
 def _show_error(form, error: changes.ChangeError) -> None:
@@ -58,7 +54,7 @@ def rename(firm_id: int):
             f"该企业为高新技术企业，须在 {report.due_on.isoformat()} 前向认定机构报告名称变更。",
             "warning",
         )
-    return redirect(tab_url(firm.id))
+    return redirect(tab_url(firm.id, TAB))
 
 
 @bp.post("/firms/<int:firm_id>/changes")
@@ -78,7 +74,7 @@ def change(firm_id: int):
         return _refused(firm, change_form=form)
     db.session.commit()
     flash(f"已登记{report.kind_label}，报告期限 {report.due_on.isoformat()}。", "success")
-    return redirect(tab_url(firm.id))
+    return redirect(tab_url(firm.id, TAB))
 
 
 @bp.post("/reports/<int:report_id>/reported")
@@ -98,6 +94,6 @@ def reported(report_id: int):
         else:
             db.session.commit()
             flash(f"已记录{report.kind_label}的报告情况。", "success")
-            return redirect(tab_url(firm.id))
+            return redirect(tab_url(firm.id, TAB))
     forms = firm_tab_context(firm)["reported_forms"]
     return _refused(firm, reported_forms={**forms, report.id: form})

@@ -4,19 +4,16 @@ Each route loads the firm through `views.staff_firm` (readable to show, editable
 activity through the firm, so an activity never answers through another firm's address.
 """
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template
 from flask_login import current_user, login_required
 
 from crm.coaching import queries, services
 from crm.coaching.forms import ActivityForm
-from crm.coaching.views import bp, is_htmx, staff_firm
+from crm.coaching.views import bp, staff_firm
+from crm.core.web import is_htmx, tab_url
 from crm.extensions import db
 
 TAB = "activities"
-
-
-def _tab_url(firm) -> str:
-    return url_for("firms.detail", firm_id=firm.id, tab=TAB)
 
 
 def _render(template: str, firm, **overrides):
@@ -42,7 +39,7 @@ def activity_create(firm_id: int):
         db.session.commit()
         if not is_htmx():
             flash("已添加走访记录。", "success")
-            return redirect(_tab_url(firm))
+            return redirect(tab_url(firm.id, TAB))
         form = ActivityForm(prefix="new", formdata=None)
     if is_htmx():
         return _render("coaching/_activities_panel.html", firm, activity_form=form)
@@ -56,7 +53,7 @@ def activity_row(firm_id: int, row_id: int):
     firm = staff_firm(firm_id)
     row = queries.get_activity(firm.id, row_id)
     if not is_htmx():
-        return redirect(_tab_url(firm))
+        return redirect(tab_url(firm.id, TAB))
     return _render("coaching/_activity_row.html", firm, row=row)
 
 
@@ -72,7 +69,7 @@ def activity_edit(firm_id: int, row_id: int):
         db.session.commit()
         if not is_htmx():
             flash("已保存。", "success")
-            return redirect(_tab_url(firm))
+            return redirect(tab_url(firm.id, TAB))
         return _render("coaching/_activity_row.html", firm, row=row)
     if is_htmx():
         return _render("coaching/_activity_row_form.html", firm, row=row, form=form)
@@ -89,7 +86,7 @@ def activity_follow_up(firm_id: int, row_id: int):
     db.session.commit()
     if is_htmx():
         return _render("coaching/_activity_row.html", firm, row=row)
-    return redirect(_tab_url(firm))
+    return redirect(tab_url(firm.id, TAB))
 
 
 @bp.post("/firms/<int:firm_id>/activities/<int:row_id>/delete")
@@ -102,4 +99,4 @@ def activity_delete(firm_id: int, row_id: int):
     if is_htmx():
         return ""
     flash("已删除走访记录。", "success")
-    return redirect(_tab_url(firm))
+    return redirect(tab_url(firm.id, TAB))

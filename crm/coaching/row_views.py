@@ -11,7 +11,8 @@ from flask_login import login_required
 from crm.coaching import queries, services
 from crm.coaching.forms import MeasureForm, MilestoneForm
 from crm.coaching.models import CoachingMeasure, CoachingMilestone
-from crm.coaching.views import bp, is_htmx, load_plan, plan_context, plan_url, render_plan
+from crm.coaching.views import bp, load_plan, plan_context, plan_url, render_plan
+from crm.core.web import is_htmx
 from crm.extensions import db
 
 

@@ -8,7 +8,7 @@ activities live in `row_views` and `activity_views`, registered on the same blue
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from crm.coaching import queries, services
@@ -23,6 +23,7 @@ from crm.coaching.forms import (
 from crm.coaching.models import ACTIVITY_KINDS, MEASURE_STATUSES, PLAN_STATUSES
 from crm.core import clock
 from crm.core.permissions import can_edit_firm, get_editable_firm, get_visible_firm
+from crm.core.web import tab_url
 from crm.extensions import db
 
 bp = Blueprint("coaching", __name__, url_prefix="/coaching")
@@ -36,11 +37,6 @@ def coaching_helpers() -> dict[str, Any]:
         "measure_statuses": MEASURE_STATUSES,
         "activity_kinds": ACTIVITY_KINDS,
     }
-
-
-def is_htmx() -> bool:
-    """Tell whether the request comes from htmx (and wants a fragment)."""
-    return request.headers.get("HX-Request") == "true"
 
 
 def staff_firm(firm_id: int, *, write: bool = False):
@@ -112,12 +108,12 @@ def new_plan(firm_id: int):
     form = NewPlanForm()
     if not form.validate_on_submit():
         flash("；".join(form.year.errors) or "请求有误，请刷新页面后重试。", "danger")
-        return redirect(url_for("firms.detail", firm_id=firm.id, tab="coaching"))
+        return redirect(tab_url(firm.id, "coaching"))
     try:
         plan = services.create_plan(firm, form.year.data, current_user)
     except services.CoachingError as error:
         flash(str(error), "danger")
-        return redirect(url_for("firms.detail", firm_id=firm.id, tab="coaching"))
+        return redirect(tab_url(firm.id, "coaching"))
     db.session.commit()
     flash(f"已新建 {plan.year} 年度一企一策方案，请完善目标、措施和责任人。", "success")
     return redirect(plan_url(plan))
@@ -186,4 +182,4 @@ def print_plan(plan_id: int):
     return render_template("coaching/print.html", plan=plan, firm=firm)
 
 
-from crm.coaching import activity_views, row_views  # noqa: E402, F401  (register routes on `bp`)
+from crm.coaching import activity_views, row_views  # noqa: E402, F401  register routes on `bp`

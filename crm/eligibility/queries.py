@@ -6,11 +6,12 @@ from datetime import date
 from sqlalchemy import Select, and_, case, select
 
 from crm.accounts.models import User
+from crm.core.web import Page, paginate
 from crm.eligibility.facts import VERDICT_RANK
 from crm.eligibility.models import Assessment, ExpertAssessment, SettingsVersion
 from crm.extensions import db
 from crm.firms.models import Firm
-from crm.firms.queries import FirmFilters, Page, firm_list_select, paginate
+from crm.firms.queries import FirmFilters, firm_list_select
 
 #: The verdict filter: a verdict, or `none` for firms not assessed yet.
 VERDICT_FILTERS = ("pass", "uncertain", "fail", "none")

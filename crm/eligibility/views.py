@@ -6,11 +6,12 @@ for what it shows); the routes here change what it shows.
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request
 from flask_login import current_user, login_required
 
 from crm.core import clock
 from crm.core.permissions import STAFF_ROLES, get_editable_firm, roles_required
+from crm.core.web import tab_url
 from crm.eligibility import queries, services
 from crm.eligibility.expert import save_expert_assessment
 from crm.eligibility.facts import VERDICT_LABELS
@@ -19,6 +20,7 @@ from crm.extensions import db
 from crm.firms.queries import firm_choices_data
 
 bp = Blueprint("eligibility", __name__, url_prefix="/eligibility")
+TAB = "assessment"
 
 #: Where each sub-item's points came from.
 SOURCE_LABELS = {"computed": "数据计算", "assessed": "专员评估", "open": "待评估"}
@@ -28,11 +30,6 @@ SOURCE_LABELS = {"computed": "数据计算", "assessed": "专员评估", "open":
 def eligibility_helpers() -> dict[str, Any]:
     """Give templates the verdict and source vocabularies."""
     return {"verdict_labels": VERDICT_LABELS, "source_labels": SOURCE_LABELS}
-
-
-def tab_url(firm_id: int) -> str:
-    """Return the address of a firm's 预评估 tab."""
-    return url_for("firms.detail", firm_id=firm_id, tab="assessment")
 
 
 def firm_tab_context(firm) -> dict[str, Any]:
@@ -76,7 +73,7 @@ def refresh(firm_id: int):
     services.refresh_assessments([firm.id])
     db.session.commit()
     flash("已完成预评估。", "success")
-    return redirect(tab_url(firm.id))
+    return redirect(tab_url(firm.id, TAB))
 
 
 @bp.route("/firms/<int:firm_id>/expert", methods=["GET", "POST"])
@@ -94,7 +91,7 @@ def expert(firm_id: int):
         else:
             db.session.commit()
             flash("专员评估已保存，预评估结果已更新。", "success")
-            return redirect(tab_url(firm.id))
+            return redirect(tab_url(firm.id, TAB))
     return render_template("eligibility/expert.html", form=form, firm=firm)
 
 

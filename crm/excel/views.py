@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from crm.core import clock
 from crm.core.permissions import roles_required
+from crm.core.web import paginate
 from crm.excel import blanks, columns, services
 from crm.excel.forms import (
     UNIT_CHOICES,
@@ -25,7 +26,6 @@ from crm.excel.forms import (
 from crm.excel.models import ROW_ACTIONS, ImportBatch, ImportRow
 from crm.excel.stored import Describer
 from crm.extensions import db
-from crm.firms.queries import paginate
 from crm.jobs import files
 from crm.jobs.models import Job
 

@@ -3,7 +3,6 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from flask import abort
 from sqlalchemy import Select, and_, exists, or_, select
@@ -12,6 +11,7 @@ from crm.accounts.models import User
 from crm.certification.models import CertificationBatch
 from crm.core.audit import AuditEntry
 from crm.core.permissions import visible_firms
+from crm.core.web import Page, paginate
 from crm.eligibility.uscc import normalise
 from crm.extensions import db
 from crm.firms import rules
@@ -29,20 +29,6 @@ DEFAULT_SORT = "name"
 
 
 @dataclass
-class Page:
-    """One page of rows, known to have a next page without counting the whole table."""
-
-    items: list[Any]
-    number: int
-    has_next: bool
-
-    @property
-    def has_prev(self) -> bool:
-        """Tell whether there is a page before this one."""
-        return self.number > 1
-
-
-@dataclass
 class FirmFilters:
     """What the firm list is narrowed by; empty values do not filter."""
 
@@ -55,15 +41,6 @@ class FirmFilters:
     tier: str | None = None
     deleted: bool = False
     sort: str = DEFAULT_SORT
-
-
-def paginate(stmt: Select, number: int, per_page: int, *, scalars: bool = True) -> Page:
-    """Fetch one page plus one row, so `has_next` is known without a count."""
-    number = max(1, number)
-    stmt = stmt.limit(per_page + 1).offset((number - 1) * per_page)
-    result = db.session.scalars(stmt) if scalars else db.session.execute(stmt)
-    rows = list(result.unique() if scalars else result)
-    return Page(items=rows[:per_page], number=number, has_next=len(rows) > per_page)
 
 
 def normalise_sort(sort: str | None) -> str:

@@ -12,11 +12,12 @@ from flask import flash, redirect, render_template
 from flask_login import current_user, login_required
 
 from crm.core.permissions import get_editable_firm, get_visible_firm
+from crm.core.web import is_htmx, tab_url
 from crm.extensions import db
 from crm.firms import queries, services
 from crm.firms.models import FirmContact, FirmYear, IPItem, Qualification
 from crm.firms.record_forms import ContactForm, IPForm, QualificationForm, YearForm
-from crm.firms.views import bp, is_htmx, render_detail, tab_context, tab_url
+from crm.firms.views import bp, render_detail, tab_context
 
 
 @dataclass(frozen=True)

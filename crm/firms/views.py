@@ -48,16 +48,6 @@ def firm_helpers() -> dict[str, Any]:
     }
 
 
-def is_htmx() -> bool:
-    """Tell whether the request comes from htmx (and wants a fragment)."""
-    return request.headers.get("HX-Request") == "true"
-
-
-def tab_url(firm_id: int, tab: str) -> str:
-    """Return the address of one tab of a firm."""
-    return url_for("firms.detail", firm_id=firm_id, tab=tab)
-
-
 def tab_context(firm, tab: str, **overrides) -> dict[str, Any]:
     """Return what the detail page and the tab panels need for `tab`."""
     context: dict[str, Any] = {

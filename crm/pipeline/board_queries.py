@@ -12,10 +12,11 @@ from sqlalchemy import Select, and_, func, null, select
 
 from crm.accounts.models import User
 from crm.core.permissions import can_edit_firm
+from crm.core.web import Page, paginate
 from crm.eligibility.models import Assessment
 from crm.extensions import db
 from crm.firms.models import Firm
-from crm.firms.queries import FirmFilters, Page, firm_list_select, paginate
+from crm.firms.queries import FirmFilters, firm_list_select
 from crm.pipeline import rules
 from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
 from crm.pipeline.services import OVERRIDE_ROLE

@@ -8,11 +8,12 @@ firm and may move one only by overriding a gate with a written reason.
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request
 from flask_login import current_user, login_required
 
 from crm.core import clock
 from crm.core.permissions import can_edit_firm, get_editable_firm, get_visible_firm
+from crm.core.web import tab_url
 from crm.extensions import db
 from crm.firms.views import render_detail
 from crm.listing import services as listing_services
@@ -24,6 +25,7 @@ from crm.pipeline.models import Enrollment, Programme
 from crm.pipeline.services import OVERRIDE_ROLE, GateRefused
 
 bp = Blueprint("pipeline", __name__, url_prefix="/pipeline")
+TAB = "pipeline"
 
 #: The enroll button of each programme.
 ENROLL_LABELS = {rules.HTE: "加入高企培育", rules.LISTING: "加入上市后备"}
@@ -117,17 +119,12 @@ def firm_tab_context(firm, failed: dict[str, Any] | None = None) -> dict[str, An
     }
 
 
-def tab_url(firm_id: int) -> str:
-    """Return the address of a firm's 培育进程 tab."""
-    return url_for("firms.detail", firm_id=firm_id, tab="pipeline")
-
-
 def _done(firm, result: services.MoveResult, message: str):
     db.session.commit()
     flash(message, "success")
     for warning in result.warnings:
         flash(warning, "warning")
-    return redirect(tab_url(firm.id))
+    return redirect(tab_url(firm.id, TAB))
 
 
 def _show_refusal(firm, key: str, form, refused: GateRefused | None):
@@ -189,4 +186,4 @@ def move(enrollment_id: int):
     return _done(firm, result, message)
 
 
-from crm.pipeline import board  # noqa: E402, F401  (registers the kanban routes on `bp`)
+from crm.pipeline import board  # noqa: E402, F401  registers the kanban routes on `bp`

@@ -14,9 +14,10 @@ from sqlalchemy.orm import contains_eager
 
 from crm.accounts.models import User
 from crm.core.permissions import firm_scope
+from crm.core.web import Page, paginate
 from crm.extensions import db
 from crm.firms.models import Firm
-from crm.firms.queries import Page, paginate, text_condition
+from crm.firms.queries import text_condition
 from crm.support.models import SubsidyRule, SupportEntry
 from crm.support.rules import ENTRY_STATUSES, RULE_EVENTS, SUPPORT_KINDS, rule_in_force
 

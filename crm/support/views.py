@@ -9,10 +9,11 @@ plain form posts are redirected to the tab. The ledger list and the subsidy rule
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template
 from flask_login import current_user, login_required
 
 from crm.core.permissions import can_edit_firm, get_editable_firm, get_visible_firm
+from crm.core.web import is_htmx, tab_url
 from crm.extensions import db
 from crm.firms.views import render_detail
 from crm.support import queries, rules, services
@@ -22,11 +23,6 @@ bp = Blueprint("support", __name__, url_prefix="/support")
 TAB = "support"
 
 bp.add_app_template_filter(rules.format_yuan, "yuan")
-
-
-def is_htmx() -> bool:
-    """Tell whether the request comes from htmx (and wants a fragment)."""
-    return request.headers.get("HX-Request") == "true"
 
 
 def staff_firm(firm_id: int, *, write: bool = False):
@@ -39,11 +35,6 @@ def staff_firm(firm_id: int, *, write: bool = False):
     if not current_user.is_staff:
         abort(403)
     return firm
-
-
-def tab_url(firm_id: int) -> str:
-    """Return the address of a firm's 扶持台账 tab."""
-    return url_for("firms.detail", firm_id=firm_id, tab=TAB)
 
 
 def firm_tab_context(firm) -> dict[str, Any]:
@@ -72,7 +63,7 @@ def _row_answer(firm, entry):
     """Answer a change to one row: the row and the totals for htmx, else back to the tab."""
     if not is_htmx():
         flash("已保存。", "success")
-        return redirect(tab_url(firm.id))
+        return redirect(tab_url(firm.id, TAB))
     return render_template("support/_entry_row.html", **entry_context(firm, row=entry, oob=True))
 
 
@@ -82,7 +73,7 @@ def _refused(firm, error: services.SupportError):
     if is_htmx():
         return jsonify(error="无法保存", message=str(error)), 400
     flash(str(error), "danger")
-    return redirect(tab_url(firm.id))
+    return redirect(tab_url(firm.id, TAB))
 
 
 @bp.post("/firms/<int:firm_id>/entries")
@@ -99,7 +90,7 @@ def entry_create(firm_id: int):
         db.session.commit()
         if not is_htmx():
             flash("已登记扶持。", "success")
-            return redirect(tab_url(firm.id))
+            return redirect(tab_url(firm.id, TAB))
         form = EntryForm(prefix="new", formdata=None)
     if is_htmx():
         return render_template("support/_firm_tab.html", **entry_context(firm, entry_form=form))
@@ -113,7 +104,7 @@ def entry_row(firm_id: int, entry_id: int):
     firm = staff_firm(firm_id)
     entry = queries.get_entry(firm, entry_id)
     if not is_htmx():
-        return redirect(tab_url(firm.id))
+        return redirect(tab_url(firm.id, TAB))
     return render_template("support/_entry_row.html", **entry_context(firm, row=entry))
 
 
@@ -185,7 +176,7 @@ def entry_delete(firm_id: int, entry_id: int):
     if is_htmx():
         return render_template("support/_totals.html", **entry_context(firm, oob=True))
     flash("已删除扶持记录。", "success")
-    return redirect(tab_url(firm.id))
+    return redirect(tab_url(firm.id, TAB))
 
 
-from crm.support import ledger_views, rule_views  # noqa: E402, F401  (register routes on `bp`)
+from crm.support import ledger_views, rule_views  # noqa: E402, F401  register routes on `bp`

@@ -1,0 +1,42 @@
+"""Web helpers shared by every blueprint: htmx requests, paged lists, the tabs of a firm's page."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import request, url_for
+from sqlalchemy import Select
+
+from crm.extensions import db
+
+
+def is_htmx() -> bool:
+    """Tell whether the request comes from htmx (and wants a fragment)."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def tab_url(firm_id: int, tab: str, **values: Any) -> str:
+    """Return the address of one tab of a firm's page."""
+    return url_for("firms.detail", firm_id=firm_id, tab=tab, **values)
+
+
+@dataclass
+class Page:
+    """One page of rows, known to have a next page without counting the whole table."""
+
+    items: list[Any]
+    number: int
+    has_next: bool
+
+    @property
+    def has_prev(self) -> bool:
+        """Tell whether there is a page before this one."""
+        return self.number > 1
+
+
+def paginate(stmt: Select, number: int, per_page: int, *, scalars: bool = True) -> Page:
+    """Fetch one page plus one row, so `has_next` is known without a count."""
+    number = max(1, number)
+    stmt = stmt.limit(per_page + 1).offset((number - 1) * per_page)
+    result = db.session.scalars(stmt) if scalars else db.session.execute(stmt)
+    rows = list(result.unique() if scalars else result)
+    return Page(items=rows[:per_page], number=number, has_next=len(rows) > per_page)
