@@ -8,6 +8,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from crm import config as config_module
+from crm.core.permissions import is_enterprise
 from crm.extensions import csrf, db, login_manager, migrate
 
 #: Modules whose import registers background job handlers and periodic work (crm.jobs.registry).
@@ -111,7 +112,7 @@ def register_blueprints(app: Flask) -> None:
     def index():
         if not current_user.is_authenticated:
             return redirect(url_for("accounts.login"))
-        if current_user.role == "enterprise" and current_user.firm_id:
+        if is_enterprise(current_user) and current_user.firm_id:
             return redirect(url_for("firms.detail", firm_id=current_user.firm_id))
         return redirect(url_for("firms.list"))
 

@@ -1,6 +1,6 @@
 """Routes of the firm's 高企认定 tab: rename the firm, record a change, mark a report as made.
 
-Each loads the firm through core.permissions: out of reach answers 404, a read-only role 403.
+Each loads the firm through firms.access: out of reach answers 404, a read-only role 403.
 A refused change re-renders the tab with the form's errors; a saved one redirects to the tab.
 """
 
@@ -12,9 +12,9 @@ from crm.certification.forms import ChangeForm, RenameForm, ReportedForm
 from crm.certification.models import ChangeReport
 from crm.certification.views import bp, firm_tab_context
 from crm.core import clock
-from crm.core.permissions import get_editable_firm
 from crm.core.web import tab_url
 from crm.extensions import db
+from crm.firms.access import get_editable_firm
 from crm.firms.views import render_detail
 
 TAB = "certification"

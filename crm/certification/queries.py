@@ -8,8 +8,8 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from crm.certification import rules
 from crm.certification.models import CertificationApplication, CertificationBatch, ChangeReport
-from crm.core.permissions import firm_scope
 from crm.extensions import db
+from crm.firms.access import firm_scope
 from crm.firms.models import Firm
 from crm.pipeline import queries as pipeline_queries
 from crm.pipeline.rules import HTE, certificate_expiry

@@ -25,13 +25,12 @@ from crm.certification.models import APPLICATION_STATUSES, CertificationBatch
 from crm.certification.results import ResultRow, record_results
 from crm.certification.services import BatchError, create_batch, update_batch
 from crm.core import clock
-from crm.core.permissions import STAFF_ROLES, can_edit_firm, roles_required
+from crm.core.permissions import EDITOR_ROLES, STAFF_ROLES, is_editor, roles_required
 from crm.extensions import db
+from crm.firms.access import can_edit_firm
 from crm.firms.queries import firm_choices_data
 
 bp = Blueprint("certification", __name__, url_prefix="/certification")
-
-EDITOR_ROLES = ("admin", "manager")
 
 
 @bp.app_context_processor
@@ -118,7 +117,7 @@ def render_batch(batch: CertificationBatch, formdata=None, **overrides):
     counts = {code: 0 for code in APPLICATION_STATUSES}
     for application in applications:
         counts[application.status] = counts.get(application.status, 0) + 1
-    may_record = current_user.role in EDITOR_ROLES
+    may_record = is_editor(current_user)
     context: dict[str, Any] = {
         "batch": batch,
         "applications": applications,

@@ -1,7 +1,8 @@
 """htmx routes of a firm's 走访记录 tab: log, show, edit and delete activities, tick off follow-ups.
 
-Each route loads the firm through `views.staff_firm` (readable to show, editable to change) and the
-activity through the firm, so an activity never answers through another firm's address.
+Each route loads the firm through `firms.access.get_staff_firm` (readable to show, editable to
+change) and the activity through the firm, so an activity never answers through another firm's
+address.
 """
 
 from flask import flash, redirect, render_template
@@ -9,9 +10,10 @@ from flask_login import current_user, login_required
 
 from crm.coaching import queries, services
 from crm.coaching.forms import ActivityForm
-from crm.coaching.views import bp, staff_firm
+from crm.coaching.views import bp
 from crm.core.web import is_htmx, tab_url
 from crm.extensions import db
+from crm.firms.access import get_staff_firm
 
 TAB = "activities"
 
@@ -32,7 +34,7 @@ def _render_tab(firm, **overrides):
 @login_required
 def activity_create(firm_id: int):
     """Log a visit or other contact from the form above the list."""
-    firm = staff_firm(firm_id, write=True)
+    firm = get_staff_firm(current_user, firm_id, write=True)
     form = ActivityForm(prefix="new")
     if form.validate_on_submit():
         services.log_activity(firm, form.values(), current_user)
@@ -50,7 +52,7 @@ def activity_create(firm_id: int):
 @login_required
 def activity_row(firm_id: int, row_id: int):
     """Show an activity as a table row (the 取消 of an inline edit)."""
-    firm = staff_firm(firm_id)
+    firm = get_staff_firm(current_user, firm_id)
     row = queries.get_activity(firm.id, row_id)
     if not is_htmx():
         return redirect(tab_url(firm.id, TAB))
@@ -61,7 +63,7 @@ def activity_row(firm_id: int, row_id: int):
 @login_required
 def activity_edit(firm_id: int, row_id: int):
     """Return an activity as an inline form, or save it."""
-    firm = staff_firm(firm_id, write=True)
+    firm = get_staff_firm(current_user, firm_id, write=True)
     row = queries.get_activity(firm.id, row_id)
     form = ActivityForm(obj=row, prefix=f"row{row.id}")
     if form.validate_on_submit():
@@ -80,7 +82,7 @@ def activity_edit(firm_id: int, row_id: int):
 @login_required
 def activity_follow_up(firm_id: int, row_id: int):
     """Mark an activity's follow-up done, or open again."""
-    firm = staff_firm(firm_id, write=True)
+    firm = get_staff_firm(current_user, firm_id, write=True)
     row = queries.get_activity(firm.id, row_id)
     services.set_follow_up_done(row, not row.follow_up_done)
     db.session.commit()
@@ -93,7 +95,7 @@ def activity_follow_up(firm_id: int, row_id: int):
 @login_required
 def activity_delete(firm_id: int, row_id: int):
     """Delete an activity; htmx removes its row."""
-    firm = staff_firm(firm_id, write=True)
+    firm = get_staff_firm(current_user, firm_id, write=True)
     services.delete_activity(queries.get_activity(firm.id, row_id))
     db.session.commit()
     if is_htmx():

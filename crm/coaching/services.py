@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from crm.coaching.models import Activity, CoachingMeasure, CoachingMilestone, CoachingPlan
 from crm.core import clock
+from crm.core.permissions import is_manager
 from crm.extensions import db
 
 NO_ASSESSMENT = "暂无预评估结果"
@@ -60,7 +61,7 @@ def create_plan(firm, year: int, actor=None) -> CoachingPlan:
     if plan_taken(firm.id, year):
         raise CoachingError(f"该企业 {year} 年度的一企一策方案已存在，请直接编辑该方案")
     manager_id = firm.manager_id
-    if manager_id is None and actor is not None and actor.role == "manager":
+    if manager_id is None and is_manager(actor):
         manager_id = actor.id
     plan = CoachingPlan(
         firm_id=firm.id,

@@ -1,14 +1,14 @@
 """Pages of the coaching blueprint: a firm's plans, one plan, its edit form, status and print view.
 
 Coaching plans and the visits log are the bureau's working notes: every route loads the firm
-through core.permissions (out of reach: 404; read-only roles changing data: 403) and then turns
+through firms.access (out of reach: 404; read-only roles changing data: 403) and then turns
 enterprise users away with 403, even on their own firm. The htmx rows of measures, milestones and
 activities live in `row_views` and `activity_views`, registered on the same blueprint.
 """
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from crm.coaching import queries, services
@@ -22,9 +22,9 @@ from crm.coaching.forms import (
 )
 from crm.coaching.models import ACTIVITY_KINDS, MEASURE_STATUSES, PLAN_STATUSES
 from crm.core import clock
-from crm.core.permissions import can_edit_firm, get_editable_firm, get_visible_firm
 from crm.core.web import tab_url
 from crm.extensions import db
+from crm.firms.access import can_edit_firm, get_staff_firm
 
 bp = Blueprint("coaching", __name__, url_prefix="/coaching")
 
@@ -39,22 +39,10 @@ def coaching_helpers() -> dict[str, Any]:
     }
 
 
-def staff_firm(firm_id: int, *, write: bool = False):
-    """Load a firm for the coaching pages, for bureau staff only."""
-    firm = (
-        get_editable_firm(current_user, firm_id)
-        if write
-        else get_visible_firm(current_user, firm_id)
-    )
-    if not current_user.is_staff:
-        abort(403)
-    return firm
-
-
 def load_plan(plan_id: int, *, write: bool = False):
     """Load a plan and its firm under the same rules as the firm."""
     plan = queries.get_plan(plan_id)
-    return plan, staff_firm(plan.firm_id, write=write)
+    return plan, get_staff_firm(current_user, plan.firm_id, write=write)
 
 
 def plan_url(plan) -> str:
@@ -104,7 +92,7 @@ def render_plan(plan, firm, **overrides):
 @login_required
 def new_plan(firm_id: int):
     """Start the firm's plan for a year, its diagnosis taken from the gap list."""
-    firm = staff_firm(firm_id, write=True)
+    firm = get_staff_firm(current_user, firm_id, write=True)
     form = NewPlanForm()
     if not form.validate_on_submit():
         flash("；".join(form.year.errors) or "请求有误，请刷新页面后重试。", "danger")

@@ -1,4 +1,4 @@
-"""Jinja filters and globals: dates in the bureau's time zone, money in 万元."""
+"""Jinja filters and globals: dates in the bureau's time zone, money in 万元, role checks."""
 
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from flask import Flask, request, url_for
 
 from crm.core import clock
+from crm.core.permissions import TEMPLATE_PREDICATES
 
 WAN = Decimal(10000)
 
@@ -67,3 +68,5 @@ def register(app: Flask) -> None:
     app.add_template_filter(yes_no, "yes_no")
     app.add_template_global(url_with)
     app.add_template_global(clock.today, "today")
+    for name, predicate in TEMPLATE_PREDICATES.items():
+        app.add_template_global(predicate, name)

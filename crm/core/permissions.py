@@ -1,8 +1,7 @@
-"""Record-level access, in one place: every query that lists or loads firms goes through here.
+"""Role checks, in one place: what each role may do, whatever the record.
 
-Admins and bureau heads see every firm; a manager sees the firms of the districts they cover and the
-firms assigned to them; an enterprise user sees only their own firm. A firm outside a user's reach
-answers 404, never 403, so firm ids do not leak. Bureau heads read but do not edit firm data.
+Roles are the strings of `crm.accounts.models.ROLES`. Which firms a user may reach is decided by
+`crm.firms.access`, on top of these.
 """
 
 from collections.abc import Callable
@@ -10,70 +9,62 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user, login_required
-from sqlalchemy import ColumnElement, Select, false, or_, select, true
 
-from crm.accounts.models import User, user_districts
-from crm.extensions import db
-from crm.firms.models import Firm
-
-READ_ALL_ROLES = frozenset({"admin", "bureau_head"})
-STAFF_ROLES = frozenset({"admin", "bureau_head", "manager"})
-
-
-def firm_scope(user: User) -> ColumnElement[bool]:
-    """Return the SQL condition selecting the firms `user` may see."""
-    if not user.is_authenticated or not user.is_active:
-        return false()
-    if user.role in READ_ALL_ROLES:
-        return true()
-    if user.role == "manager":
-        covered = select(user_districts.c.district_id).where(user_districts.c.user_id == user.id)
-        return or_(Firm.manager_id == user.id, Firm.district_id.in_(covered))
-    if user.role == "enterprise" and user.firm_id is not None:
-        return Firm.id == user.firm_id
-    return false()
+ADMIN = "admin"
+BUREAU_HEAD = "bureau_head"
+MANAGER = "manager"
+ENTERPRISE = "enterprise"
+#: Roles that see every firm.
+READ_ALL_ROLES = frozenset({ADMIN, BUREAU_HEAD})
+#: The bureau's own people: everyone but enterprise users.
+STAFF_ROLES = frozenset({ADMIN, BUREAU_HEAD, MANAGER})
+#: Roles that change firm data (within their reach) and import it; bureau heads only read.
+EDITOR_ROLES = frozenset({ADMIN, MANAGER})
 
 
-def visible_firms(user: User, *, include_deleted: bool = False) -> Select[tuple[Firm]]:
-    """Return a select of the firms `user` may see, soft-deleted ones only for admins who ask."""
-    stmt = select(Firm).where(firm_scope(user))
-    if not (include_deleted and user.role == "admin"):
-        stmt = stmt.where(Firm.deleted_at.is_(None))
-    return stmt
+def _role(user) -> str | None:
+    return getattr(user, "role", None) if user is not None else None
 
 
-def get_visible_firm(user: User, firm_id: int, *, include_deleted: bool = False) -> Firm:
-    """Load a firm `user` may see, or answer 404."""
-    firm = db.session.scalar(
-        visible_firms(user, include_deleted=include_deleted).where(Firm.id == firm_id)
-    )
-    if firm is None:
-        abort(404)
-    return firm
+def is_admin(user) -> bool:
+    """Tell whether `user` is an administrator."""
+    return _role(user) == ADMIN
 
 
-def can_edit_firm(user: User, firm: Firm) -> bool:
-    """Tell whether `user` may change `firm` and what describes it through the staff pages."""
-    if firm.deleted_at is not None or not user.is_authenticated or not user.is_active:
-        return False
-    if user.role == "admin":
-        return True
-    if user.role == "manager":
-        return firm.manager_id == user.id or firm.district_id in user.district_ids
-    return False
+def is_manager(user) -> bool:
+    """Tell whether `user` is an account manager (服务专员)."""
+    return _role(user) == MANAGER
 
 
-def can_create_firm(user: User) -> bool:
-    """Tell whether `user` may register new firms."""
-    return user.is_authenticated and user.role in {"admin", "manager"}
+def is_enterprise(user) -> bool:
+    """Tell whether `user` logs in for a firm of their own."""
+    return _role(user) == ENTERPRISE
 
 
-def get_editable_firm(user: User, firm_id: int) -> Firm:
-    """Load a firm `user` may change: 404 when out of sight, 403 when only readable."""
-    firm = get_visible_firm(user, firm_id)
-    if not can_edit_firm(user, firm):
-        abort(403)
-    return firm
+def sees_all_firms(user) -> bool:
+    """Tell whether `user`'s role reads every firm (administrators and bureau heads)."""
+    return _role(user) in READ_ALL_ROLES
+
+
+def is_editor(user) -> bool:
+    """Tell whether `user`'s role changes firm data and imports it."""
+    return _role(user) in EDITOR_ROLES
+
+
+def may_override_gates(user) -> bool:
+    """Tell whether `user` may move a firm past unmet gate requirements (bureau heads only)."""
+    return _role(user) == BUREAU_HEAD
+
+
+def owns_or_admin(user, owner_id: int | None) -> bool:
+    """Tell whether `user` created a record of their own (a job, an import) or administers all."""
+    return is_admin(user) or (owner_id is not None and owner_id == getattr(user, "id", None))
+
+
+#: The predicates templates use to show what a role may do (registered as Jinja globals).
+TEMPLATE_PREDICATES = {
+    f.__name__: f for f in (is_admin, is_manager, is_enterprise, sees_all_firms, is_editor)
+}
 
 
 def roles_required(*roles: str) -> Callable:

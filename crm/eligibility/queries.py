@@ -1,4 +1,4 @@
-"""Read-side selects for the eligibility pages; every firm list goes through core.permissions."""
+"""Read-side selects for the eligibility pages; every firm list goes through firms.access."""
 
 from dataclasses import dataclass, replace
 from datetime import date

@@ -10,13 +10,14 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required
 
 from crm.core import clock
-from crm.core.permissions import STAFF_ROLES, get_editable_firm, roles_required
+from crm.core.permissions import STAFF_ROLES, roles_required
 from crm.core.web import tab_url
 from crm.eligibility import queries, services
 from crm.eligibility.expert import save_expert_assessment
 from crm.eligibility.facts import VERDICT_LABELS
 from crm.eligibility.forms import ExpertForm, ReadinessFilterForm
 from crm.extensions import db
+from crm.firms.access import get_editable_firm
 from crm.firms.queries import firm_choices_data
 
 bp = Blueprint("eligibility", __name__, url_prefix="/eligibility")

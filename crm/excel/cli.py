@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from crm.accounts.models import User
 from crm.core import clock
+from crm.core.permissions import is_editor
 from crm.excel import annotate, blanks, columns, services
 from crm.excel.apply import ImportRefused
 from crm.excel.models import ImportRow
@@ -45,7 +46,7 @@ def import_command(path, kind, dry_run, valid_only, sheet, tier, username) -> No
     user = None
     if username:
         user = db.session.scalar(select(User).filter_by(username=username))
-        if user is None or user.role not in ("admin", "manager"):
+        if user is None or not is_editor(user):
             raise click.ClickException(f"用户 {username} 不存在或无权导入")
     options = {k: v for k, v in {"sheet": sheet, "tier": tier}.items() if v}
     batch = services.start_import_from_path(kind, path, user, options)

@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy import select
 
 from crm.accounts.models import User
-from crm.core.permissions import firm_scope
+from crm.core.permissions import is_admin, is_manager
 from crm.excel.columns import ImportKind
 from crm.excel.convert import ConvertedRow
 from crm.extensions import db
+from crm.firms.access import firm_scope
 from crm.firms.models import Firm, FirmFormerName, FirmYear, IPItem, Qualification
 
 #: Firm columns an import may set, by field key (reference fields end in `_id`).
@@ -120,7 +121,7 @@ class World:
         self.by_former: dict[str, int] = {}
         self.values: dict[int, tuple] = {}
         self.deleted: set[int] = set()
-        self.editable: set[int] | None = None if scope is None or user.role == "admin" else set()
+        self.editable: set[int] | None = None if scope is None or is_admin(user) else set()
         stmt = select(Firm.id, Firm.deleted_at, *columns)
         if self.editable is not None:
             stmt = stmt.add_columns(scope.label("in_scope"))
@@ -143,7 +144,7 @@ class World:
         for name, firm_id in self.by_former.items():
             self.former_names.setdefault(firm_id, set()).add(name)
         self.user = user
-        self.user_districts = set(user.district_ids) if user and user.role == "manager" else None
+        self.user_districts = set(user.district_ids) if is_manager(user) else None
         self.position = {column: i for i, column in enumerate(self.firm_columns)}
 
     def current(self, firm_id: int, column: str) -> Any:
@@ -393,7 +394,7 @@ def _plan_new_firm(world, row, plan, values) -> None:
         )
         return
     plan.action = "create"
-    if world.user is not None and world.user.role == "manager":
+    if is_manager(world.user):
         values["manager_id"] = world.user.id
     if values.get("uscc"):
         values["uscc_check_accepted"] = "uscc" in row.warned

@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from crm.core import clock
-from crm.core.permissions import roles_required
+from crm.core.permissions import is_admin, owns_or_admin, roles_required
 from crm.core.web import paginate
 from crm.excel import blanks, columns, services
 from crm.excel.forms import (
@@ -39,14 +39,14 @@ HISTORY_PER_PAGE = 30
 def load_batch(batch_id: int) -> ImportBatch:
     """Load a batch the current user may see: their own, or any for an administrator."""
     batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or (current_user.role != "admin" and batch.created_by_id != current_user.id):
+    if batch is None or not owns_or_admin(current_user, batch.created_by_id):
         abort(404)
     return batch
 
 
 def _history(page: int):
     stmt = select(ImportBatch).order_by(ImportBatch.id.desc())
-    if current_user.role != "admin":
+    if not is_admin(current_user):
         stmt = stmt.where(ImportBatch.created_by_id == current_user.id)
     return paginate(stmt, page, HISTORY_PER_PAGE)
 

@@ -17,6 +17,7 @@ from wtforms.validators import (
 )
 
 from crm.core.forms import Form, WanField, optional_int, optional_str, options, strip, with_current
+from crm.core.permissions import is_manager
 from crm.eligibility.uscc import check
 from crm.firms import queries, rules
 
@@ -100,7 +101,7 @@ class FirmForm(Form):
         )
         managers = with_current(choices["managers"], firm and firm.manager)
         self.manager_id.choices = options(managers, "（未指定）")
-        if firm is None and user.role == "manager" and not self.is_submitted():
+        if firm is None and is_manager(user) and not self.is_submitted():
             self.manager_id.data = user.id
 
     def validate_uscc(self, field) -> None:
@@ -127,7 +128,7 @@ class FirmForm(Form):
     def validate(self, extra_validators=None) -> bool:
         """Also keep a manager's new firm within their own reach."""
         ok = super().validate(extra_validators)
-        if self.user.role == "manager" and not self.within_reach():
+        if is_manager(self.user) and not self.within_reach():
             self.form_errors.append(
                 "您只能登记本人所负责区县的企业，或将服务专员设为本人；否则保存后您将无法查看该企业。"
             )

@@ -1,4 +1,4 @@
-"""Read-side selects for the firm pages; every firm list goes through core.permissions."""
+"""Read-side selects for the firm pages; every firm list goes through firms.access."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -10,11 +10,12 @@ from sqlalchemy import Select, and_, exists, or_, select
 from crm.accounts.models import User
 from crm.certification.models import CertificationBatch
 from crm.core.audit import AuditEntry
-from crm.core.permissions import visible_firms
+from crm.core.permissions import MANAGER, is_admin
 from crm.core.web import Page, paginate
 from crm.eligibility.uscc import normalise
 from crm.extensions import db
 from crm.firms import rules
+from crm.firms.access import visible_firms
 from crm.firms.models import Firm, FirmFormerName, FirmYear, Qualification
 from crm.pipeline.models import Programme, Stage
 from crm.reference.models import District, Industry, Park, TechField
@@ -78,7 +79,7 @@ def tier_condition(tier: str, today: date):
 def firm_list_select(user: User, filters: FirmFilters, today: date) -> Select:
     """Return the select of the firms `user` sees, narrowed and sorted by `filters`."""
     stmt = visible_firms(user, include_deleted=filters.deleted)
-    if filters.deleted and user.role == "admin":
+    if filters.deleted and is_admin(user):
         stmt = stmt.where(Firm.deleted_at.is_not(None))
     for column, value in (
         (Firm.district_id, filters.district_id),
@@ -163,7 +164,7 @@ def active_managers() -> list[tuple[int, str]]:
     """Return (id, name) of the active account managers."""
     rows = db.session.execute(
         select(User.id, User.name)
-        .where(User.role == "manager", User.is_active.is_(True))
+        .where(User.role == MANAGER, User.is_active.is_(True))
         .order_by(User.name, User.id)
     )
     return [(r.id, r.name) for r in rows]

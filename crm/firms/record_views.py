@@ -1,6 +1,6 @@
 """Routes for the rows on a firm's tabs: yearly figures, IP items, contacts, qualifications.
 
-Each route loads the firm through core.permissions (visible to read, editable to write) and the
+Each route loads the firm through firms.access (visible to read, editable to write) and the
 row through the firm, so a row of one firm never answers through another firm's address. htmx
 requests get fragments back; plain form posts are redirected to the tab.
 """
@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from flask import flash, redirect, render_template
 from flask_login import current_user, login_required
 
-from crm.core.permissions import get_editable_firm, get_visible_firm
 from crm.core.web import is_htmx, tab_url
 from crm.extensions import db
 from crm.firms import queries, services
+from crm.firms.access import get_editable_firm, get_visible_firm
 from crm.firms.models import FirmContact, FirmYear, IPItem, Qualification
 from crm.firms.record_forms import ContactForm, IPForm, QualificationForm, YearForm
 from crm.firms.views import bp, render_detail, tab_context

@@ -19,15 +19,10 @@ from flask import (
 from flask_login import current_user, login_required
 
 from crm.core import clock
-from crm.core.permissions import (
-    can_create_firm,
-    can_edit_firm,
-    get_editable_firm,
-    get_visible_firm,
-    roles_required,
-)
+from crm.core.permissions import is_admin, roles_required
 from crm.extensions import db
 from crm.firms import display, queries, rules, services
+from crm.firms.access import can_create_firm, can_edit_firm, get_editable_firm, get_visible_firm
 from crm.firms.forms import FirmFilterForm, FirmForm
 from crm.firms.record_forms import ContactForm, IPForm, QualificationForm, YearForm
 from crm.firms.tabs import TABS, visible_tabs
@@ -104,7 +99,7 @@ def list_firms():
         sort=filters.sort,
         tiers=queries.tiers_held((firm.id for firm in page.items), today),
         can_create=can_create_firm(current_user),
-        show_deleted=filters.deleted and current_user.role == "admin",
+        show_deleted=filters.deleted and is_admin(current_user),
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, g, make_response, render_template, request, send_file
 from flask_login import current_user, login_required
 
+from crm.core.permissions import owns_or_admin
 from crm.extensions import db
 from crm.jobs.files import result_path
 from crm.jobs.models import Job
@@ -19,7 +20,7 @@ bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 def get_visible_job(job_id: int) -> Job:
     """Load a job the current user may follow (its creator, or an admin), or answer 404."""
     job = db.session.get(Job, job_id)
-    if job is None or not (current_user.role == "admin" or job.created_by_id == current_user.id):
+    if job is None or not owns_or_admin(current_user, job.created_by_id):
         abort(404)
     return job
 

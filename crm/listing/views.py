@@ -7,8 +7,8 @@ each stage reached is the document number and date on the stage transitions.
 from flask import Blueprint, abort, flash, redirect, url_for
 from flask_login import current_user, login_required
 
-from crm.core.permissions import get_editable_firm
 from crm.extensions import db
+from crm.firms.access import get_editable_firm
 from crm.firms.views import render_detail
 from crm.listing import services
 from crm.listing.forms import ListingCaseForm

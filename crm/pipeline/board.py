@@ -11,14 +11,15 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 
 from crm.core import clock
-from crm.core.permissions import STAFF_ROLES, get_visible_firm, roles_required
+from crm.core.permissions import STAFF_ROLES, may_override_gates, roles_required
 from crm.extensions import db
+from crm.firms.access import get_visible_firm
 from crm.firms.queries import firm_choices_data
 from crm.pipeline import board_queries, board_services, queries, rules, services
 from crm.pipeline.board_forms import FILTER_ARGS, BoardFilterForm, BulkMoveForm
 from crm.pipeline.forms import MoveForm
 from crm.pipeline.models import Enrollment, Programme
-from crm.pipeline.services import OVERRIDE_ROLE, GateRefused
+from crm.pipeline.services import GateRefused
 from crm.pipeline.views import bp, target_needs
 
 #: Cards drawn per column unless BOARD_CARDS_PER_COLUMN says otherwise; the rest are a link away.
@@ -77,7 +78,7 @@ def board(code: str):
         bulk_form=bulk_form,
         bulk_needs={s.code: target_needs(code, s.code) for s in bulk_form.targets},
         args=filter_args(),
-        may_override=current_user.role == OVERRIDE_ROLE,
+        may_override=may_override_gates(current_user),
     )
 
 
@@ -184,7 +185,7 @@ def _dialog(enrollment: Enrollment, form: MoveForm, target: str, refused=None):
             "refusal": refused.messages if refused else [],
             "overridable": bool(refused and refused.overridable),
         },
-        may_override=current_user.role == OVERRIDE_ROLE,
+        may_override=may_override_gates(current_user),
         action=url_for("pipeline.board_move", enrollment_id=enrollment.id, **filter_args()),
     )
 

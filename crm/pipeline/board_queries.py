@@ -11,15 +11,15 @@ from datetime import date
 from sqlalchemy import Select, and_, func, null, select
 
 from crm.accounts.models import User
-from crm.core.permissions import can_edit_firm
+from crm.core.permissions import may_override_gates
 from crm.core.web import Page, paginate
 from crm.eligibility.models import Assessment
 from crm.extensions import db
+from crm.firms.access import can_edit_firm
 from crm.firms.models import Firm
 from crm.firms.queries import FirmFilters, firm_list_select
 from crm.pipeline import rules
 from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
-from crm.pipeline.services import OVERRIDE_ROLE
 
 
 @dataclass
@@ -67,7 +67,7 @@ class BoardColumn:
 
 def may_move(user: User, firm: Firm) -> bool:
     """Tell whether `user` may drag the firm's card (a bureau head only with an override)."""
-    return can_edit_firm(user, firm) or (user.role == OVERRIDE_ROLE and not firm.is_deleted)
+    return can_edit_firm(user, firm) or (may_override_gates(user) and not firm.is_deleted)
 
 
 def _conditions(user: User, programme_id: int, filters: BoardFilters, today: date) -> list:

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from crm.accounts.models import User
-from crm.core.permissions import visible_firms
 from crm.extensions import db
+from crm.firms.access import visible_firms
 from crm.firms.models import Firm
 from crm.pipeline import services
 from crm.pipeline.board_queries import may_move

@@ -2,7 +2,7 @@
 
 Firms now in each stage, conversion between two stages by cohort year, median days in a stage, and
 certificates expiring per year, optionally broken down by district, park, technology field or
-account manager. `scope` limits the count to the firms a user may see (`permissions.firm_scope`),
+account manager. `scope` limits the count to the firms a user may see (`firms.access.firm_scope`),
 or to any other condition on `Firm`; soft-deleted firms never count. The functions return plain
 rows with names, never ORM objects, and compute everything in the database (window functions for
 "latest", "first" and the median), the same way on SQLite and PostgreSQL.
@@ -35,8 +35,8 @@ from sqlalchemy.sql.functions import FunctionElement
 from crm.accounts.models import User
 from crm.certification.models import CertificationApplication
 from crm.core import clock
-from crm.core.permissions import firm_scope
 from crm.extensions import db
+from crm.firms.access import firm_scope
 from crm.firms.models import Firm
 from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
 from crm.pipeline.rules import PROGRAMMES

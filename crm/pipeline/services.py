@@ -12,12 +12,12 @@ from sqlalchemy import select
 
 from crm.certification import queries as certification_queries
 from crm.core import clock
+from crm.core.permissions import may_override_gates
 from crm.extensions import db
 from crm.firms.models import Firm, FirmYear
 from crm.pipeline import queries, rules
 from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
 
-OVERRIDE_ROLE = "bureau_head"
 ONLY_HEADS_OVERRIDE = "只有局领导可以越过门槛要求"
 
 
@@ -226,13 +226,13 @@ def _authorise(firm, programme_code, source, target, inputs, actor, override_rea
     facts = move_facts(firm, programme_code, inputs, clock.today())
     missing = rules.check_move(programme_code, source, target, facts)
     overriding = bool((override_reason or "").strip())
-    if getattr(actor, "role", None) == OVERRIDE_ROLE and not overriding:
+    if may_override_gates(actor) and not overriding:
         raise GateRefused(["局领导变更阶段需填写越过门槛的理由"])
     if not missing:
         return False
     if not overriding:
         raise GateRefused(missing, overridable=True)
-    if getattr(actor, "role", None) != OVERRIDE_ROLE:
+    if not may_override_gates(actor):
         raise GateRefused([ONLY_HEADS_OVERRIDE, *missing])
     return True
 
@@ -254,7 +254,7 @@ def _record(
         number, document_on = inputs.certificate_number.strip(), inputs.certificate_issued_on
     override_text = (override_reason or "").strip()
     reason = inputs.reason.strip()
-    if override_text and not is_override and not reason and actor.role == OVERRIDE_ROLE:
+    if override_text and not is_override and not reason and may_override_gates(actor):
         reason = override_text  # a bureau head's move that met every requirement anyway
     transition = StageTransition(
         enrollment=enrollment,

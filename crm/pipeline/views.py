@@ -12,9 +12,10 @@ from flask import Blueprint, abort, flash, redirect, request
 from flask_login import current_user, login_required
 
 from crm.core import clock
-from crm.core.permissions import can_edit_firm, get_editable_firm, get_visible_firm
+from crm.core.permissions import may_override_gates
 from crm.core.web import tab_url
 from crm.extensions import db
+from crm.firms.access import can_edit_firm, get_editable_firm, get_visible_firm
 from crm.firms.views import render_detail
 from crm.listing import services as listing_services
 from crm.listing.forms import ListingCaseForm
@@ -22,7 +23,7 @@ from crm.listing.models import NEEQ_TIERS
 from crm.pipeline import queries, rules, services
 from crm.pipeline.forms import EnrollForm, MoveForm
 from crm.pipeline.models import Enrollment, Programme
-from crm.pipeline.services import OVERRIDE_ROLE, GateRefused
+from crm.pipeline.services import GateRefused
 
 bp = Blueprint("pipeline", __name__, url_prefix="/pipeline")
 TAB = "pipeline"
@@ -76,7 +77,7 @@ def firm_tab_context(firm, failed: dict[str, Any] | None = None) -> dict[str, An
     today = clock.today()
     enrollments = queries.firm_enrollments(firm.id)
     may_edit = can_edit_firm(current_user, firm)
-    may_override = current_user.role == OVERRIDE_ROLE and not firm.is_deleted
+    may_override = may_override_gates(current_user) and not firm.is_deleted
     cards = []
     for programme in queries.programmes():
         mine = [e for e in enrollments if e.programme_id == programme.id]
@@ -167,7 +168,7 @@ def move(enrollment_id: int):
     firm = get_visible_firm(current_user, enrollment.firm_id)
     overriding = request.form.get(f"move-{enrollment.id}-override_reason", "").strip()
     if not can_edit_firm(current_user, firm) and not (
-        current_user.role == OVERRIDE_ROLE and overriding
+        may_override_gates(current_user) and overriding
     ):
         abort(403)
     form = MoveForm(enrollment)

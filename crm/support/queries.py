@@ -1,6 +1,6 @@
 """Read-side selects of the support ledger: a firm's entries, the ledger list, totals, rules.
 
-The ledger only ever shows entries of firms the user can see (core.permissions), and sums the
+The ledger only ever shows entries of firms the user can see (firms.access), and sums the
 amounts of the filtered set in SQL.
 """
 
@@ -13,9 +13,9 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import contains_eager
 
 from crm.accounts.models import User
-from crm.core.permissions import firm_scope
 from crm.core.web import Page, paginate
 from crm.extensions import db
+from crm.firms.access import firm_scope
 from crm.firms.models import Firm
 from crm.firms.queries import text_condition
 from crm.support.models import SubsidyRule, SupportEntry

@@ -1,6 +1,6 @@
 """Pages of the support blueprint: the 扶持台账 tab of a firm and its rows edited in place.
 
-The ledger is bureau staff's record: every route loads the firm through core.permissions (out of
+The ledger is bureau staff's record: every route loads the firm through firms.access (out of
 reach: 404; read-only roles changing data: 403) and turns enterprise users away with 403, even on
 their own firm. htmx requests get fragments back (the row, with the totals refreshed out of band);
 plain form posts are redirected to the tab. The ledger list and the subsidy rules pages live in
@@ -9,12 +9,12 @@ plain form posts are redirected to the tab. The ledger list and the subsidy rule
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template
+from flask import Blueprint, flash, jsonify, redirect, render_template
 from flask_login import current_user, login_required
 
-from crm.core.permissions import can_edit_firm, get_editable_firm, get_visible_firm
 from crm.core.web import is_htmx, tab_url
 from crm.extensions import db
+from crm.firms.access import can_edit_firm, get_staff_firm
 from crm.firms.views import render_detail
 from crm.support import queries, rules, services
 from crm.support.forms import EntryForm, PayForm
@@ -23,18 +23,6 @@ bp = Blueprint("support", __name__, url_prefix="/support")
 TAB = "support"
 
 bp.add_app_template_filter(rules.format_yuan, "yuan")
-
-
-def staff_firm(firm_id: int, *, write: bool = False):
-    """Load a firm for the ledger pages, for bureau staff only."""
-    firm = (
-        get_editable_firm(current_user, firm_id)
-        if write
-        else get_visible_firm(current_user, firm_id)
-    )
-    if not current_user.is_staff:
-        abort(403)
-    return firm
 
 
 def firm_tab_context(firm) -> dict[str, Any]:
@@ -80,7 +68,7 @@ def _refused(firm, error: services.SupportError):
 @login_required
 def entry_create(firm_id: int):
     """Record a support measure from the form above the ledger."""
-    firm = staff_firm(firm_id, write=True)
+    firm = get_staff_firm(current_user, firm_id, write=True)
     form = EntryForm(prefix="new")
     if form.validate_on_submit():
         try:
@@ -101,7 +89,7 @@ def entry_create(firm_id: int):
 @login_required
 def entry_row(firm_id: int, entry_id: int):
     """Show an entry as a table row (the 取消 of an inline form)."""
-    firm = staff_firm(firm_id)
+    firm = get_staff_firm(current_user, firm_id)
     entry = queries.get_entry(firm, entry_id)
     if not is_htmx():
         return redirect(tab_url(firm.id, TAB))
@@ -112,7 +100,7 @@ def entry_row(firm_id: int, entry_id: int):
 @login_required
 def entry_edit(firm_id: int, entry_id: int):
     """Return an entry as an inline form, or save it."""
-    firm = staff_firm(firm_id, write=True)
+    firm = get_staff_firm(current_user, firm_id, write=True)
     entry = queries.get_entry(firm, entry_id)
     form = EntryForm(entry=entry, prefix=f"row{entry.id}")
     if form.validate_on_submit():
@@ -132,7 +120,7 @@ def entry_edit(firm_id: int, entry_id: int):
 @login_required
 def entry_apply(firm_id: int, entry_id: int):
     """Mark a claimable entry as applied for."""
-    firm = staff_firm(firm_id, write=True)
+    firm = get_staff_firm(current_user, firm_id, write=True)
     entry = queries.get_entry(firm, entry_id)
     try:
         services.mark_applied(entry)
@@ -146,7 +134,7 @@ def entry_apply(firm_id: int, entry_id: int):
 @login_required
 def entry_pay(firm_id: int, entry_id: int):
     """Return the payment form of an entry, or record its payment."""
-    firm = staff_firm(firm_id, write=True)
+    firm = get_staff_firm(current_user, firm_id, write=True)
     entry = queries.get_entry(firm, entry_id)
     form = PayForm(obj=entry, prefix=f"pay{entry.id}")
     if form.validate_on_submit():
@@ -166,7 +154,7 @@ def entry_pay(firm_id: int, entry_id: int):
 @login_required
 def entry_delete(firm_id: int, entry_id: int):
     """Delete an entry made by hand; htmx removes its row and refreshes the totals."""
-    firm = staff_firm(firm_id, write=True)
+    firm = get_staff_firm(current_user, firm_id, write=True)
     entry = queries.get_entry(firm, entry_id)
     try:
         services.delete_entry(entry)

@@ -1,0 +1,88 @@
+"""Which firms a user may reach, in one place: every query that lists or loads firms goes here.
+
+Admins and bureau heads see every firm; a manager sees the firms of the districts they cover and the
+firms assigned to them; an enterprise user sees only their own firm. A firm outside a user's reach
+answers 404, never 403, so firm ids do not leak. Bureau heads read but do not edit firm data, and
+the bureau's working records of a firm (plans, visits, the ledger) are for staff alone.
+"""
+
+from flask import abort
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
+
+from crm.accounts.models import User, user_districts
+from crm.core.permissions import (
+    is_admin,
+    is_editor,
+    is_enterprise,
+    is_manager,
+    sees_all_firms,
+)
+from crm.extensions import db
+from crm.firms.models import Firm
+
+
+def firm_scope(user: User) -> ColumnElement[bool]:
+    """Return the SQL condition selecting the firms `user` may see."""
+    if not user.is_authenticated or not user.is_active:
+        return false()
+    if sees_all_firms(user):
+        return true()
+    if is_manager(user):
+        covered = select(user_districts.c.district_id).where(user_districts.c.user_id == user.id)
+        return or_(Firm.manager_id == user.id, Firm.district_id.in_(covered))
+    if is_enterprise(user) and user.firm_id is not None:
+        return Firm.id == user.firm_id
+    return false()
+
+
+def visible_firms(user: User, *, include_deleted: bool = False) -> Select[tuple[Firm]]:
+    """Return a select of the firms `user` may see, soft-deleted ones only for admins who ask."""
+    stmt = select(Firm).where(firm_scope(user))
+    if not (include_deleted and is_admin(user)):
+        stmt = stmt.where(Firm.deleted_at.is_(None))
+    return stmt
+
+
+def get_visible_firm(user: User, firm_id: int, *, include_deleted: bool = False) -> Firm:
+    """Load a firm `user` may see, or answer 404."""
+    firm = db.session.scalar(
+        visible_firms(user, include_deleted=include_deleted).where(Firm.id == firm_id)
+    )
+    if firm is None:
+        abort(404)
+    return firm
+
+
+def can_edit_firm(user: User, firm: Firm) -> bool:
+    """Tell whether `user` may change `firm` and what describes it through the staff pages."""
+    if firm.deleted_at is not None or not user.is_authenticated or not user.is_active:
+        return False
+    if is_admin(user):
+        return True
+    if is_manager(user):
+        return firm.manager_id == user.id or firm.district_id in user.district_ids
+    return False
+
+
+def can_create_firm(user: User) -> bool:
+    """Tell whether `user` may register new firms."""
+    return user.is_authenticated and is_editor(user)
+
+
+def get_editable_firm(user: User, firm_id: int) -> Firm:
+    """Load a firm `user` may change: 404 when out of sight, 403 when only readable."""
+    firm = get_visible_firm(user, firm_id)
+    if not can_edit_firm(user, firm):
+        abort(403)
+    return firm
+
+
+def get_staff_firm(user: User, firm_id: int, *, write: bool = False) -> Firm:
+    """Load a firm for the bureau's own records of it (plans, visits, the ledger): staff only.
+
+    Out of reach answers 404; a read-only role changing data, or an enterprise user, 403.
+    """
+    firm = get_editable_firm(user, firm_id) if write else get_visible_firm(user, firm_id)
+    if not user.is_staff:
+        abort(403)
+    return firm
