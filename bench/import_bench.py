@@ -60,7 +60,7 @@ def build(path: Path, rows: int) -> None:
     """Write the benchmark workbook with openpyxl's write-only mode."""
     from openpyxl import Workbook
 
-    from crm.eligibility.uscc import ALPHABET, check_character
+    from crm.firms.uscc import ALPHABET, check_character
 
     rng = random.Random(4504)
     book = Workbook(write_only=True)

@@ -7,9 +7,9 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from crm.accounts.models import User
-from crm.eligibility.uscc import ALPHABET, check_character
 from crm.extensions import db
 from crm.firms.models import Firm, FirmYear, IPItem, Qualification
+from crm.firms.uscc import ALPHABET, check_character
 from crm.reference.models import District, Industry, TechField
 
 PASSWORD = "Test-password-1"

@@ -15,8 +15,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm.accounts.models import ROLES, LoginThrottle, User
 from crm.core import clock
-from crm.eligibility import uscc
 from crm.extensions import db
+from crm.firms import uscc
 from crm.firms.models import Firm
 from crm.reference.models import District
 

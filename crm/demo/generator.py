@@ -46,9 +46,9 @@ from crm.demo.vocabulary import (
     PROFILES,
     ROADS,
 )
-from crm.eligibility.uscc import ALPHABET, check_character
 from crm.extensions import db
 from crm.firms.models import Firm, FirmFormerName
+from crm.firms.uscc import ALPHABET, check_character
 from crm.pipeline.models import Programme, Stage
 from crm.reference.cities import CITIES
 from crm.reference.models import District, Industry, Park, TechField

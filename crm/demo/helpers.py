@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from crm.demo.vocabulary import GIVEN_CHARS, MOBILE_PREFIXES, SURNAMES
-from crm.eligibility.uscc import ALPHABET
+from crm.firms.uscc import ALPHABET
 
 
 def cents(amount: int) -> Decimal:

@@ -1,1 +1,3 @@
-"""Pure eligibility rules: the USCC check, and later HTE conditions and scores."""
+"""Eligibility: the high-tech enterprise conditions and score range, the tech-SME score, growth,
+and the stored pre-assessments (高企认定预评估) of every firm.
+"""

@@ -40,7 +40,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
-from crm.eligibility import uscc as uscc_rules
+from crm.firms import uscc as uscc_rules
 
 
 class CellError(ValueError):

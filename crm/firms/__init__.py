@@ -1,1 +1,3 @@
-"""Firms and everything that describes them: contacts, yearly figures, IP items, qualifications."""
+"""Firms and everything that describes them: contacts, yearly figures, IP items, qualifications;
+the credit-code check (`uscc`) and which firms a user may reach (`access`).
+"""

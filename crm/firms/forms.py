@@ -18,8 +18,8 @@ from wtforms.validators import (
 
 from crm.core.forms import Form, WanField, optional_int, optional_str, options, strip, with_current
 from crm.core.permissions import is_manager
-from crm.eligibility.uscc import check
 from crm.firms import queries, rules
+from crm.firms.uscc import check
 
 
 class FirmFilterForm(Form):

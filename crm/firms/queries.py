@@ -12,11 +12,11 @@ from crm.certification.models import CertificationBatch
 from crm.core.audit import AuditEntry
 from crm.core.permissions import MANAGER, is_admin
 from crm.core.web import Page, paginate
-from crm.eligibility.uscc import normalise
 from crm.extensions import db
 from crm.firms import rules
 from crm.firms.access import visible_firms
 from crm.firms.models import Firm, FirmFormerName, FirmYear, Qualification
+from crm.firms.uscc import normalise
 from crm.pipeline.models import Programme, Stage
 from crm.reference.models import District, Industry, Park, TechField
 

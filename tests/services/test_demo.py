@@ -13,9 +13,8 @@ from crm.accounts.models import User
 from crm.core.audit import AuditEntry, audit_source
 from crm.demo import generator
 from crm.demo.logins import LOGINS_FILE, read_logins
-from crm.eligibility import uscc
 from crm.extensions import db
-from crm.firms import rules
+from crm.firms import rules, uscc
 from crm.firms.models import Firm, FirmContact, FirmFormerName, FirmYear, IPItem, Qualification
 from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
 from crm.reference.cities import CITIES

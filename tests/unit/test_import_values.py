@@ -7,7 +7,6 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from crm.eligibility.uscc import ALPHABET, check_character
 from crm.excel.values import (
     IP_KIND_SYNONYMS,
     CellError,
@@ -28,6 +27,7 @@ from crm.excel.values import (
     parse_uscc,
 )
 from crm.firms.rules import ACQUISITION_MODES, IP_KINDS
+from crm.firms.uscc import ALPHABET, check_character
 from crm.reference.cities import CITIES, TECH_FIELDS
 
 D = Decimal

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crm.eligibility import uscc
+from crm.firms import uscc
 
 VALID = ["91350100M000100Y43", "914403001922038216", "91110108551385082Q"]
 
