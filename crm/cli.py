@@ -23,14 +23,14 @@ def seed_command() -> None:
 
 def register_domain_commands() -> None:
     """Attach the commands that live in domain packages."""
-    from crm.accounts import cli as accounts_cli
+    from crm.admin import cli as admin_cli
     from crm.certification import cli as certification_cli
     from crm.demo import cli as demo_cli
     from crm.eligibility import cli as eligibility_cli
     from crm.excel import cli as excel_cli
     from crm.jobs import cli as jobs_cli
 
-    accounts_cli.register(crm_group)
+    admin_cli.register(crm_group)
     certification_cli.register(crm_group)
     demo_cli.register(crm_group)
     eligibility_cli.register(crm_group)

@@ -9,13 +9,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm.core.models import TimestampMixin
+from crm.core.permissions import ADMIN, BUREAU_HEAD, ENTERPRISE, MANAGER, STAFF_ROLES
 from crm.extensions import db
 
 ROLES = {
-    "admin": "系统管理员",
-    "bureau_head": "局领导",
-    "manager": "服务专员",
-    "enterprise": "企业用户",
+    ADMIN: "系统管理员",
+    BUREAU_HEAD: "局领导",
+    MANAGER: "服务专员",
+    ENTERPRISE: "企业用户",
 }
 
 user_districts = Table(
@@ -70,7 +71,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     @property
     def is_staff(self) -> bool:
         """Tell whether the user works for the bureau."""
-        return self.role != "enterprise"
+        return self.role in STAFF_ROLES
 
     def set_password(self, password: str) -> None:
         """Store a salted hash of `password`."""

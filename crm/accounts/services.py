@@ -9,15 +9,12 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm.accounts.models import ROLES, LoginThrottle, User
 from crm.core import clock
 from crm.extensions import db
-from crm.firms import uscc
-from crm.firms.models import Firm
 from crm.reference.models import District
 
 BAD_CREDENTIALS = "用户名或密码错误"
@@ -144,30 +141,6 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
 # --- User administration -----------------------------------------------------------------------
 
 
-def search_users(role: str | None = None, text: str | None = None) -> list[User]:
-    """Return the users of `role` whose username, name, e-mail, phone or firm matches `text`."""
-    stmt = (
-        select(User)
-        .outerjoin(Firm, User.firm_id == Firm.id)
-        .options(selectinload(User.firm))
-        .order_by(User.username)
-    )
-    if role in ROLES:
-        stmt = stmt.where(User.role == role)
-    text = (text or "").strip()
-    if text:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
-        stmt = stmt.where(
-            or_(
-                *(
-                    column.ilike(pattern, escape="\\")
-                    for column in (User.username, User.name, User.email, User.phone, Firm.name)
-                )
-            )
-        )
-    return list(db.session.scalars(stmt))
-
-
 def district_choices() -> list[tuple[int, str]]:
     """Return the districts as (id, name) pairs in their display order."""
     rows = db.session.execute(
@@ -196,22 +169,7 @@ def districts_by_code(codes: Iterable[str]) -> list[District]:
     return [found[code] for code in dict.fromkeys(codes)]
 
 
-def resolve_firm(text: str | None) -> Firm | None:
-    """Find the firm named by its USCC or exact name; refuse text that matches none."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    alive = select(Firm).where(Firm.deleted_at.is_(None))
-    code = uscc.normalise(text)
-    firm = db.session.scalar(alive.where(Firm.uscc == code)) if len(code) == 18 else None
-    if firm is None:
-        firm = db.session.scalars(alive.where(Firm.name == text).order_by(Firm.id)).first()
-    if firm is None:
-        raise AccountError("firm", f"未找到统一社会信用代码或名称为「{text}」的企业")
-    return firm
-
-
-def _check_links(role: str, firm: Firm | None) -> None:
+def _check_links(role: str, firm) -> None:
     if role not in ROLES:
         raise AccountError("role", "未知的角色")
     if role == "enterprise" and firm is None:
@@ -229,7 +187,7 @@ def create_user(
     email: str | None = None,
     phone: str | None = None,
     districts: Iterable[District] = (),
-    firm: Firm | None = None,
+    firm=None,
     is_active: bool = True,
 ) -> User:
     """Create an account; refuse a malformed or taken username and a weak password."""
@@ -266,7 +224,7 @@ def update_user(
     email: str | None = None,
     phone: str | None = None,
     districts: Iterable[District] = (),
-    firm: Firm | None = None,
+    firm=None,
     is_active: bool = True,
     password: str | None = None,
 ) -> None:

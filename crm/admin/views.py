@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from crm.accounts import services
 from crm.accounts.models import ROLES, User
+from crm.admin import services as admin_services
 from crm.admin.forms import UserEditForm, UserFilterForm, UserNewForm
 from crm.core.permissions import roles_required
 from crm.extensions import db
@@ -20,7 +21,7 @@ def _details(form) -> dict:
         "email": form.email.data,
         "phone": form.phone.data,
         "districts": services.districts_by_id(form.districts.data or []),
-        "firm": services.resolve_firm(form.firm.data),
+        "firm": admin_services.resolve_firm(form.firm.data),
         "is_active": form.is_active.data,
         "password": form.password.data or None,
     }
@@ -40,7 +41,7 @@ def _show_error(form, error: services.AccountError) -> None:
 def users():
     """List the accounts, filtered by role and text."""
     filters = UserFilterForm(request.args)
-    rows = services.search_users(filters.role.data, filters.q.data)
+    rows = admin_services.search_users(filters.role.data, filters.q.data)
     return render_template("admin/users.html", users=rows, filters=filters, roles=ROLES)
 
 

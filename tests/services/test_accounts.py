@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from crm.accounts import services
 from crm.accounts.models import LoginThrottle, User
+from crm.admin import services as admin_services
 from crm.core import clock
 from crm.extensions import db
 from tests import factories
@@ -155,10 +156,10 @@ def test_enterprise_user_needs_a_firm_and_staff_may_not_have_one(app):
 
 def test_resolve_firm_finds_by_code_in_any_form_or_by_exact_name(app):
     firm = factories.make_firm(name="梧州解析科技有限公司")
-    assert services.resolve_firm(f" {firm.uscc.lower()} ") is firm
-    assert services.resolve_firm("梧州解析科技有限公司") is firm
+    assert admin_services.resolve_firm(f" {firm.uscc.lower()} ") is firm
+    assert admin_services.resolve_firm("梧州解析科技有限公司") is firm
     with pytest.raises(services.AccountError, match="未找到"):
-        services.resolve_firm("梧州解析科技")
+        admin_services.resolve_firm("梧州解析科技")
 
 
 def test_districts_are_kept_only_for_managers(app):

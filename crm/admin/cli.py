@@ -1,10 +1,11 @@
-"""Commands of the accounts package."""
+"""Commands of administration: create a user account."""
 
 import click
 from flask.cli import with_appcontext
 
 from crm.accounts import services
 from crm.accounts.models import ROLES
+from crm.admin import services as admin_services
 from crm.core.audit import audit_source
 from crm.extensions import db
 
@@ -42,7 +43,7 @@ def create_user_command(username, name, role, password, email, districts, firm_u
                 password=password,
                 email=email,
                 districts=services.districts_by_code(districts),
-                firm=services.resolve_firm(firm_uscc),
+                firm=admin_services.resolve_firm(firm_uscc),
             )
         except services.AccountError as error:
             db.session.rollback()
