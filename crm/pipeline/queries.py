@@ -98,17 +98,3 @@ def open_batches(today: date) -> list:
             .order_by(CertificationBatch.closes_on, CertificationBatch.id)
         )
     )
-
-
-# The funnel figures of the dashboard live in their own module; they are read-side selects too.
-from crm.pipeline.funnel import (  # noqa: E402, F401
-    BREAKDOWNS,
-    Conversion,
-    ExpiringCount,
-    StageCount,
-    StageMedian,
-    certificates_expiring,
-    conversion,
-    firms_per_stage,
-    median_days_in_stage,
-)

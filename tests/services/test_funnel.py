@@ -22,10 +22,11 @@ from sqlalchemy import event, select
 
 from crm.certification.models import CertificationApplication, CertificationBatch
 from crm.core import clock
+from crm.dashboard import funnel
 from crm.extensions import db
 from crm.firms.models import Firm
 from crm.firms.services import delete_firm
-from crm.pipeline import funnel, queries
+from crm.pipeline import queries
 from crm.pipeline.services import MoveInputs, enroll_firm, move_firm
 from crm.reference.models import Park, TechField
 from tests import factories
