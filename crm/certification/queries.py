@@ -40,6 +40,17 @@ def batches() -> list[CertificationBatch]:
     )
 
 
+def open_batches(today: date) -> list[CertificationBatch]:
+    """Return the batches taking applications on `today`, latest closing last."""
+    return list(
+        db.session.scalars(
+            select(CertificationBatch)
+            .where(CertificationBatch.opens_on <= today, CertificationBatch.closes_on >= today)
+            .order_by(CertificationBatch.closes_on, CertificationBatch.id)
+        )
+    )
+
+
 def batch_named(year: int, name: str) -> CertificationBatch | None:
     """Return the batch of `year` called `name`, if any."""
     return db.session.scalar(select(CertificationBatch).filter_by(year=year, name=name))

@@ -1,9 +1,11 @@
 """Certification use cases: batches, the applications that follow pipeline moves, and lapses.
 
-The pipeline is the single truth of where a firm stands: `on_transition` is called by every
-high-tech programme move and keeps the application and the firm's HTE qualification in step, so
-a result entered anywhere (the firm's 培育进程 tab, a batch's result form, the lapse run) is
-recorded once. Everything here flushes and never commits.
+The pipeline is the single truth of where a firm stands: `on_transition` follows every high-tech
+programme move (the pipeline's `stage_moved` signal) and keeps the application and the firm's HTE
+qualification in step, so a result entered anywhere (the firm's 培育进程 tab, a batch's result
+form, the lapse run) is recorded once. It also answers what the application gate reads about
+batches and certificates (`gathering_move_facts`) and offers the open batches to the move forms.
+Everything here flushes and never commits.
 """
 
 import copy
@@ -20,8 +22,9 @@ from crm.extensions import db
 from crm.firms.models import Qualification
 from crm.pipeline import queries as pipeline_queries
 from crm.pipeline.models import Enrollment, Stage
-from crm.pipeline.rules import HTE, certificate_expiry
+from crm.pipeline.rules import HTE, BatchFacts, certificate_expiry
 from crm.pipeline.services import GateRefused, MoveInputs, move_firm
+from crm.pipeline.signals import gathering_move_facts, offering_move_choices, stage_moved
 
 HTE_CERTIFICATE = "高新技术企业证书"
 #: Exits that end a pending application: the firm left before its batch's outcome.
@@ -85,6 +88,30 @@ def _save_batch(batch: CertificationBatch, values: dict[str, Any]) -> Certificat
 
 
 # --- Following the pipeline ----------------------------------------------------------------------
+
+
+@gathering_move_facts.connect_via(HTE)
+def _certificate_facts(programme: str, *, firm, inputs, today: date) -> dict[str, Any]:
+    """Tell the high-tech gates about the batch applied to and the firm's certificate."""
+    batch = db.session.get(CertificationBatch, inputs.batch_id) if inputs.batch_id else None
+    certificate = queries.current_certificate(firm.id)
+    return {
+        "batch": BatchFacts(batch.label, batch.opens_on, batch.closes_on) if batch else None,
+        # The certification cases are the record; they fall back to the transitions.
+        "cancelled_on": queries.cancelled_on(firm.id),
+        "certificate_expires_on": certificate.expires_on if certificate else None,
+    }
+
+
+@offering_move_choices.connect_via(HTE)
+def _batch_choices(programme: str, *, today: date) -> dict[str, list[tuple[int, str]]]:
+    """Offer the batches taking applications today to an application."""
+    return {"batch": [(batch.id, batch.label) for batch in queries.open_batches(today)]}
+
+
+@stage_moved.connect_via(HTE)
+def _follow_move(programme: str, *, enrollment, transition, inputs) -> list[str]:
+    return on_transition(enrollment, transition, inputs)
 
 
 def on_transition(enrollment, transition, inputs) -> list[str]:

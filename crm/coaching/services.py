@@ -13,7 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from crm.coaching.models import Activity, CoachingMeasure, CoachingMilestone, CoachingPlan
 from crm.core import clock
 from crm.core.permissions import is_manager
+from crm.eligibility.services import current_assessment
 from crm.extensions import db
+from crm.pipeline.rules import HTE
+from crm.pipeline.signals import gathering_move_facts
 
 NO_ASSESSMENT = "暂无预评估结果"
 NO_GAPS = "预评估暂无差距"
@@ -45,8 +48,6 @@ def plan_taken(firm_id: int, year: int) -> bool:
 
 def diagnosis_for(firm_id: int) -> str:
     """Return the firm's current eligibility gaps, one per line, as a starting diagnosis."""
-    from crm.eligibility.services import current_assessment
-
     assessment = current_assessment(firm_id)
     if assessment is None:
         return NO_ASSESSMENT
@@ -145,6 +146,17 @@ def plan_gate_facts(firm_id: int, year: int) -> GateFacts:
     if row is None:
         return GateFacts(False, 0, False)
     return GateFacts(True, int(row[1]), row[0] is not None)
+
+
+@gathering_move_facts.connect_via(HTE)
+def _plan_facts(programme: str, *, firm, inputs, today: date) -> dict[str, Any]:
+    """Tell the coaching gate about the firm's plan of this year."""
+    has_plan, measures, has_manager = plan_gate_facts(firm.id, today.year)
+    return {
+        "plan_exists": bool(has_plan),
+        "plan_measures": int(measures),
+        "plan_has_manager": bool(has_manager),
+    }
 
 
 # --- Measures and milestones ----------------------------------------------------------------------

@@ -20,12 +20,12 @@ from sqlalchemy import select
 from crm.certification.models import CertificationApplication, CertificationBatch, ChangeReport
 from crm.certification.rules import PENDING_STATUSES, change_report_due, lapse_reason
 from crm.certification.services import assessment_snapshot
+from crm.coaching.services import plan_gate_facts
 from crm.eligibility.services import refresh_assessments
 from crm.extensions import db
 from crm.firms.models import Firm, FirmFormerName, Qualification
 from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
 from crm.pipeline.rules import certificate_expiry
-from crm.pipeline.services import plan_facts
 
 #: Chance that an above-scale firm, or a certified one below scale, is in the listing pool.
 LISTING_SHARE = {"above_scale": 0.45, "certified": 0.12}
@@ -383,7 +383,7 @@ def make_enrollments(
             extra += _change_reports(rng, firm, hte, former.get(firm.id, []), today)
         elif spec["profile"] in ("strong", "near") and not spec["is_incubator"]:
             has_sme = any(q.tier == "tech_sme" for q in held)
-            plan, measures, manager = plan_facts(firm.id, today.year)
+            plan, measures, manager = plan_gate_facts(firm.id, today.year)
             has_plan = plan and measures > 0 and manager
             _reserve_story(rng, hte, spec, has_sme, has_plan, batches)
         elif spec["profile"] == "mid" and rng.random() < 0.1:

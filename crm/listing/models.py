@@ -47,3 +47,8 @@ class ListingCase(Audited, TimestampMixin, db.Model):
     def market_label(self) -> str:
         """Return the target market in Chinese, or an empty string."""
         return MARKETS.get(self.target_market or "", "")
+
+    @property
+    def neeq_tier_label(self) -> str:
+        """Return the NEEQ tier in Chinese, or an empty string."""
+        return NEEQ_TIERS.get(self.neeq_tier or "", "")

@@ -13,8 +13,19 @@ from crm.firms.views import render_detail
 from crm.listing import services
 from crm.listing.forms import ListingCaseForm
 from crm.pipeline import queries, rules
+from crm.pipeline.signals import showing_card
 
 bp = Blueprint("listing", __name__, url_prefix="/listing")
+
+
+@showing_card.connect_via(rules.LISTING)
+def _show_case(programme: str, *, card, firm, may_edit: bool) -> None:
+    """Show the case of a listing-reserve enrollment on its card, with its form for editors."""
+    case = services.case_of(card.enrollment.id)
+    card.panels.append("listing/_case.html")
+    card.extra["listing_case"] = case
+    if may_edit:
+        card.extra["case_form"] = ListingCaseForm(card.enrollment.id, obj=case, formdata=None)
 
 
 @bp.post("/enrollments/<int:enrollment_id>/case")

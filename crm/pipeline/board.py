@@ -20,7 +20,7 @@ from crm.pipeline.board_forms import FILTER_ARGS, BoardFilterForm, BulkMoveForm
 from crm.pipeline.forms import MoveForm
 from crm.pipeline.models import Enrollment, Programme
 from crm.pipeline.services import GateRefused
-from crm.pipeline.views import bp, target_needs
+from crm.pipeline.views import bp
 
 #: Cards drawn per column unless BOARD_CARDS_PER_COLUMN says otherwise; the rest are a link away.
 CARDS_PER_COLUMN = 60
@@ -76,7 +76,7 @@ def board(code: str):
         form=form,
         columns=columns,
         bulk_form=bulk_form,
-        bulk_needs={s.code: target_needs(code, s.code) for s in bulk_form.targets},
+        bulk_needs={s.code: rules.move_inputs(code, s.code) for s in bulk_form.targets},
         args=filter_args(),
         may_override=may_override_gates(current_user),
     )
@@ -180,7 +180,7 @@ def _dialog(enrollment: Enrollment, form: MoveForm, target: str, refused=None):
         enrollment=enrollment,
         form=form,
         target=rules.PROGRAMMES[code].stage(target),
-        needs=target_needs(code, target).split(),
+        needs=rules.move_inputs(code, target).split(),
         refusal={
             "refusal": refused.messages if refused else [],
             "overridable": bool(refused and refused.overridable),

@@ -42,7 +42,7 @@ class BulkMoveForm(_MoveFields):
     override_reason = TextAreaField("越过门槛理由", [Length(max=2000)], filters=[strip])
 
     def __init__(self, programme: str, **kwargs):
-        super().__init__(prefix="bulk", **kwargs)
+        super().__init__(programme, prefix="bulk", **kwargs)
         spec = rules.PROGRAMMES[programme]
         self.targets = [s for s in spec.stages if s.code not in BULK_EXCLUDED]
         self.target.choices = options(((s.code, s.name) for s in self.targets), "请选择")

@@ -6,8 +6,8 @@ from wtforms.validators import DataRequired, Length, Optional
 from crm.core import clock
 from crm.core.forms import Form, optional_int, options, strip
 from crm.pipeline import rules
-from crm.pipeline.queries import open_batches
 from crm.pipeline.services import MoveInputs
+from crm.pipeline.signals import merged, offering_move_choices
 
 ENTRY_REASON_CHOICES = options(
     ((k, f"{k}. {v}") for k, v in rules.ENTRY_REASONS.items()), "（不适用）"
@@ -28,11 +28,10 @@ class _MoveFields(Form):
     certificate_issued_on = DateField("发证日期", [Optional()])
     batch = SelectField("认定批次", coerce=optional_int, validate_choice=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, programme: str, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.batch.choices = options(
-            ((b.id, b.label) for b in open_batches(clock.today())), "请选择认定批次"
-        )
+        offered = merged(offering_move_choices.send(programme, today=clock.today()))
+        self.batch.choices = options(offered.get("batch", ()), "请选择认定批次")
 
     def inputs(self) -> MoveInputs:
         """Return what the services read from the form."""
@@ -55,7 +54,7 @@ class EnrollForm(_MoveFields):
     stage = SelectField("进入阶段", [DataRequired("请选择阶段")])
 
     def __init__(self, programme: str, **kwargs):
-        super().__init__(prefix=f"enroll-{programme}", **kwargs)
+        super().__init__(programme, prefix=f"enroll-{programme}", **kwargs)
         self.programme = programme
         spec = rules.PROGRAMMES[programme]
         self.stage.choices = options(
@@ -70,8 +69,8 @@ class MoveForm(_MoveFields):
     override_reason = TextAreaField("越过门槛理由", [Length(max=2000)], filters=[strip])
 
     def __init__(self, enrollment, suggested_reason: int | None = None, **kwargs):
-        super().__init__(prefix=f"move-{enrollment.id}", **kwargs)
         programme, source = enrollment.programme.code, enrollment.stage.code
+        super().__init__(programme, prefix=f"move-{enrollment.id}", **kwargs)
         spec = rules.PROGRAMMES[programme]
         self.targets = [s for s in spec.stages if s.code in spec.targets(source)]
         self.target.choices = options(((s.code, s.name) for s in self.targets), "请选择")

@@ -85,16 +85,3 @@ def last_transition_into(firm_id: int, programme_code: str, stage_code: str):
         .order_by(StageTransition.moved_on.desc(), StageTransition.id.desc())
         .limit(1)
     )
-
-
-def open_batches(today: date) -> list:
-    """Return the certification batches taking applications on `today`, latest closing last."""
-    from crm.certification.models import CertificationBatch
-
-    return list(
-        db.session.scalars(
-            select(CertificationBatch)
-            .where(CertificationBatch.opens_on <= today, CertificationBatch.closes_on >= today)
-            .order_by(CertificationBatch.closes_on, CertificationBatch.id)
-        )
-    )

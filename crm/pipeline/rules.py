@@ -177,6 +177,24 @@ def stage_name(programme: str, code: str) -> str:
     return PROGRAMMES[programme].stage(code).name
 
 
+def move_inputs(programme: str, code: str) -> str:
+    """Return the inputs a move into `code` asks for (entry_reason document certificate batch).
+
+    The move forms show these fields when the stage is chosen; the gates check them.
+    """
+    stage = PROGRAMMES[programme].stage(code)
+    needs = []
+    if programme == HTE and code == "reserve":
+        needs.append("entry_reason")
+    if stage.needs_document or stage.kind == "exit":
+        needs.append("document")
+    if programme == HTE and code == "certified":
+        needs.append("certificate")
+    if programme == HTE and code == "applied":
+        needs.append("batch")
+    return " ".join(needs)
+
+
 def check_move(programme: str, source: str | None, target: str, facts: MoveFacts) -> list[str]:
     """Return the unmet requirements for moving from `source` to `target` (empty: allowed).
 

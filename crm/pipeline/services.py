@@ -10,12 +10,11 @@ from datetime import date
 
 from sqlalchemy import select
 
-from crm.certification import queries as certification_queries
 from crm.core import clock
 from crm.core.permissions import may_override_gates
 from crm.extensions import db
 from crm.firms.models import Firm, FirmYear
-from crm.pipeline import queries, rules
+from crm.pipeline import queries, rules, signals
 from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
 
 ONLY_HEADS_OVERRIDE = "只有局领导可以越过门槛要求"
@@ -92,16 +91,6 @@ def seed_programmes() -> int:
 # --- Facts ---------------------------------------------------------------------------------------
 
 
-def plan_facts(firm_id: int, year: int) -> tuple[bool, int, bool]:
-    """Return (has a plan, its measures, has a manager) for the year; no plan without coaching."""
-    try:
-        from crm.coaching.services import plan_gate_facts
-    except ImportError:  # the coaching package is not installed: no plan
-        return False, 0, False
-    has_plan, measures, has_manager = plan_gate_facts(firm_id, year)
-    return bool(has_plan), int(measures), bool(has_manager)
-
-
 def missing_figure_years(firm: Firm, today: date) -> tuple[int, ...]:
     """Return the years of the last three with no figures, leaving out years before founding."""
     first = firm.established_on.year if firm.established_on else today.year - 3
@@ -114,54 +103,29 @@ def missing_figure_years(firm: Firm, today: date) -> tuple[int, ...]:
     return tuple(y for y in wanted if y not in present)
 
 
-def sponsor_broker(firm_id: int) -> str:
-    """Return the sponsor broker recorded on the firm's open listing case, or an empty string."""
-    from crm.listing.services import sponsor_broker_of
-
-    current = queries.open_enrollment(firm_id, queries.programme(rules.LISTING).id)
-    return sponsor_broker_of(current.id) if current is not None else ""
-
-
-def batch_facts(batch_id: int | None) -> rules.BatchFacts | None:
-    """Return what the application gate reads about a certification batch."""
-    from crm.certification.models import CertificationBatch
-
-    batch = db.session.get(CertificationBatch, batch_id) if batch_id else None
-    if batch is None:
-        return None
-    return rules.BatchFacts(batch.label, batch.opens_on, batch.closes_on)
-
-
 def move_facts(firm: Firm, programme_code: str, inputs: MoveInputs, today: date) -> rules.MoveFacts:
-    """Gather what the gates read about `firm` and the move's `inputs`."""
-    has_plan, measures, has_manager = (False, 0, False)
-    cancelled_on = expires_on = None
-    if programme_code == rules.HTE:
-        has_plan, measures, has_manager = plan_facts(firm.id, today.year)
-        # The certification cases are the record; they fall back to the transitions.
-        cancelled_on = certification_queries.cancelled_on(firm.id)
-        certificate = certification_queries.current_certificate(firm.id)
-        expires_on = certificate.expires_on if certificate else None
+    """Gather what the gates read about `firm` and the move's `inputs`.
+
+    The firm's own record answers here; the packages that keep the rest (plans, batches and
+    certificates, listing cases) answer `signals.gathering_move_facts`.
+    """
+    known = signals.merged(
+        signals.gathering_move_facts.send(programme_code, firm=firm, inputs=inputs, today=today)
+    )
     return rules.MoveFacts(
         today=today,
         reason=inputs.reason,
         entry_reason=inputs.entry_reason,
         document_number=inputs.document_number,
         document_on=inputs.document_on,
-        batch=batch_facts(inputs.batch_id) if programme_code == rules.HTE else None,
         certificate_number=inputs.certificate_number,
         certificate_issued_on=inputs.certificate_issued_on,
         has_district=firm.district_id is not None,
         has_tech_field=firm.tech_field_id is not None,
-        plan_exists=has_plan,
-        plan_measures=measures,
-        plan_has_manager=has_manager,
         missing_figure_years=missing_figure_years(firm, today)
         if programme_code == rules.HTE
         else (),
-        cancelled_on=cancelled_on,
-        sponsor_broker=sponsor_broker(firm.id) if programme_code == rules.LISTING else "",
-        certificate_expires_on=expires_on,
+        **known,
     )
 
 
@@ -282,15 +246,12 @@ def _record(
 def _after_move(
     enrollment: Enrollment, transition: StageTransition, inputs: MoveInputs
 ) -> list[str]:
-    """Let the certification cases and the support ledger follow the move; return warnings."""
-    from crm.certification import services as certification
-    from crm.support import services as support
-
-    warnings: list[str] = []
-    if enrollment.programme.code == rules.HTE:
-        warnings += certification.on_transition(enrollment, transition, inputs)
-    warnings += support.on_transition(enrollment, transition)
-    return warnings
+    """Let the packages that follow moves (certificates, the ledger) act; return warnings."""
+    return signals.joined(
+        signals.stage_moved.send(
+            enrollment.programme.code, enrollment=enrollment, transition=transition, inputs=inputs
+        )
+    )
 
 
 # --- Reading -------------------------------------------------------------------------------------

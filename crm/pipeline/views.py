@@ -17,13 +17,11 @@ from crm.core.web import tab_url
 from crm.extensions import db
 from crm.firms.access import can_edit_firm, get_editable_firm, get_visible_firm
 from crm.firms.views import render_detail
-from crm.listing import services as listing_services
-from crm.listing.forms import ListingCaseForm
-from crm.listing.models import NEEQ_TIERS
 from crm.pipeline import queries, rules, services
 from crm.pipeline.forms import EnrollForm, MoveForm
 from crm.pipeline.models import Enrollment, Programme
 from crm.pipeline.services import GateRefused
+from crm.pipeline.signals import showing_card
 
 bp = Blueprint("pipeline", __name__, url_prefix="/pipeline")
 TAB = "pipeline"
@@ -47,29 +45,14 @@ class Card:
     overridable: bool = False
     #: For the move form: what each target stage needs (`entry_reason document certificate`).
     needs: dict[str, str] = field(default_factory=dict)
-    #: The listing case of a listing-reserve enrollment, and its form for editors.
-    listing_case: Any = None
-    case_form: Any = None
+    #: Templates that other packages show on the card (`signals.showing_card`), and their values.
+    panels: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def enroll_label(self) -> str:
         """Return the label of the enroll button."""
         return ENROLL_LABELS.get(self.programme.code, f"加入{self.programme.name}")
-
-
-def target_needs(programme: str, code: str) -> str:
-    """Return the optional inputs a move into `code` asks for, space-separated."""
-    stage = rules.PROGRAMMES[programme].stage(code)
-    needs = []
-    if programme == rules.HTE and code == "reserve":
-        needs.append("entry_reason")
-    if stage.needs_document or stage.kind == "exit":
-        needs.append("document")
-    if programme == rules.HTE and code == "certified":
-        needs.append("certificate")
-    if programme == rules.HTE and code == "applied":
-        needs.append("batch")
-    return " ".join(needs)
 
 
 def firm_tab_context(firm, failed: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -83,11 +66,8 @@ def firm_tab_context(firm, failed: dict[str, Any] | None = None) -> dict[str, An
         mine = [e for e in enrollments if e.programme_id == programme.id]
         current = next((e for e in mine if e.is_open), None)
         card = Card(programme, current, past=[e for e in mine if e is not current])
-        if current is not None and programme.code == rules.LISTING:
-            card.listing_case = listing_services.case_of(current.id)
-            if may_edit:
-                card.case_form = ListingCaseForm(current.id, obj=card.listing_case, formdata=None)
         if current is not None:
+            showing_card.send(programme.code, card=card, firm=firm, may_edit=may_edit)
             card.steps = services.stage_history(current, today)
             card.days = card.steps[-1].days if card.steps else 0
             if may_edit or may_override:
@@ -95,12 +75,13 @@ def firm_tab_context(firm, failed: dict[str, Any] | None = None) -> dict[str, An
                     current, services.suggested_entry_reason(current), formdata=None
                 )
                 card.needs = {
-                    s.code: target_needs(programme.code, s.code) for s in card.move_form.targets
+                    s.code: rules.move_inputs(programme.code, s.code)
+                    for s in card.move_form.targets
                 }
         elif may_edit:
             card.enroll_form = EnrollForm(programme.code, formdata=None)
             card.needs = {
-                code: target_needs(programme.code, code)
+                code: rules.move_inputs(programme.code, code)
                 for code in rules.entry_stages(programme.code)
             }
         if failed and failed["key"] == programme.code:
@@ -115,8 +96,6 @@ def firm_tab_context(firm, failed: dict[str, Any] | None = None) -> dict[str, An
         "pipeline_cards": cards,
         "may_override": may_override,
         "entry_reasons": rules.ENTRY_REASONS,
-        "neeq_tiers": NEEQ_TIERS,
-        "listing_case_form": None,
     }
 
 

@@ -15,6 +15,7 @@ from crm.extensions import db
 from crm.firms.models import Firm, Qualification
 from crm.pipeline.models import Enrollment, Stage, StageTransition
 from crm.pipeline.rules import HTE, LISTING
+from crm.pipeline.signals import stage_moved
 from crm.support import rules
 from crm.support.models import SubsidyRule, SupportEntry
 
@@ -209,6 +210,11 @@ def _message(entry: SupportEntry, firm: Firm, beneficiary: Firm) -> str:
     if beneficiary.id != firm.id:
         return f"已为孵化器“{beneficiary.name}”生成可申领扶持：{entry.title}（{amount}）"
     return f"已生成可申领扶持：{entry.title}（{amount}）"
+
+
+@stage_moved.connect
+def _follow_move(programme: str, *, enrollment, transition, inputs) -> list[str]:
+    return on_transition(enrollment, transition)
 
 
 def on_transition(enrollment: Enrollment, transition: StageTransition) -> list[str]:
