@@ -85,16 +85,16 @@ def register_jobs(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Mount every blueprint and the home page."""
     from crm.accounts.views import bp as accounts_bp
-    from crm.admin.views import bp as admin_bp
-    from crm.certification.views import bp as certification_bp
-    from crm.coaching.views import bp as coaching_bp
-    from crm.eligibility.views import bp as eligibility_bp
+    from crm.admin.blueprint import bp as admin_bp
+    from crm.certification.blueprint import bp as certification_bp
+    from crm.coaching.blueprint import bp as coaching_bp
+    from crm.eligibility.blueprint import bp as eligibility_bp
     from crm.excel.views import bp as excel_bp
-    from crm.firms.views import bp as firms_bp
+    from crm.firms.blueprint import bp as firms_bp
     from crm.jobs.views import bp as jobs_bp
-    from crm.listing.views import bp as listing_bp
-    from crm.pipeline.views import bp as pipeline_bp
-    from crm.support.views import bp as support_bp
+    from crm.listing.blueprint import bp as listing_bp
+    from crm.pipeline.blueprint import bp as pipeline_bp
+    from crm.support.blueprint import bp as support_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp)

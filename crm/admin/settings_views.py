@@ -9,14 +9,12 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from crm.admin.settings_forms import SettingsForm, describe
-from crm.admin.views import bp
 from crm.core import clock
 from crm.core.permissions import roles_required
 from crm.eligibility import queries, services
 from crm.extensions import db
 
 
-@bp.get("/eligibility-settings")
 @roles_required("admin", "bureau_head")
 def eligibility_settings():
     """List the settings versions and show the one in force today."""
@@ -30,7 +28,6 @@ def eligibility_settings():
     )
 
 
-@bp.route("/eligibility-settings/new", methods=["GET", "POST"])
 @roles_required("admin")
 def eligibility_settings_new():
     """Add a settings version, starting from the one in force."""

@@ -1,6 +1,6 @@
 """Pages of the admin blueprint: user administration."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from crm.accounts import services
@@ -9,8 +9,6 @@ from crm.admin import services as admin_services
 from crm.admin.forms import UserEditForm, UserFilterForm, UserNewForm
 from crm.core.permissions import roles_required
 from crm.extensions import db
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def _details(form) -> dict:
@@ -36,7 +34,6 @@ def _show_error(form, error: services.AccountError) -> None:
         field.errors.append(error.message)
 
 
-@bp.get("/users")
 @roles_required("admin")
 def users():
     """List the accounts, filtered by role and text."""
@@ -45,7 +42,6 @@ def users():
     return render_template("admin/users.html", users=rows, filters=filters, roles=ROLES)
 
 
-@bp.route("/users/new", methods=["GET", "POST"])
 @roles_required("admin")
 def user_new():
     """Create an account."""
@@ -62,7 +58,6 @@ def user_new():
     return render_template("admin/user_new.html", form=form)
 
 
-@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
 @roles_required("admin")
 def user_edit(user_id: int):
     """Change an account's details, role, links and password."""
@@ -80,7 +75,6 @@ def user_edit(user_id: int):
     return render_template("admin/user_edit.html", form=form, user=user)
 
 
-@bp.post("/users/<int:user_id>/toggle")
 @roles_required("admin")
 def user_toggle(user_id: int):
     """Disable an enabled account or enable a disabled one."""
@@ -94,6 +88,3 @@ def user_toggle(user_id: int):
         state = "启用" if user.is_active else "停用"
         flash(f"已{state}用户 {user.username}。", "success")
     return redirect(url_for("admin.users"))
-
-
-from crm.admin import settings_views  # noqa: E402, F401  (registers the settings pages on `bp`)

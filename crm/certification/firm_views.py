@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from crm.certification import changes
 from crm.certification.forms import ChangeForm, RenameForm, ReportedForm
 from crm.certification.models import ChangeReport
-from crm.certification.views import bp, firm_tab_context
+from crm.certification.views import firm_tab_context
 from crm.core import clock
 from crm.core.web import tab_url
 from crm.extensions import db
@@ -33,7 +33,6 @@ def _refused(firm, **forms):
     return render_detail(firm, TAB, **firm_tab_context(firm, **forms))
 
 
-@bp.post("/firms/<int:firm_id>/rename")
 @login_required
 def rename(firm_id: int):
     """Rename the firm from a date; a certified firm gets a change report to make."""
@@ -57,7 +56,6 @@ def rename(firm_id: int):
     return redirect(tab_url(firm.id, TAB))
 
 
-@bp.post("/firms/<int:firm_id>/changes")
 @login_required
 def change(firm_id: int):
     """Record a merger or change of business the certified firm must report."""
@@ -77,7 +75,6 @@ def change(firm_id: int):
     return redirect(tab_url(firm.id, TAB))
 
 
-@bp.post("/reports/<int:report_id>/reported")
 @login_required
 def reported(report_id: int):
     """Mark a change report as made, with its date and document number."""

@@ -3,12 +3,12 @@
 Bureau staff read the batches and the cohort, each list narrowed to the firms the user may see;
 the administrator creates and edits batches; whoever may edit a firm (its manager, an admin)
 enters its result. The firm's 高企认定 tab is a panel of the firm page (`firm_tab_context`); the
-routes of its change forms live in `firm_views`, registered on the same blueprint.
+routes of its change forms live in `firm_views`, attached to the same blueprint in `blueprint`.
 """
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from crm.certification import queries, rules
@@ -30,10 +30,7 @@ from crm.extensions import db
 from crm.firms.access import can_edit_firm
 from crm.firms.queries import firm_choices_data
 
-bp = Blueprint("certification", __name__, url_prefix="/certification")
 
-
-@bp.app_context_processor
 def certification_helpers() -> dict[str, Any]:
     """Give templates the application statuses and the results of the bulk form."""
     return {"application_statuses": APPLICATION_STATUSES, "certification_results": rules.RESULTS}
@@ -52,7 +49,6 @@ def _show_error(form, error: BatchError) -> None:
         field.errors = [*field.errors, error.message]
 
 
-@bp.get("/", endpoint="list")
 @roles_required(*STAFF_ROLES)
 def batches():
     """List the certification batches with their windows and application counts."""
@@ -66,7 +62,6 @@ def batches():
     )
 
 
-@bp.route("/batches/new", methods=["GET", "POST"])
 @roles_required("admin")
 def new():
     """Create a certification batch."""
@@ -83,7 +78,6 @@ def new():
     return render_template("certification/new.html", form=form)
 
 
-@bp.route("/batches/<int:batch_id>/edit", methods=["GET", "POST"])
 @roles_required("admin")
 def edit(batch_id: int):
     """Change a certification batch's name and dates."""
@@ -130,14 +124,12 @@ def render_batch(batch: CertificationBatch, formdata=None, **overrides):
     return render_template("certification/detail.html", **context)
 
 
-@bp.get("/batches/<int:batch_id>")
 @roles_required(*STAFF_ROLES)
 def detail(batch_id: int):
     """Show a batch, its applications by status and the result form."""
     return render_batch(db.get_or_404(CertificationBatch, batch_id))
 
 
-@bp.post("/batches/<int:batch_id>/results")
 @roles_required(*EDITOR_ROLES)
 def results(batch_id: int):
     """Record the results of many applications of the batch, each through a pipeline move."""
@@ -168,7 +160,6 @@ def results(batch_id: int):
     return render_batch(batch, request.form, results_form=form, outcomes=outcomes)
 
 
-@bp.get("/cohort")
 @roles_required(*STAFF_ROLES)
 def cohort():
     """List the firms whose certificate expires in a year, by issue year (重新认定)."""
@@ -203,6 +194,3 @@ def firm_tab_context(firm, **overrides) -> dict[str, Any]:
     }
     context.update(overrides)
     return context
-
-
-from crm.certification import firm_views  # noqa: E402, F401  (registers the tab's routes on `bp`)

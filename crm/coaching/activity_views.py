@@ -10,7 +10,6 @@ from flask_login import current_user, login_required
 
 from crm.coaching import queries, services
 from crm.coaching.forms import ActivityForm
-from crm.coaching.views import bp
 from crm.core.web import is_htmx, tab_url
 from crm.extensions import db
 from crm.firms.access import get_staff_firm
@@ -30,7 +29,6 @@ def _render_tab(firm, **overrides):
     return render_detail(firm, TAB, **overrides)
 
 
-@bp.post("/firms/<int:firm_id>/activities")
 @login_required
 def activity_create(firm_id: int):
     """Log a visit or other contact from the form above the list."""
@@ -48,7 +46,6 @@ def activity_create(firm_id: int):
     return _render_tab(firm, activity_form=form)
 
 
-@bp.get("/firms/<int:firm_id>/activities/<int:row_id>")
 @login_required
 def activity_row(firm_id: int, row_id: int):
     """Show an activity as a table row (the 取消 of an inline edit)."""
@@ -59,7 +56,6 @@ def activity_row(firm_id: int, row_id: int):
     return _render("coaching/_activity_row.html", firm, row=row)
 
 
-@bp.route("/firms/<int:firm_id>/activities/<int:row_id>/edit", methods=["GET", "POST"])
 @login_required
 def activity_edit(firm_id: int, row_id: int):
     """Return an activity as an inline form, or save it."""
@@ -78,7 +74,6 @@ def activity_edit(firm_id: int, row_id: int):
     return _render_tab(firm, editing={row.id: form})
 
 
-@bp.post("/firms/<int:firm_id>/activities/<int:row_id>/follow-up")
 @login_required
 def activity_follow_up(firm_id: int, row_id: int):
     """Mark an activity's follow-up done, or open again."""
@@ -91,7 +86,6 @@ def activity_follow_up(firm_id: int, row_id: int):
     return redirect(tab_url(firm.id, TAB))
 
 
-@bp.post("/firms/<int:firm_id>/activities/<int:row_id>/delete")
 @login_required
 def activity_delete(firm_id: int, row_id: int):
     """Delete an activity; htmx removes its row."""

@@ -11,12 +11,11 @@ from flask_login import login_required
 from crm.coaching import queries, services
 from crm.coaching.forms import MeasureForm, MilestoneForm
 from crm.coaching.models import CoachingMeasure, CoachingMilestone
-from crm.coaching.views import bp, load_plan, plan_context, plan_url, render_plan
+from crm.coaching.views import load_plan, plan_context, plan_url, render_plan
 from crm.core.web import is_htmx
 from crm.extensions import db
 
 
-@bp.post("/plans/<int:plan_id>/measures")
 @login_required
 def measure_create(plan_id: int):
     """Add a measure from the form above the measures table."""
@@ -35,7 +34,6 @@ def measure_create(plan_id: int):
     return render_plan(plan, firm, measure_form=form)
 
 
-@bp.get("/plans/<int:plan_id>/measures/<int:row_id>")
 @login_required
 def measure_row(plan_id: int, row_id: int):
     """Show a measure as a table row (the 取消 of an inline edit)."""
@@ -46,7 +44,6 @@ def measure_row(plan_id: int, row_id: int):
     return render_template("coaching/_measure_row.html", **plan_context(plan, firm, row=row))
 
 
-@bp.route("/plans/<int:plan_id>/measures/<int:row_id>/edit", methods=["GET", "POST"])
 @login_required
 def measure_edit(plan_id: int, row_id: int):
     """Return a measure as an inline form, or save it."""
@@ -66,7 +63,6 @@ def measure_edit(plan_id: int, row_id: int):
     return render_plan(plan, firm, editing={row.id: form})
 
 
-@bp.post("/plans/<int:plan_id>/measures/<int:row_id>/delete")
 @login_required
 def measure_delete(plan_id: int, row_id: int):
     """Delete a measure; htmx removes its row and refreshes the status actions."""
@@ -90,7 +86,6 @@ def _milestones_answer(plan, firm, **overrides):
     return redirect(plan_url(plan))
 
 
-@bp.post("/plans/<int:plan_id>/milestones")
 @login_required
 def milestone_create(plan_id: int):
     """Add a dated milestone."""
@@ -103,7 +98,6 @@ def milestone_create(plan_id: int):
     return _milestones_answer(plan, firm)
 
 
-@bp.post("/plans/<int:plan_id>/milestones/<int:row_id>/toggle")
 @login_required
 def milestone_toggle(plan_id: int, row_id: int):
     """Mark a milestone reached today, or not reached again."""
@@ -113,7 +107,6 @@ def milestone_toggle(plan_id: int, row_id: int):
     return _milestones_answer(plan, firm)
 
 
-@bp.post("/plans/<int:plan_id>/milestones/<int:row_id>/delete")
 @login_required
 def milestone_delete(plan_id: int, row_id: int):
     """Delete a milestone."""

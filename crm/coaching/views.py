@@ -3,12 +3,12 @@
 Coaching plans and the visits log are the bureau's working notes: every route loads the firm
 through firms.access (out of reach: 404; read-only roles changing data: 403) and then turns
 enterprise users away with 403, even on their own firm. The htmx rows of measures, milestones and
-activities live in `row_views` and `activity_views`, registered on the same blueprint.
+activities live in `row_views` and `activity_views`, attached to the same blueprint in `blueprint`.
 """
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from crm.coaching import queries, services
@@ -26,10 +26,7 @@ from crm.core.web import tab_url
 from crm.extensions import db
 from crm.firms.access import can_edit_firm, get_staff_firm
 
-bp = Blueprint("coaching", __name__, url_prefix="/coaching")
 
-
-@bp.context_processor
 def coaching_helpers() -> dict[str, Any]:
     """Give the coaching templates the vocabularies."""
     return {
@@ -88,7 +85,6 @@ def render_plan(plan, firm, **overrides):
     return render_template("coaching/detail.html", **plan_context(plan, firm, **overrides))
 
 
-@bp.post("/firms/<int:firm_id>/plans", endpoint="new")
 @login_required
 def new_plan(firm_id: int):
     """Start the firm's plan for a year, its diagnosis taken from the gap list."""
@@ -107,7 +103,6 @@ def new_plan(firm_id: int):
     return redirect(plan_url(plan))
 
 
-@bp.get("/plans/<int:plan_id>")
 @login_required
 def detail(plan_id: int):
     """Show a plan: diagnosis, goal, people, measures, milestones, outcome."""
@@ -115,7 +110,6 @@ def detail(plan_id: int):
     return render_plan(plan, firm)
 
 
-@bp.route("/plans/<int:plan_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(plan_id: int):
     """Change a plan's diagnosis, goal and the people responsible."""
@@ -129,7 +123,6 @@ def edit(plan_id: int):
     return render_template("coaching/edit.html", form=form, plan=plan, firm=firm)
 
 
-@bp.post("/plans/<int:plan_id>/activate")
 @login_required
 def activate(plan_id: int):
     """Put a draft plan into effect, or say what it lacks."""
@@ -144,7 +137,6 @@ def activate(plan_id: int):
     return redirect(plan_url(plan))
 
 
-@bp.post("/plans/<int:plan_id>/close")
 @login_required
 def close(plan_id: int):
     """End a plan with its outcome."""
@@ -162,12 +154,8 @@ def close(plan_id: int):
     return render_plan(plan, firm, close_form=form)
 
 
-@bp.get("/plans/<int:plan_id>/print", endpoint="print")
 @login_required
 def print_plan(plan_id: int):
     """Show a plan laid out for one A4 page."""
     plan, firm = load_plan(plan_id)
     return render_template("coaching/print.html", plan=plan, firm=firm)
-
-
-from crm.coaching import activity_views, row_views  # noqa: E402, F401  register routes on `bp`

@@ -1,12 +1,22 @@
 """Web helpers shared by every blueprint: htmx requests, paged lists, the tabs of a firm's page."""
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import request, url_for
+from flask import Blueprint, request, url_for
 from sqlalchemy import Select
 
 from crm.extensions import db
+
+#: The methods of a route: read, act, or show a form and take it back.
+GET, POST, FORM = ("GET",), ("POST",), ("GET", "POST")
+
+
+def add_routes(blueprint: Blueprint, routes: Iterable[tuple[str, str, Callable, tuple[str, ...]]]):
+    """Attach (rule, endpoint, view, methods) routes to `blueprint`, in the manner of Indico."""
+    for rule, endpoint, view, methods in routes:
+        blueprint.add_url_rule(rule, endpoint, view, methods=methods)
 
 
 def is_htmx() -> bool:

@@ -6,7 +6,7 @@ for what it shows); the routes here change what it shows.
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request
+from flask import current_app, flash, redirect, render_template, request
 from flask_login import current_user, login_required
 
 from crm.core import clock
@@ -20,14 +20,12 @@ from crm.extensions import db
 from crm.firms.access import get_editable_firm
 from crm.firms.queries import firm_choices_data
 
-bp = Blueprint("eligibility", __name__, url_prefix="/eligibility")
 TAB = "assessment"
 
 #: Where each sub-item's points came from.
 SOURCE_LABELS = {"computed": "数据计算", "assessed": "专员评估", "open": "待评估"}
 
 
-@bp.app_context_processor
 def eligibility_helpers() -> dict[str, Any]:
     """Give templates the verdict and source vocabularies."""
     return {"verdict_labels": VERDICT_LABELS, "source_labels": SOURCE_LABELS}
@@ -50,7 +48,6 @@ def firm_tab_context(firm) -> dict[str, Any]:
     return context
 
 
-@bp.get("/", endpoint="list")
 @roles_required(*STAFF_ROLES)
 def readiness():
     """List the firms the user sees by how near they are to high-tech certification."""
@@ -66,7 +63,6 @@ def readiness():
     return render_template("eligibility/list.html", form=form, page=page, sort=filters.sort)
 
 
-@bp.post("/firms/<int:firm_id>/refresh")
 @login_required
 def refresh(firm_id: int):
     """Assess a firm now (its figures are otherwise reassessed when they change)."""
@@ -77,7 +73,6 @@ def refresh(firm_id: int):
     return redirect(tab_url(firm.id, TAB))
 
 
-@bp.route("/firms/<int:firm_id>/expert", methods=["GET", "POST"])
 @login_required
 def expert(firm_id: int):
     """Show or save the manager's assessment of the expert-judged sub-items."""

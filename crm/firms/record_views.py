@@ -17,7 +17,7 @@ from crm.firms import queries, services
 from crm.firms.access import get_editable_firm, get_visible_firm
 from crm.firms.models import FirmContact, FirmYear, IPItem, Qualification
 from crm.firms.record_forms import ContactForm, IPForm, QualificationForm, YearForm
-from crm.firms.views import bp, render_detail, tab_context
+from crm.firms.views import render_detail, tab_context
 
 
 @dataclass(frozen=True)
@@ -149,84 +149,72 @@ def delete_record(kind: RecordKind, firm_id: int, row_id: int):
     return redirect(tab_url(firm.id, kind.tab))
 
 
-@bp.post("/<int:firm_id>/years")
 @login_required
 def year_create(firm_id: int):
     """Add a year of figures."""
     return create_record(YEARS, firm_id)
 
 
-@bp.get("/<int:firm_id>/years/<int:row_id>")
 @login_required
 def year_row(firm_id: int, row_id: int):
     """Show a year of figures as a table row."""
     return show_record(YEARS, firm_id, row_id)
 
 
-@bp.route("/<int:firm_id>/years/<int:row_id>/edit", methods=["GET", "POST"])
 @login_required
 def year_edit(firm_id: int, row_id: int):
     """Edit a year of figures in place."""
     return edit_record(YEARS, firm_id, row_id)
 
 
-@bp.post("/<int:firm_id>/years/<int:row_id>/delete")
 @login_required
 def year_delete(firm_id: int, row_id: int):
     """Delete a year of figures."""
     return delete_record(YEARS, firm_id, row_id)
 
 
-@bp.post("/<int:firm_id>/ip")
 @login_required
 def ip_create(firm_id: int):
     """Add an IP item."""
     return create_record(IP, firm_id)
 
 
-@bp.get("/<int:firm_id>/ip/<int:row_id>")
 @login_required
 def ip_row(firm_id: int, row_id: int):
     """Show an IP item as a table row."""
     return show_record(IP, firm_id, row_id)
 
 
-@bp.route("/<int:firm_id>/ip/<int:row_id>/edit", methods=["GET", "POST"])
 @login_required
 def ip_edit(firm_id: int, row_id: int):
     """Edit an IP item in place."""
     return edit_record(IP, firm_id, row_id)
 
 
-@bp.post("/<int:firm_id>/ip/<int:row_id>/delete")
 @login_required
 def ip_delete(firm_id: int, row_id: int):
     """Delete an IP item."""
     return delete_record(IP, firm_id, row_id)
 
 
-@bp.post("/<int:firm_id>/contacts")
 @login_required
 def contact_create(firm_id: int):
     """Add a contact person."""
     return create_record(CONTACTS, firm_id)
 
 
-@bp.post("/<int:firm_id>/contacts/<int:row_id>/delete")
 @login_required
 def contact_delete(firm_id: int, row_id: int):
     """Delete a contact person."""
     return delete_record(CONTACTS, firm_id, row_id)
 
 
-@bp.post("/<int:firm_id>/qualifications")
 @login_required
 def qualification_create(firm_id: int):
     """Add a qualification."""
     return create_record(QUALIFICATIONS, firm_id)
 
 
-@bp.post("/<int:firm_id>/qualifications/<int:row_id>/delete")
 @login_required
 def qualification_delete(firm_id: int, row_id: int):
     """Delete a qualification."""

@@ -1,13 +1,12 @@
 """Pages of the firms blueprint: the list, a firm's tabs, create, edit, delete and restore.
 
 The htmx routes for the rows on the tabs (years, IP, contacts, qualifications) live in
-`crm.firms.record_views`, registered on the same blueprint.
+`crm.firms.record_views`, attached to the same blueprint in `crm.firms.blueprint`.
 """
 
 from typing import Any
 
 from flask import (
-    Blueprint,
     abort,
     current_app,
     flash,
@@ -27,12 +26,9 @@ from crm.firms.forms import FirmFilterForm, FirmForm
 from crm.firms.record_forms import ContactForm, IPForm, QualificationForm, YearForm
 from crm.firms.tabs import TABS, visible_tabs
 
-bp = Blueprint("firms", __name__, url_prefix="/firms")
-
 HISTORY_PER_PAGE = 50
 
 
-@bp.context_processor
 def firm_helpers() -> dict[str, Any]:
     """Give the firm templates the derived ratios and the vocabularies."""
     return {
@@ -78,7 +74,6 @@ def render_detail(firm, tab: str, **overrides):
     return render_template("firms/detail.html", **tab_context(firm, tab, **overrides))
 
 
-@bp.get("/", endpoint="list")
 @login_required
 def list_firms():
     """List the firms the user may see, filtered, sorted and paged."""
@@ -103,7 +98,6 @@ def list_firms():
     )
 
 
-@bp.get("/<int:firm_id>")
 @login_required
 def detail(firm_id: int):
     """Show one tab of a firm."""
@@ -112,7 +106,6 @@ def detail(firm_id: int):
     return render_detail(firm, tab if tab in visible_tabs(current_user.is_staff) else "profile")
 
 
-@bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
     """Register a firm."""
@@ -127,7 +120,6 @@ def new():
     return render_template("firms/new.html", form=form)
 
 
-@bp.route("/<int:firm_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(firm_id: int):
     """Change a firm's registration data."""
@@ -141,7 +133,6 @@ def edit(firm_id: int):
     return render_template("firms/edit.html", form=form, firm=firm)
 
 
-@bp.post("/<int:firm_id>/delete")
 @roles_required("admin")
 def delete(firm_id: int):
     """Soft-delete a firm."""
@@ -152,7 +143,6 @@ def delete(firm_id: int):
     return redirect(url_for("firms.list"))
 
 
-@bp.post("/<int:firm_id>/restore")
 @roles_required("admin")
 def restore(firm_id: int):
     """Bring back a soft-deleted firm."""
@@ -161,6 +151,3 @@ def restore(firm_id: int):
     db.session.commit()
     flash(f"已恢复企业“{firm.name}”。", "success")
     return redirect(url_for("firms.detail", firm_id=firm.id))
-
-
-from crm.firms import record_views  # noqa: E402, F401  (registers the row routes on `bp`)

@@ -4,7 +4,7 @@ The case is shown and edited on the listing card of the firm's 培育进程 tab;
 each stage reached is the document number and date on the stage transitions.
 """
 
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import abort, flash, redirect, url_for
 from flask_login import current_user, login_required
 
 from crm.extensions import db
@@ -14,8 +14,6 @@ from crm.listing import services
 from crm.listing.forms import ListingCaseForm
 from crm.pipeline import queries, rules
 from crm.pipeline.signals import showing_card
-
-bp = Blueprint("listing", __name__, url_prefix="/listing")
 
 
 @showing_card.connect_via(rules.LISTING)
@@ -28,7 +26,6 @@ def _show_case(programme: str, *, card, firm, may_edit: bool) -> None:
         card.extra["case_form"] = ListingCaseForm(card.enrollment.id, obj=case, formdata=None)
 
 
-@bp.post("/enrollments/<int:enrollment_id>/case")
 @login_required
 def save_case(enrollment_id: int):
     """Save the target market, intermediaries and stock code of a listing enrollment."""

@@ -20,7 +20,6 @@ from crm.pipeline.board_forms import FILTER_ARGS, BoardFilterForm, BulkMoveForm
 from crm.pipeline.forms import MoveForm
 from crm.pipeline.models import Enrollment, Programme
 from crm.pipeline.services import GateRefused
-from crm.pipeline.views import bp
 
 #: Cards drawn per column unless BOARD_CARDS_PER_COLUMN says otherwise; the rest are a link away.
 CARDS_PER_COLUMN = 60
@@ -60,7 +59,6 @@ def _route_refusal(enrollment: Enrollment, target: str) -> str | None:
     return rules.route_refusal(enrollment.programme.code, enrollment.stage.code, target)
 
 
-@bp.get("/board/<code>")
 @roles_required(*STAFF_ROLES)
 def board(code: str):
     """Show the kanban board of a programme: a column per stage, the filtered firms as cards."""
@@ -82,7 +80,6 @@ def board(code: str):
     )
 
 
-@bp.get("/board/<code>/stages/<stage_code>")
 @roles_required(*STAFF_ROLES)
 def board_column(code: str, stage_code: str):
     """List every firm of one column of the board, page by page."""
@@ -110,7 +107,6 @@ def board_column(code: str, stage_code: str):
     )
 
 
-@bp.get("/board/enrollments/<int:enrollment_id>/move")
 @roles_required(*STAFF_ROLES)
 def board_move_dialog(enrollment_id: int):
     """Return the dialog asking what moving the card to `target` needs, or why it cannot move."""
@@ -124,7 +120,6 @@ def board_move_dialog(enrollment_id: int):
     return _dialog(enrollment, form, target)
 
 
-@bp.post("/board/enrollments/<int:enrollment_id>/move")
 @roles_required(*STAFF_ROLES)
 def board_move(enrollment_id: int):
     """Move a card's firm; answer the moved card, or the dialog again with what is missing."""
@@ -146,7 +141,6 @@ def board_move(enrollment_id: int):
     return _moved(enrollment, result)
 
 
-@bp.post("/board/<code>/bulk")
 @roles_required(*STAFF_ROLES)
 def board_bulk(code: str):
     """Move the ticked firms to one stage, each through its own gate, and report on each."""

@@ -8,7 +8,7 @@ firm and may move one only by overriding a gate with a written reason.
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, request
+from flask import abort, flash, redirect, request
 from flask_login import current_user, login_required
 
 from crm.core import clock
@@ -23,7 +23,6 @@ from crm.pipeline.models import Enrollment, Programme
 from crm.pipeline.services import GateRefused
 from crm.pipeline.signals import showing_card
 
-bp = Blueprint("pipeline", __name__, url_prefix="/pipeline")
 TAB = "pipeline"
 
 #: The enroll button of each programme.
@@ -118,7 +117,6 @@ def _show_refusal(firm, key: str, form, refused: GateRefused | None):
     return render_detail(firm, "pipeline", **firm_tab_context(firm, failed))
 
 
-@bp.post("/firms/<int:firm_id>/enroll")
 @login_required
 def enroll(firm_id: int):
     """Open an enrollment of the firm in a programme."""
@@ -137,7 +135,6 @@ def enroll(firm_id: int):
     return _done(firm, result, f"已加入{result.enrollment.programme.name}（{stage}）。")
 
 
-@bp.post("/enrollments/<int:enrollment_id>/move")
 @login_required
 def move(enrollment_id: int):
     """Move an enrolled firm to another stage (a bureau head only with an override reason)."""
@@ -164,6 +161,3 @@ def move(enrollment_id: int):
     if result.transition.is_override:
         message = f"已越过门槛转入「{result.enrollment.stage.name}」，理由已记录。"
     return _done(firm, result, message)
-
-
-from crm.pipeline import board  # noqa: E402, F401  registers the kanban routes on `bp`

@@ -8,13 +8,11 @@ from crm.core.permissions import roles_required
 from crm.firms.queries import firm_choices_data
 from crm.support import queries
 from crm.support.forms import LedgerFilterForm
-from crm.support.views import bp
 
 #: Entries per page of the ledger unless the app config says otherwise.
 PER_PAGE = 50
 
 
-@bp.get("/", endpoint="list")
 @roles_required("admin", "bureau_head", "manager")
 def ledger():
     """List the support entries within the user's reach, with the totals of the filtered set."""

@@ -12,14 +12,12 @@ from crm.extensions import db
 from crm.support import queries, services
 from crm.support.forms import RuleForm
 from crm.support.rules import EVENT_KINDS, RULE_EVENTS
-from crm.support.views import bp
 
 
 def _rules_url():
     return url_for("support.rules")
 
 
-@bp.get("/rules")
 @roles_required("admin", "bureau_head")
 def rules():
     """List each event's rule versions and the one in force today."""
@@ -27,7 +25,6 @@ def rules():
     return render_template("support/rules.html", events=queries.rules_by_event(today), as_of=today)
 
 
-@bp.route("/rules/new", methods=["GET", "POST"])
 @roles_required("admin")
 def rule_new():
     """Add a subsidy rule; `?event=` preselects the event and its usual kind."""
@@ -48,7 +45,6 @@ def rule_new():
     return render_template("support/rule_form.html", form=form, rule=None)
 
 
-@bp.route("/rules/<int:rule_id>/revise", methods=["GET", "POST"])
 @roles_required("admin")
 def rule_revise(rule_id: int):
     """Record a new version of a rule taking effect later, prefilled from this one."""
@@ -67,7 +63,6 @@ def rule_revise(rule_id: int):
     return render_template("support/rule_form.html", form=form, rule=rule)
 
 
-@bp.post("/rules/<int:rule_id>/toggle")
 @roles_required("admin")
 def rule_toggle(rule_id: int):
     """Switch a rule version off, or on again."""

@@ -4,25 +4,22 @@ The ledger is bureau staff's record: every route loads the firm through firms.ac
 reach: 404; read-only roles changing data: 403) and turns enterprise users away with 403, even on
 their own firm. htmx requests get fragments back (the row, with the totals refreshed out of band);
 plain form posts are redirected to the tab. The ledger list and the subsidy rules pages live in
-`ledger_views` and `rule_views`, registered on the same blueprint.
+`ledger_views` and `rule_views`, attached to the same blueprint in `blueprint`.
 """
 
 from typing import Any
 
-from flask import Blueprint, flash, jsonify, redirect, render_template
+from flask import flash, jsonify, redirect, render_template
 from flask_login import current_user, login_required
 
 from crm.core.web import is_htmx, tab_url
 from crm.extensions import db
 from crm.firms.access import can_edit_firm, get_staff_firm
 from crm.firms.views import render_detail
-from crm.support import queries, rules, services
+from crm.support import queries, services
 from crm.support.forms import EntryForm, PayForm
 
-bp = Blueprint("support", __name__, url_prefix="/support")
 TAB = "support"
-
-bp.add_app_template_filter(rules.format_yuan, "yuan")
 
 
 def firm_tab_context(firm) -> dict[str, Any]:
@@ -64,7 +61,6 @@ def _refused(firm, error: services.SupportError):
     return redirect(tab_url(firm.id, TAB))
 
 
-@bp.post("/firms/<int:firm_id>/entries")
 @login_required
 def entry_create(firm_id: int):
     """Record a support measure from the form above the ledger."""
@@ -85,7 +81,6 @@ def entry_create(firm_id: int):
     return render_detail(firm, TAB, entry_form=form)
 
 
-@bp.get("/firms/<int:firm_id>/entries/<int:entry_id>")
 @login_required
 def entry_row(firm_id: int, entry_id: int):
     """Show an entry as a table row (the 取消 of an inline form)."""
@@ -96,7 +91,6 @@ def entry_row(firm_id: int, entry_id: int):
     return render_template("support/_entry_row.html", **entry_context(firm, row=entry))
 
 
-@bp.route("/firms/<int:firm_id>/entries/<int:entry_id>/edit", methods=["GET", "POST"])
 @login_required
 def entry_edit(firm_id: int, entry_id: int):
     """Return an entry as an inline form, or save it."""
@@ -116,7 +110,6 @@ def entry_edit(firm_id: int, entry_id: int):
     return render_detail(firm, TAB, editing={entry.id: form})
 
 
-@bp.post("/firms/<int:firm_id>/entries/<int:entry_id>/apply")
 @login_required
 def entry_apply(firm_id: int, entry_id: int):
     """Mark a claimable entry as applied for."""
@@ -130,7 +123,6 @@ def entry_apply(firm_id: int, entry_id: int):
     return _row_answer(firm, entry)
 
 
-@bp.route("/firms/<int:firm_id>/entries/<int:entry_id>/pay", methods=["GET", "POST"])
 @login_required
 def entry_pay(firm_id: int, entry_id: int):
     """Return the payment form of an entry, or record its payment."""
@@ -150,7 +142,6 @@ def entry_pay(firm_id: int, entry_id: int):
     return render_detail(firm, TAB, paying={entry.id: form})
 
 
-@bp.post("/firms/<int:firm_id>/entries/<int:entry_id>/delete")
 @login_required
 def entry_delete(firm_id: int, entry_id: int):
     """Delete an entry made by hand; htmx removes its row and refreshes the totals."""
@@ -165,6 +156,3 @@ def entry_delete(firm_id: int, entry_id: int):
         return render_template("support/_totals.html", **entry_context(firm, oob=True))
     flash("已删除扶持记录。", "success")
     return redirect(tab_url(firm.id, TAB))
-
-
-from crm.support import ledger_views, rule_views  # noqa: E402, F401  register routes on `bp`

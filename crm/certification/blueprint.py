@@ -1,0 +1,29 @@
+"""The certification blueprint: batches, results and the re-certification cohort (`views`), and
+the actions of a firm's 高企认定 tab (`firm_views`).
+
+Routes are attached here, to the view functions of those modules, which never import this one.
+"""
+
+from flask import Blueprint
+
+from crm.certification import firm_views, views
+from crm.core.web import FORM, GET, POST, add_routes
+
+bp = Blueprint("certification", __name__, url_prefix="/certification")
+bp.app_context_processor(views.certification_helpers)
+
+#: The URL map: (rule, endpoint, view, methods).
+ROUTES = (
+    # views
+    ("/", "list", views.batches, GET),
+    ("/batches/new", "new", views.new, FORM),
+    ("/batches/<int:batch_id>/edit", "edit", views.edit, FORM),
+    ("/batches/<int:batch_id>", "detail", views.detail, GET),
+    ("/batches/<int:batch_id>/results", "results", views.results, POST),
+    ("/cohort", "cohort", views.cohort, GET),
+    # firm_views
+    ("/firms/<int:firm_id>/rename", "rename", firm_views.rename, POST),
+    ("/firms/<int:firm_id>/changes", "change", firm_views.change, POST),
+    ("/reports/<int:report_id>/reported", "reported", firm_views.reported, POST),
+)
+add_routes(bp, ROUTES)

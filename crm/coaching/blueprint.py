@@ -1,0 +1,79 @@
+"""The coaching blueprint: plans (`views`), their measures and milestones (`row_views`) and the
+visits log (`activity_views`).
+
+Routes are attached here, to the view functions of those modules, which never import this one.
+"""
+
+from flask import Blueprint
+
+from crm.coaching import activity_views, row_views, views
+from crm.core.web import FORM, GET, POST, add_routes
+
+bp = Blueprint("coaching", __name__, url_prefix="/coaching")
+bp.context_processor(views.coaching_helpers)
+
+#: The URL map: (rule, endpoint, view, methods).
+ROUTES = (
+    # views
+    ("/firms/<int:firm_id>/plans", "new", views.new_plan, POST),
+    ("/plans/<int:plan_id>", "detail", views.detail, GET),
+    ("/plans/<int:plan_id>/edit", "edit", views.edit, FORM),
+    ("/plans/<int:plan_id>/activate", "activate", views.activate, POST),
+    ("/plans/<int:plan_id>/close", "close", views.close, POST),
+    ("/plans/<int:plan_id>/print", "print", views.print_plan, GET),
+    # row_views
+    ("/plans/<int:plan_id>/measures", "measure_create", row_views.measure_create, POST),
+    ("/plans/<int:plan_id>/measures/<int:row_id>", "measure_row", row_views.measure_row, GET),
+    (
+        "/plans/<int:plan_id>/measures/<int:row_id>/edit",
+        "measure_edit",
+        row_views.measure_edit,
+        FORM,
+    ),
+    (
+        "/plans/<int:plan_id>/measures/<int:row_id>/delete",
+        "measure_delete",
+        row_views.measure_delete,
+        POST,
+    ),
+    ("/plans/<int:plan_id>/milestones", "milestone_create", row_views.milestone_create, POST),
+    (
+        "/plans/<int:plan_id>/milestones/<int:row_id>/toggle",
+        "milestone_toggle",
+        row_views.milestone_toggle,
+        POST,
+    ),
+    (
+        "/plans/<int:plan_id>/milestones/<int:row_id>/delete",
+        "milestone_delete",
+        row_views.milestone_delete,
+        POST,
+    ),
+    # activity_views
+    ("/firms/<int:firm_id>/activities", "activity_create", activity_views.activity_create, POST),
+    (
+        "/firms/<int:firm_id>/activities/<int:row_id>",
+        "activity_row",
+        activity_views.activity_row,
+        GET,
+    ),
+    (
+        "/firms/<int:firm_id>/activities/<int:row_id>/edit",
+        "activity_edit",
+        activity_views.activity_edit,
+        FORM,
+    ),
+    (
+        "/firms/<int:firm_id>/activities/<int:row_id>/follow-up",
+        "activity_follow_up",
+        activity_views.activity_follow_up,
+        POST,
+    ),
+    (
+        "/firms/<int:firm_id>/activities/<int:row_id>/delete",
+        "activity_delete",
+        activity_views.activity_delete,
+        POST,
+    ),
+)
+add_routes(bp, ROUTES)

@@ -1,0 +1,20 @@
+"""The eligibility blueprint: the readiness list and a firm's 预评估 tab (`views`).
+
+Routes are attached here, to the view functions of those modules, which never import this one.
+"""
+
+from flask import Blueprint
+
+from crm.core.web import FORM, GET, POST, add_routes
+from crm.eligibility import views
+
+bp = Blueprint("eligibility", __name__, url_prefix="/eligibility")
+bp.app_context_processor(views.eligibility_helpers)
+
+#: The URL map: (rule, endpoint, view, methods).
+ROUTES = (
+    ("/", "list", views.readiness, GET),
+    ("/firms/<int:firm_id>/refresh", "refresh", views.refresh, POST),
+    ("/firms/<int:firm_id>/expert", "expert", views.expert, FORM),
+)
+add_routes(bp, ROUTES)

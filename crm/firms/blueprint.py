@@ -1,0 +1,53 @@
+"""The firms blueprint: the firm list and a firm's pages (`views`) and the rows on its tabs
+(`record_views`).
+
+Routes are attached here, to the view functions of those modules, which never import this one.
+"""
+
+from flask import Blueprint
+
+from crm.core.web import FORM, GET, POST, add_routes
+from crm.firms import record_views, views
+
+bp = Blueprint("firms", __name__, url_prefix="/firms")
+bp.context_processor(views.firm_helpers)
+
+#: The URL map: (rule, endpoint, view, methods).
+ROUTES = (
+    # views
+    ("/", "list", views.list_firms, GET),
+    ("/<int:firm_id>", "detail", views.detail, GET),
+    ("/new", "new", views.new, FORM),
+    ("/<int:firm_id>/edit", "edit", views.edit, FORM),
+    ("/<int:firm_id>/delete", "delete", views.delete, POST),
+    ("/<int:firm_id>/restore", "restore", views.restore, POST),
+    # record_views
+    ("/<int:firm_id>/years", "year_create", record_views.year_create, POST),
+    ("/<int:firm_id>/years/<int:row_id>", "year_row", record_views.year_row, GET),
+    ("/<int:firm_id>/years/<int:row_id>/edit", "year_edit", record_views.year_edit, FORM),
+    ("/<int:firm_id>/years/<int:row_id>/delete", "year_delete", record_views.year_delete, POST),
+    ("/<int:firm_id>/ip", "ip_create", record_views.ip_create, POST),
+    ("/<int:firm_id>/ip/<int:row_id>", "ip_row", record_views.ip_row, GET),
+    ("/<int:firm_id>/ip/<int:row_id>/edit", "ip_edit", record_views.ip_edit, FORM),
+    ("/<int:firm_id>/ip/<int:row_id>/delete", "ip_delete", record_views.ip_delete, POST),
+    ("/<int:firm_id>/contacts", "contact_create", record_views.contact_create, POST),
+    (
+        "/<int:firm_id>/contacts/<int:row_id>/delete",
+        "contact_delete",
+        record_views.contact_delete,
+        POST,
+    ),
+    (
+        "/<int:firm_id>/qualifications",
+        "qualification_create",
+        record_views.qualification_create,
+        POST,
+    ),
+    (
+        "/<int:firm_id>/qualifications/<int:row_id>/delete",
+        "qualification_delete",
+        record_views.qualification_delete,
+        POST,
+    ),
+)
+add_routes(bp, ROUTES)

@@ -1,0 +1,31 @@
+"""The pipeline blueprint: enrolling and moving a firm from its 培育进程 tab (`views`) and the
+kanban board (`board`).
+
+Routes are attached here, to the view functions of those modules, which never import this one.
+"""
+
+from flask import Blueprint
+
+from crm.core.web import GET, POST, add_routes
+from crm.pipeline import board, views
+
+bp = Blueprint("pipeline", __name__, url_prefix="/pipeline")
+
+#: The URL map: (rule, endpoint, view, methods).
+ROUTES = (
+    # views
+    ("/firms/<int:firm_id>/enroll", "enroll", views.enroll, POST),
+    ("/enrollments/<int:enrollment_id>/move", "move", views.move, POST),
+    # board
+    ("/board/<code>", "board", board.board, GET),
+    ("/board/<code>/stages/<stage_code>", "board_column", board.board_column, GET),
+    (
+        "/board/enrollments/<int:enrollment_id>/move",
+        "board_move_dialog",
+        board.board_move_dialog,
+        GET,
+    ),
+    ("/board/enrollments/<int:enrollment_id>/move", "board_move", board.board_move, POST),
+    ("/board/<code>/bulk", "board_bulk", board.board_bulk, POST),
+)
+add_routes(bp, ROUTES)
