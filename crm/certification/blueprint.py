@@ -8,6 +8,7 @@ from flask import Blueprint
 
 from crm.certification import firm_views, views
 from crm.core.web import FORM, GET, POST, add_routes
+from crm.firms.tabs import FirmTab, register_tab
 
 bp = Blueprint("certification", __name__, url_prefix="/certification")
 bp.app_context_processor(views.certification_helpers)
@@ -27,3 +28,10 @@ ROUTES = (
     ("/reports/<int:report_id>/reported", "reported", firm_views.reported, POST),
 )
 add_routes(bp, ROUTES)
+
+register_tab(
+    firm_views.TAB,
+    FirmTab(
+        "高企认定", "certification/_firm_tab.html", views.firm_tab_context, 70, staff_only=True
+    ),
+)

@@ -8,6 +8,7 @@ from flask import Blueprint
 
 from crm.coaching import activity_views, row_views, views
 from crm.core.web import FORM, GET, POST, add_routes
+from crm.firms.tabs import FirmTab, register_tab
 
 bp = Blueprint("coaching", __name__, url_prefix="/coaching")
 bp.context_processor(views.coaching_helpers)
@@ -77,3 +78,18 @@ ROUTES = (
     ),
 )
 add_routes(bp, ROUTES)
+
+register_tab(
+    "coaching",
+    FirmTab("一企一策", "coaching/_firm_plans.html", views.plans_tab_context, 80, staff_only=True),
+)
+register_tab(
+    activity_views.TAB,
+    FirmTab(
+        "走访记录",
+        "coaching/_activities_panel.html",
+        views.activities_tab_context,
+        90,
+        staff_only=True,
+    ),
+)

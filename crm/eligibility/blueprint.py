@@ -7,6 +7,7 @@ from flask import Blueprint
 
 from crm.core.web import FORM, GET, POST, add_routes
 from crm.eligibility import views
+from crm.firms.tabs import FirmTab, register_tab
 
 bp = Blueprint("eligibility", __name__, url_prefix="/eligibility")
 bp.app_context_processor(views.eligibility_helpers)
@@ -18,3 +19,8 @@ ROUTES = (
     ("/firms/<int:firm_id>/expert", "expert", views.expert, FORM),
 )
 add_routes(bp, ROUTES)
+
+register_tab(
+    views.TAB,
+    FirmTab("预评估", "eligibility/_firm_tab.html", views.firm_tab_context, 50, staff_only=True),
+)

@@ -1,7 +1,7 @@
 """Pages of the eligibility blueprint: the readiness list, the firm's 预评估 tab, the expert form.
 
-The tab itself is a panel of the firm page (`crm.firms.views.tab_context` asks `firm_tab_context`
-for what it shows); the routes here change what it shows.
+The tab itself is a panel of the firm page (`firm_tab_context` is registered as its context in
+`blueprint`); the routes here change what it shows.
 """
 
 from typing import Any

@@ -8,6 +8,7 @@ from flask import Blueprint
 
 from crm.core.web import FORM, GET, POST, add_routes
 from crm.firms import record_views, views
+from crm.firms.tabs import FirmTab, register_tab
 
 bp = Blueprint("firms", __name__, url_prefix="/firms")
 bp.context_processor(views.firm_helpers)
@@ -51,3 +52,12 @@ ROUTES = (
     ),
 )
 add_routes(bp, ROUTES)
+
+register_tab("profile", FirmTab("基本信息", "firms/_profile.html", views.profile_context, 10))
+register_tab("years", FirmTab("年度数据", "firms/_years_panel.html", views.years_context, 20))
+register_tab("ip", FirmTab("知识产权", "firms/_ip_panel.html", views.ip_context, 30))
+register_tab(
+    "qualifications",
+    FirmTab("资质", "firms/_qualifications_panel.html", views.qualifications_context, 40),
+)
+register_tab("history", FirmTab("变更记录", "firms/_history.html", views.history_context, 120))

@@ -24,7 +24,7 @@ from crm.firms import display, queries, rules, services
 from crm.firms.access import can_create_firm, can_edit_firm, get_editable_firm, get_visible_firm
 from crm.firms.forms import FirmFilterForm, FirmForm
 from crm.firms.record_forms import ContactForm, IPForm, QualificationForm, YearForm
-from crm.firms.tabs import TABS, visible_tabs
+from crm.firms.tabs import firm_tab, visible_tabs
 
 HISTORY_PER_PAGE = 50
 
@@ -41,32 +41,46 @@ def firm_helpers() -> dict[str, Any]:
 
 def tab_context(firm, tab: str, **overrides) -> dict[str, Any]:
     """Return what the detail page and the tab panels need for `tab`."""
+    shown = firm_tab(tab)
     context: dict[str, Any] = {
         "firm": firm,
         "tab": tab,
         "tabs": visible_tabs(current_user.is_staff),
-        "tab_template": TABS[tab].template,
+        "tab_template": shown.template,
         "can_edit": can_edit_firm(current_user, firm),
         "editing": {},
+        **shown.context(firm),
     }
-    if tab == "profile":
-        context["contact_form"] = ContactForm(prefix="new", formdata=None)
-    elif tab == "years":
-        context["year_form"] = YearForm(firm, prefix="new", formdata=None)
-    elif tab == "ip":
-        context["ip_form"] = IPForm(firm, prefix="new", formdata=None)
-    elif tab == "qualifications":
-        context["qualification_form"] = QualificationForm(firm, prefix="new", formdata=None)
-    elif tab == "history":
-        per_page = current_app.config.get("FIRM_HISTORY_PER_PAGE", HISTORY_PER_PAGE)
-        entities = None if current_user.is_staff else display.FIRM_RECORD_ENTITIES
-        page = queries.history_page(firm, request.args.get("page", 1, type=int), per_page, entities)
-        context["history"] = page
-        context["history_rows"] = display.history_rows(page.items)
-    else:
-        context.update(TABS[tab].load_context(firm))
     context.update(overrides)
     return context
+
+
+def profile_context(firm) -> dict[str, Any]:
+    """Return the 基本信息 tab's form for a new contact."""
+    return {"contact_form": ContactForm(prefix="new", formdata=None)}
+
+
+def years_context(firm) -> dict[str, Any]:
+    """Return the 年度数据 tab's form for a new year."""
+    return {"year_form": YearForm(firm, prefix="new", formdata=None)}
+
+
+def ip_context(firm) -> dict[str, Any]:
+    """Return the 知识产权 tab's form for a new item."""
+    return {"ip_form": IPForm(firm, prefix="new", formdata=None)}
+
+
+def qualifications_context(firm) -> dict[str, Any]:
+    """Return the 资质 tab's form for a new qualification."""
+    return {"qualification_form": QualificationForm(firm, prefix="new", formdata=None)}
+
+
+def history_context(firm) -> dict[str, Any]:
+    """Return the page of the 变更记录 tab: the firm's own records only, for its own users."""
+    per_page = current_app.config.get("FIRM_HISTORY_PER_PAGE", HISTORY_PER_PAGE)
+    entities = None if current_user.is_staff else display.FIRM_RECORD_ENTITIES
+    page = queries.history_page(firm, request.args.get("page", 1, type=int), per_page, entities)
+    return {"history": page, "history_rows": display.history_rows(page.items)}
 
 
 def render_detail(firm, tab: str, **overrides):

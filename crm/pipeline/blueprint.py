@@ -7,7 +7,8 @@ Routes are attached here, to the view functions of those modules, which never im
 from flask import Blueprint
 
 from crm.core.web import GET, POST, add_routes
-from crm.pipeline import board, views
+from crm.firms.tabs import FirmTab, register_tab
+from crm.pipeline import board, timeline, views
 
 bp = Blueprint("pipeline", __name__, url_prefix="/pipeline")
 
@@ -29,3 +30,12 @@ ROUTES = (
     ("/board/<code>/bulk", "board_bulk", board.board_bulk, POST),
 )
 add_routes(bp, ROUTES)
+
+register_tab(
+    views.TAB,
+    FirmTab("培育进程", "pipeline/_firm_tab.html", views.firm_tab_context, 60, staff_only=True),
+)
+register_tab(
+    "timeline",
+    FirmTab("时间线", "pipeline/_timeline.html", timeline.firm_tab_context, 110, staff_only=True),
+)

@@ -1,7 +1,7 @@
 """Pages of the pipeline blueprint: enroll a firm and move it, from the firm's 培育进程 tab.
 
-The tab is a panel of the firm page (`crm.firms.views.tab_context` asks `firm_tab_context` for
-what it shows). Managers and admins change the firms they may edit; a bureau head reads every
+The tab is a panel of the firm page (`firm_tab_context` is registered as its context in
+`blueprint`). Managers and admins change the firms they may edit; a bureau head reads every
 firm and may move one only by overriding a gate with a written reason.
 """
 

@@ -7,6 +7,7 @@ Routes are attached here, to the view functions of those modules, which never im
 from flask import Blueprint
 
 from crm.core.web import FORM, GET, POST, add_routes
+from crm.firms.tabs import FirmTab, register_tab
 from crm.support import ledger_views, rule_views, rules, views
 
 bp = Blueprint("support", __name__, url_prefix="/support")
@@ -35,3 +36,8 @@ ROUTES = (
     ("/rules/<int:rule_id>/toggle", "rule_toggle", rule_views.rule_toggle, POST),
 )
 add_routes(bp, ROUTES)
+
+register_tab(
+    views.TAB,
+    FirmTab("扶持台账", "support/_firm_tab.html", views.firm_tab_context, 100, staff_only=True),
+)
