@@ -2,12 +2,22 @@
 the actions of a firm's 高企认定 tab (`firm_views`).
 
 Routes are attached here, to the view functions of those modules, which never import this one.
+It also registers what the package adds to the firm page: its tabs and how the history names
+its records.
 """
 
 from flask import Blueprint
 
 from crm.certification import firm_views, views
+from crm.certification.models import (
+    APPLICATION_STATUSES,
+    CHANGE_KINDS,
+    CertificationApplication,
+    CertificationBatch,
+    ChangeReport,
+)
 from crm.core.web import FORM, GET, POST, add_routes
+from crm.firms.history import Entity, coded, describe, name_references
 from crm.firms.tabs import FirmTab, register_tab
 
 bp = Blueprint("certification", __name__, url_prefix="/certification")
@@ -35,3 +45,21 @@ register_tab(
         "高企认定", "certification/_firm_tab.html", views.firm_tab_context, 70, staff_only=True
     ),
 )
+
+describe(
+    Entity(
+        "高企认定申报",
+        CertificationApplication,
+        codes={"status": APPLICATION_STATUSES},
+        summary=lambda v: f"{v.get('submitted_on', '')} 申报",
+    )
+)
+describe(
+    Entity(
+        "变更报告",
+        ChangeReport,
+        codes={"kind": CHANGE_KINDS},
+        summary=lambda v: f"{v.get('changed_on', '')} {coded(CHANGE_KINDS, v, 'kind')}",
+    )
+)
+name_references("batch_id", CertificationBatch)

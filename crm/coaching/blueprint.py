@@ -2,12 +2,24 @@
 visits log (`activity_views`).
 
 Routes are attached here, to the view functions of those modules, which never import this one.
+It also registers what the package adds to the firm page: its tabs and how the history names
+its records.
 """
 
 from flask import Blueprint
 
 from crm.coaching import activity_views, row_views, views
+from crm.coaching.models import (
+    ACTIVITY_KINDS,
+    MEASURE_STATUSES,
+    PLAN_STATUSES,
+    Activity,
+    CoachingMeasure,
+    CoachingMilestone,
+    CoachingPlan,
+)
 from crm.core.web import FORM, GET, POST, add_routes
+from crm.firms.history import Entity, coded, describe
 from crm.firms.tabs import FirmTab, register_tab
 
 bp = Blueprint("coaching", __name__, url_prefix="/coaching")
@@ -92,4 +104,30 @@ register_tab(
         90,
         staff_only=True,
     ),
+)
+
+describe(
+    Entity(
+        "一企一策方案",
+        CoachingPlan,
+        codes={"status": PLAN_STATUSES},
+        summary=lambda v: f"{v.get('year', '')} 年度方案",
+    )
+)
+describe(
+    Entity(
+        "辅导措施",
+        CoachingMeasure,
+        codes={"status": MEASURE_STATUSES},
+        summary=lambda v: v.get("title", ""),
+    )
+)
+describe(Entity("方案节点", CoachingMilestone, summary=lambda v: v.get("title", "")))
+describe(
+    Entity(
+        "走访记录",
+        Activity,
+        codes={"kind": ACTIVITY_KINDS},
+        summary=lambda v: f"{v.get('occurred_on', '')} {coded(ACTIVITY_KINDS, v, 'kind')}",
+    )
 )

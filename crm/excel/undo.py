@@ -19,7 +19,7 @@ from crm.core.filters import format_datetime
 from crm.eligibility.models import Assessment
 from crm.excel.models import ImportBatch
 from crm.extensions import db
-from crm.firms.display import ENTITY_LABELS
+from crm.firms.history import entity_label
 from crm.firms.models import Firm
 
 #: Children first, so no row is deleted while another still points at it.
@@ -95,7 +95,7 @@ def conflicts(source: str, last_id: int, created_firms: set[int]) -> list[str]:
     names = _firm_names({row[2] for row in rows if row[2] is not None})
     reasons = []
     for entity, _entity_id, firm_id, column, at, actor in dict.fromkeys(rows):
-        what = ENTITY_LABELS.get(entity, entity)
+        what = entity_label(entity)
         if column:
             what += "的「" + _label(entity, column) + "」"
         reasons.append(

@@ -2,13 +2,19 @@
 (`record_views`).
 
 Routes are attached here, to the view functions of those modules, which never import this one.
+It also registers what the package adds to the firm page: its tabs and how the history names
+its records.
 """
 
 from flask import Blueprint
 
+from crm.accounts.models import User
 from crm.core.web import FORM, GET, POST, add_routes
-from crm.firms import record_views, views
+from crm.firms import record_views, rules, views
+from crm.firms.history import Entity, coded, describe, name_references
+from crm.firms.models import Firm, FirmContact, FirmFormerName, FirmYear, IPItem, Qualification
 from crm.firms.tabs import FirmTab, register_tab
+from crm.reference.models import District, Industry, Park, TechField
 
 bp = Blueprint("firms", __name__, url_prefix="/firms")
 bp.context_processor(views.firm_helpers)
@@ -61,3 +67,53 @@ register_tab(
     FirmTab("资质", "firms/_qualifications_panel.html", views.qualifications_context, 40),
 )
 register_tab("history", FirmTab("变更记录", "firms/_history.html", views.history_context, 120))
+
+IP_KIND_LABELS = {code: label for code, (label, _) in rules.IP_KINDS.items()}
+TIER_LABELS = {code: label for code, (label, _) in rules.TIERS.items()}
+describe(Entity("企业信息", Firm, is_firm_record=True))
+describe(Entity("曾用名", FirmFormerName, is_firm_record=True))
+describe(
+    Entity(
+        "联系人",
+        FirmContact,
+        summary=lambda v: (
+            f"{v.get('name', '')}（{v['role']}）" if v.get("role") else v.get("name", "")
+        ),
+        is_firm_record=True,
+    )
+)
+describe(
+    Entity("年度数据", FirmYear, summary=lambda v: f"{v.get('year', '')} 年度", is_firm_record=True)
+)
+describe(
+    Entity(
+        "知识产权",
+        IPItem,
+        codes={
+            "kind": IP_KIND_LABELS,
+            "status": rules.IP_STATUSES,
+            "acquisition": rules.ACQUISITION_MODES,
+        },
+        summary=lambda v: f"{coded(IP_KIND_LABELS, v, 'kind')}：{v.get('title', '')}",
+        is_firm_record=True,
+    )
+)
+describe(
+    Entity(
+        "资质",
+        Qualification,
+        codes={"tier": TIER_LABELS},
+        summary=lambda v: f"{coded(TIER_LABELS, v, 'tier')}（{v.get('year', '')} 年度）",
+        is_firm_record=True,
+    )
+)
+for column, model in (
+    ("district_id", District),
+    ("park_id", Park),
+    ("industry_id", Industry),
+    ("tech_field_id", TechField),
+    ("manager_id", User),
+    ("incubator_id", Firm),
+    ("related_firm_id", Firm),
+):
+    name_references(column, model)

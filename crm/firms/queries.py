@@ -8,7 +8,6 @@ from flask import abort
 from sqlalchemy import Select, and_, exists, or_, select
 
 from crm.accounts.models import User
-from crm.certification.models import CertificationBatch
 from crm.core.audit import AuditEntry
 from crm.core.permissions import MANAGER, is_admin
 from crm.core.web import Page, paginate
@@ -17,7 +16,6 @@ from crm.firms import rules
 from crm.firms.access import visible_firms
 from crm.firms.models import Firm, FirmFormerName, FirmYear, Qualification
 from crm.firms.uscc import normalise
-from crm.pipeline.models import Programme, Stage
 from crm.reference.models import District, Industry, Park, TechField
 
 SORTS = {
@@ -229,32 +227,3 @@ def history_page(
     if entities is not None:
         stmt = stmt.where(AuditEntry.entity.in_(entities))
     return paginate(stmt, number, per_page)
-
-
-#: Foreign keys shown in the history by name: column → (model, attribute shown).
-REFERENCE_COLUMNS = {
-    "district_id": (District, "name"),
-    "park_id": (Park, "name"),
-    "industry_id": (Industry, "name"),
-    "tech_field_id": (TechField, "name"),
-    "manager_id": (User, "name"),
-    "incubator_id": (Firm, "name"),
-    "related_firm_id": (Firm, "name"),
-    "stage_id": (Stage, "name"),
-    "programme_id": (Programme, "name"),
-    "batch_id": (CertificationBatch, "name"),
-}
-
-
-def reference_names(wanted: dict[str, set[int]]) -> dict[str, dict[int, str]]:
-    """Resolve ids to names, one query per kind of reference."""
-    names: dict[str, dict[int, str]] = {}
-    for column, ids in wanted.items():
-        if not ids or column not in REFERENCE_COLUMNS:
-            continue
-        model, attr = REFERENCE_COLUMNS[column]
-        rows = db.session.execute(
-            select(model.id, getattr(model, attr)).where(model.id.in_(sorted(ids)))
-        )
-        names[column] = {row[0]: row[1] for row in rows}
-    return names

@@ -20,7 +20,7 @@ from flask_login import current_user, login_required
 from crm.core import clock
 from crm.core.permissions import is_admin, roles_required
 from crm.extensions import db
-from crm.firms import display, queries, rules, services
+from crm.firms import history, queries, rules, services
 from crm.firms.access import can_create_firm, can_edit_firm, get_editable_firm, get_visible_firm
 from crm.firms.forms import FirmFilterForm, FirmForm
 from crm.firms.record_forms import ContactForm, IPForm, QualificationForm, YearForm
@@ -78,9 +78,9 @@ def qualifications_context(firm) -> dict[str, Any]:
 def history_context(firm) -> dict[str, Any]:
     """Return the page of the 变更记录 tab: the firm's own records only, for its own users."""
     per_page = current_app.config.get("FIRM_HISTORY_PER_PAGE", HISTORY_PER_PAGE)
-    entities = None if current_user.is_staff else display.FIRM_RECORD_ENTITIES
+    entities = None if current_user.is_staff else history.firm_record_entities()
     page = queries.history_page(firm, request.args.get("page", 1, type=int), per_page, entities)
-    return {"history": page, "history_rows": display.history_rows(page.items)}
+    return {"history": page, "history_rows": history.history_rows(page.items)}
 
 
 def render_detail(firm, tab: str, **overrides):

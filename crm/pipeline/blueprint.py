@@ -2,13 +2,18 @@
 kanban board (`board`).
 
 Routes are attached here, to the view functions of those modules, which never import this one.
+It also registers what the package adds to the firm page: its tabs and how the history names
+its records.
 """
 
 from flask import Blueprint
 
 from crm.core.web import GET, POST, add_routes
+from crm.firms.history import Entity, describe, name_references
 from crm.firms.tabs import FirmTab, register_tab
 from crm.pipeline import board, timeline, views
+from crm.pipeline.models import Enrollment, Programme, Stage
+from crm.pipeline.rules import ENTRY_REASONS
 
 bp = Blueprint("pipeline", __name__, url_prefix="/pipeline")
 
@@ -39,3 +44,14 @@ register_tab(
     "timeline",
     FirmTab("时间线", "pipeline/_timeline.html", timeline.firm_tab_context, 110, staff_only=True),
 )
+
+describe(
+    Entity(
+        "培育记录",
+        Enrollment,
+        codes={"entry_reason": {str(k): f"{k}. {v}" for k, v in ENTRY_REASONS.items()}},
+        summary=lambda v: f"{v.get('opened_on', '')} 入库",
+    )
+)
+name_references("stage_id", Stage)
+name_references("programme_id", Programme)

@@ -22,7 +22,7 @@ from crm.accounts.models import User
 from crm.core import clock
 from crm.core.audit import AuditEntry
 from crm.extensions import db
-from crm.firms.display import history_rows
+from crm.firms.history import history_rows
 from crm.pipeline import timeline_sources as records
 from crm.pipeline.timeline_items import Key, TimelineItem, local_day, timed_page, user_name_only
 

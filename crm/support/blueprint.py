@@ -2,13 +2,17 @@
 (`ledger_views`) and the subsidy rules (`rule_views`).
 
 Routes are attached here, to the view functions of those modules, which never import this one.
+It also registers what the package adds to the firm page: its tabs and how the history names
+its records.
 """
 
 from flask import Blueprint
 
 from crm.core.web import FORM, GET, POST, add_routes
+from crm.firms.history import Entity, coded, describe
 from crm.firms.tabs import FirmTab, register_tab
 from crm.support import ledger_views, rule_views, rules, views
+from crm.support.models import ENTRY_STATUSES, SUPPORT_KINDS, SupportEntry
 
 bp = Blueprint("support", __name__, url_prefix="/support")
 bp.add_app_template_filter(rules.format_yuan, "yuan")
@@ -40,4 +44,13 @@ add_routes(bp, ROUTES)
 register_tab(
     views.TAB,
     FirmTab("扶持台账", "support/_firm_tab.html", views.firm_tab_context, 100, staff_only=True),
+)
+
+describe(
+    Entity(
+        "扶持台账",
+        SupportEntry,
+        codes={"kind": SUPPORT_KINDS, "status": ENTRY_STATUSES},
+        summary=lambda v: f"{coded(SUPPORT_KINDS, v, 'kind')}：{v.get('title') or ''}".rstrip("："),
+    )
 )

@@ -8,7 +8,7 @@ from sqlalchemy import event, select
 
 from crm.core.audit import audit_source
 from crm.extensions import db
-from crm.firms import display, queries, rules
+from crm.firms import history, queries, rules
 from crm.firms.models import Firm, FirmFormerName
 from crm.reference.models import Industry, Park, TechField
 from tests import factories
@@ -178,7 +178,7 @@ def test_history_rows_speak_chinese_and_resolve_references(app):
         firm.district = factories.district("450405")
         db.session.commit()
     entries = queries.history_page(firm, 1, 50).items
-    rows = {row.field: row for row in display.history_rows(entries) if row.field}
+    rows = {row.field: row for row in history.history_rows(entries) if row.field}
     assert rows["服务专员"].new == "赵专员"
     assert rows["服务专员"].old == ""
     assert rows["规上企业"].old == "否" and rows["规上企业"].new == "是"
@@ -187,7 +187,7 @@ def test_history_rows_speak_chinese_and_resolve_references(app):
     assert rows["所属县（市、区）"].new == "长洲区"
     assert {row.actor for row in rows.values()} == {"王管理"}
     assert {row.source for row in rows.values()} == {"网页"}
-    created = [r for r in display.history_rows(entries) if r.action == "新建"]
+    created = [r for r in history.history_rows(entries) if r.action == "新建"]
     assert {r.summary for r in created} == {"历史公司", "2024 年度"}
     assert all(r.actor == "系统" for r in created)
 
