@@ -8,7 +8,7 @@ its records.
 
 from flask import Blueprint
 
-from crm.certification import firm_views, views
+from crm.certification import firm_views, timeline, views
 from crm.certification.models import (
     APPLICATION_STATUSES,
     CHANGE_KINDS,
@@ -19,6 +19,7 @@ from crm.certification.models import (
 from crm.core.web import FORM, GET, POST, add_routes
 from crm.firms.history import Entity, coded, describe, name_references
 from crm.firms.tabs import FirmTab, register_tab
+from crm.firms.timeline import register_source
 
 bp = Blueprint("certification", __name__, url_prefix="/certification")
 bp.app_context_processor(views.certification_helpers)
@@ -63,3 +64,4 @@ describe(
     )
 )
 name_references("batch_id", CertificationBatch)
+register_source(timeline.applications, own_created=("certification_applications",))

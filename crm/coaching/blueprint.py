@@ -8,7 +8,7 @@ its records.
 
 from flask import Blueprint
 
-from crm.coaching import activity_views, row_views, views
+from crm.coaching import activity_views, row_views, timeline, views
 from crm.coaching.models import (
     ACTIVITY_KINDS,
     MEASURE_STATUSES,
@@ -21,6 +21,7 @@ from crm.coaching.models import (
 from crm.core.web import FORM, GET, POST, add_routes
 from crm.firms.history import Entity, coded, describe
 from crm.firms.tabs import FirmTab, register_tab
+from crm.firms.timeline import register_source
 
 bp = Blueprint("coaching", __name__, url_prefix="/coaching")
 bp.context_processor(views.coaching_helpers)
@@ -131,3 +132,5 @@ describe(
         summary=lambda v: f"{v.get('occurred_on', '')} {coded(ACTIVITY_KINDS, v, 'kind')}",
     )
 )
+register_source(timeline.activities, own_created=("activities",))
+register_source(timeline.measures, own_created=("coaching_measures",))

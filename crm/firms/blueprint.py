@@ -10,7 +10,7 @@ from flask import Blueprint
 
 from crm.accounts.models import User
 from crm.core.web import FORM, GET, POST, add_routes
-from crm.firms import record_views, rules, views
+from crm.firms import record_views, rules, timeline, views
 from crm.firms.history import Entity, coded, describe, name_references
 from crm.firms.models import Firm, FirmContact, FirmFormerName, FirmYear, IPItem, Qualification
 from crm.firms.tabs import FirmTab, register_tab
@@ -65,6 +65,10 @@ register_tab("ip", FirmTab("知识产权", "firms/_ip_panel.html", views.ip_cont
 register_tab(
     "qualifications",
     FirmTab("资质", "firms/_qualifications_panel.html", views.qualifications_context, 40),
+)
+register_tab(
+    "timeline",
+    FirmTab("时间线", "firms/_timeline.html", timeline.firm_tab_context, 110, staff_only=True),
 )
 register_tab("history", FirmTab("变更记录", "firms/_history.html", views.history_context, 120))
 

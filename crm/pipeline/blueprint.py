@@ -11,6 +11,7 @@ from flask import Blueprint
 from crm.core.web import GET, POST, add_routes
 from crm.firms.history import Entity, describe, name_references
 from crm.firms.tabs import FirmTab, register_tab
+from crm.firms.timeline import register_source
 from crm.pipeline import board, timeline, views
 from crm.pipeline.models import Enrollment, Programme, Stage
 from crm.pipeline.rules import ENTRY_REASONS
@@ -40,10 +41,6 @@ register_tab(
     views.TAB,
     FirmTab("培育进程", "pipeline/_firm_tab.html", views.firm_tab_context, 60, staff_only=True),
 )
-register_tab(
-    "timeline",
-    FirmTab("时间线", "pipeline/_timeline.html", timeline.firm_tab_context, 110, staff_only=True),
-)
 
 describe(
     Entity(
@@ -55,3 +52,4 @@ describe(
 )
 name_references("stage_id", Stage)
 name_references("programme_id", Programme)
+register_source(timeline.transitions, own_changes=("enrollments",))

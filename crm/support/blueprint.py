@@ -11,7 +11,8 @@ from flask import Blueprint
 from crm.core.web import FORM, GET, POST, add_routes
 from crm.firms.history import Entity, coded, describe
 from crm.firms.tabs import FirmTab, register_tab
-from crm.support import ledger_views, rule_views, rules, views
+from crm.firms.timeline import register_source
+from crm.support import ledger_views, rule_views, rules, timeline, views
 from crm.support.models import ENTRY_STATUSES, SUPPORT_KINDS, SupportEntry
 
 bp = Blueprint("support", __name__, url_prefix="/support")
@@ -54,3 +55,4 @@ describe(
         summary=lambda v: f"{coded(SUPPORT_KINDS, v, 'kind')}：{v.get('title') or ''}".rstrip("："),
     )
 )
+register_source(timeline.support, own_created=("support_entries",))

@@ -12,9 +12,9 @@ from crm.coaching.models import Activity
 from crm.core import clock
 from crm.core.audit import AuditEntry, audit_source
 from crm.extensions import db
+from crm.firms.timeline import firm_timeline
+from crm.firms.timeline_items import Key
 from crm.pipeline.services import MoveInputs, enroll_firm, move_firm
-from crm.pipeline.timeline import firm_timeline
-from crm.pipeline.timeline_items import Key
 from crm.support import services as support
 from crm.support.models import SupportEntry
 from tests import factories
