@@ -13,8 +13,6 @@ from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
 from crm.reference.models import District, Industry, Park, TechField
 from crm.support.models import SubsidyRule, SupportEntry
 
-# Registers the session listeners that recompute stored assessments when a firm's facts change.
-import crm.eligibility.services  # noqa: F401  isort: skip
 
 __all__ = [
     "Activity",

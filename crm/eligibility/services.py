@@ -4,7 +4,9 @@ Assessments are stored, not computed on every page view. Two session listeners k
 after each flush they note the firms whose facts changed (registration date, tech field, deletion,
 yearly figures, IP items, HTE certificates, the manager's assessment), and just before the commit
 they recompute those firms in the same transaction. Web requests, CLI commands, jobs and tests all
-commit through a session, so all of them get fresh assessments without calling anything.
+commit through a session, so all of them get fresh assessments without calling anything. The
+listeners are connected when this module is first imported: the eligibility blueprint and jobs,
+which every app mounts, import it.
 
 Everything here flushes and never commits.
 """
