@@ -13,7 +13,6 @@ from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
 from crm.reference.models import District, Industry, Park, TechField
 from crm.support.models import SubsidyRule, SupportEntry
 
-
 __all__ = [
     "Activity",
     "Assessment",

@@ -14,6 +14,7 @@ from crm.excel.apply import ImportRefused
 from crm.excel.models import ImportRow
 from crm.extensions import db
 from crm.firms import rules as firm_rules
+from crm.jobs.queue import JobError
 
 #: Problems printed before "……" (the annotated file has all of them).
 SHOWN_ISSUES = 30
@@ -53,7 +54,7 @@ def import_command(path, kind, dry_run, valid_only, sheet, tier, username) -> No
     annotated = path.with_name(annotate.result_name(path.name))
     try:
         services.run_preview(batch, annotated=annotated)
-    except services.jobs.JobError as error:
+    except JobError as error:
         db.session.rollback()
         raise click.ClickException(error.message) from None
     click.echo(services.summary(batch.counts, False))

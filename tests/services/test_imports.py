@@ -580,3 +580,31 @@ def test_a_change_made_after_the_dry_run_is_taken_into_account_by_the_apply(tmp_
         select(func.count(AuditEntry.id)).where(AuditEntry.source == f"import:{batch.id}")
     )
     assert entries == 0
+
+
+def test_the_import_command_dry_runs_then_imports_and_names_faulty_cells(app, tmp_path):
+    good, bad = factories.make_uscc(serial=424242), "91450400MA5L0XXXX"
+    path = workbook(
+        tmp_path,
+        [["企业名称", "统一社会信用代码"], ["命令行科技有限公司", good], ["错误代码公司", bad]],
+    )
+    runner = app.test_cli_runner()
+
+    dry = runner.invoke(args=["crm", "import", str(path), "--kind", "firms", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "第 3 行 B 列" in dry.output and "未写入企业数据" in dry.output
+    assert db.session.scalar(select(func.count(Firm.id)).where(Firm.uscc == good)) == 0
+
+    done = runner.invoke(args=["crm", "import", str(path), "--kind", "firms", "--valid-only"])
+    assert done.exit_code == 0, done.output
+    assert db.session.scalar(select(Firm.name).where(Firm.uscc == good)) == "命令行科技有限公司"
+
+
+def test_the_import_command_refuses_a_file_that_is_not_a_spreadsheet(app, tmp_path):
+    path = tmp_path / "名单.xlsx"
+    path.write_bytes(b"%PDF-1.7 not a sheet")
+
+    result = app.test_cli_runner().invoke(args=["crm", "import", str(path), "--kind", "firms"])
+
+    assert result.exit_code == 1
+    assert "不是可识别的电子表格" in result.output
