@@ -4,14 +4,11 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from sqlalchemy import select
 
-from crm.accounts.models import User
 from crm.core import clock
 from crm.core.permissions import is_editor
-from crm.excel import annotate, blanks, columns, services
+from crm.excel import annotate, blanks, columns, queries, services
 from crm.excel.apply import ImportRefused
-from crm.excel.models import ImportRow
 from crm.extensions import db
 from crm.firms import rules as firm_rules
 from crm.jobs.queue import JobError
@@ -46,7 +43,7 @@ def import_command(path, kind, dry_run, valid_only, sheet, tier, username) -> No
         raise click.ClickException(f"找不到文件：{path}")
     user = None
     if username:
-        user = db.session.scalar(select(User).filter_by(username=username))
+        user = queries.user_named(username)
         if user is None or not is_editor(user):
             raise click.ClickException(f"用户 {username} 不存在或无权导入")
     options = {k: v for k, v in {"sheet": sheet, "tier": tier}.items() if v}
@@ -58,15 +55,7 @@ def import_command(path, kind, dry_run, valid_only, sheet, tier, username) -> No
         db.session.rollback()
         raise click.ClickException(error.message) from None
     click.echo(services.summary(batch.counts, False))
-    issues = [
-        (number, letter, level, message)
-        for number, row_issues in db.session.execute(
-            select(ImportRow.row_number, ImportRow.issues)
-            .where(ImportRow.batch_id == batch.id, ImportRow.issues.is_not(None))
-            .order_by(ImportRow.row_number)
-        )
-        for letter, level, message in row_issues
-    ]
+    issues = list(queries.row_issues(batch))
     for number, letter, level, message in issues[:SHOWN_ISSUES]:
         where = f"第 {number} 行" + (f" {letter} 列" if letter else "")
         click.echo(f"  {'错误' if level == 'error' else '提示'}：{where}：{message}")

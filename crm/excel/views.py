@@ -9,12 +9,10 @@ from io import BytesIO
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from crm.core import clock
-from crm.core.permissions import is_admin, owns_or_admin, roles_required
-from crm.core.web import paginate
-from crm.excel import blanks, columns, services
+from crm.core.permissions import EDITOR_ROLES, owns_or_admin, roles_required
+from crm.excel import blanks, columns, queries, services
 from crm.excel.forms import (
     UNIT_CHOICES,
     ApplyForm,
@@ -23,15 +21,13 @@ from crm.excel.forms import (
     UploadForm,
     column_choices,
 )
-from crm.excel.models import ROW_ACTIONS, ImportBatch, ImportRow
+from crm.excel.models import ROW_ACTIONS, ImportBatch
 from crm.excel.stored import Describer
 from crm.extensions import db
 from crm.jobs import files
-from crm.jobs.models import Job
 
 bp = Blueprint("excel", __name__, url_prefix="/imports")
 
-IMPORT_ROLES = ("admin", "manager")
 ROWS_PER_PAGE = 100
 HISTORY_PER_PAGE = 30
 
@@ -42,13 +38,6 @@ def load_batch(batch_id: int) -> ImportBatch:
     if batch is None or not owns_or_admin(current_user, batch.created_by_id):
         abort(404)
     return batch
-
-
-def _history(page: int):
-    stmt = select(ImportBatch).order_by(ImportBatch.id.desc())
-    if not is_admin(current_user):
-        stmt = stmt.where(ImportBatch.created_by_id == current_user.id)
-    return paginate(stmt, page, HISTORY_PER_PAGE)
 
 
 def _upload_form(**kwargs) -> UploadForm:
@@ -62,62 +51,48 @@ def import_helpers() -> dict:
 
 
 @bp.get("/", endpoint="list")
-@roles_required(*IMPORT_ROLES)
+@roles_required(*EDITOR_ROLES)
 def index():
     """Show the upload form, the blank templates and the user's import history."""
     return render_template(
         "excel/list.html",
         form=_upload_form(formdata=None),
         kinds=columns.KINDS.values(),
-        history=_history(request.args.get("page", 1, type=int)),
+        history=queries.batch_history(
+            current_user, request.args.get("page", 1, type=int), HISTORY_PER_PAGE
+        ),
     )
 
 
 @bp.post("/", endpoint="new")
-@roles_required(*IMPORT_ROLES)
+@roles_required(*EDITOR_ROLES)
 def upload():
     """Store the uploaded workbook and queue its dry run."""
     form = _upload_form()
     if not form.validate_on_submit():
         return render_template(
-            "excel/list.html", form=form, kinds=columns.KINDS.values(), history=_history(1)
+            "excel/list.html",
+            form=form,
+            kinds=columns.KINDS.values(),
+            history=queries.batch_history(current_user, 1, HISTORY_PER_PAGE),
         ), 400
     batch = services.start_import(form.kind.data, form.file.data, current_user, form.options())
     db.session.commit()
     return redirect(url_for("excel.detail", batch_id=batch.id))
 
 
-def _rows_page(batch: ImportBatch, action: str | None, page: int):
-    stmt = select(ImportRow).where(ImportRow.batch_id == batch.id)
-    if action == "issues":
-        stmt = stmt.where(ImportRow.issues.is_not(None))
-    elif action:
-        stmt = stmt.where(ImportRow.action == action)
-    return paginate(stmt.order_by(ImportRow.row_number), page, ROWS_PER_PAGE)
-
-
 @bp.get("/<int:batch_id>")
-@roles_required(*IMPORT_ROLES)
+@roles_required(*EDITOR_ROLES)
 def detail(batch_id: int):
     """Show a batch: its job's progress, or the dry run (mapping, counts, rows), or the result."""
     batch = load_batch(batch_id)
     action = request.args.get("show") or None
     if action not in (None, "issues", *ROW_ACTIONS):
         action = None
-    rows = _rows_page(batch, action, request.args.get("page", 1, type=int))
+    rows = queries.batch_rows(batch, action, request.args.get("page", 1, type=int), ROWS_PER_PAGE)
     job = batch.job
     kind = columns.KINDS[batch.kind]
-    renames = (
-        list(
-            db.session.scalars(
-                select(ImportRow)
-                .where(ImportRow.batch_id == batch.id, ImportRow.action == "rename")
-                .order_by(ImportRow.row_number)
-            )
-        )
-        if batch.status == "previewed"
-        else []
-    )
+    renames = queries.renames(batch) if batch.status == "previewed" else []
     return render_template(
         "excel/detail.html",
         batch=batch,
@@ -130,7 +105,7 @@ def detail(batch_id: int):
         show=action,
         actions=ROW_ACTIONS,
         action_tabs=[(None, "全部"), ("issues", "有问题"), *ROW_ACTIONS.items()],
-        annotated=_annotated_job(batch),
+        annotated=queries.annotated_job(batch),
         mapping_form=MappingForm(formdata=None),
         apply_form=ApplyForm(formdata=None),
         undo_form=ConfirmForm(formdata=None),
@@ -139,18 +114,12 @@ def detail(batch_id: int):
     )
 
 
-def _annotated_job(batch: ImportBatch):
-    job_id = (batch.options or {}).get("annotated_job_id")
-    job = db.session.get(Job, job_id) if job_id else None
-    return job if job is not None and files.result_path(job) is not None else None
-
-
 @bp.get("/<int:batch_id>/annotated")
-@roles_required(*IMPORT_ROLES)
+@roles_required(*EDITOR_ROLES)
 def annotated(batch_id: int):
     """Send the uploaded sheet back with each row's result and the faulty cells marked."""
     batch = load_batch(batch_id)
-    job = _annotated_job(batch)
+    job = queries.annotated_job(batch)
     if job is None:
         abort(404)
     return send_file(files.result_path(job), as_attachment=True, download_name=job.result_name)
@@ -170,7 +139,7 @@ def _queued(batch, queue_job, done: str | None = None):
 
 
 @bp.post("/<int:batch_id>/mapping")
-@roles_required(*IMPORT_ROLES)
+@roles_required(*EDITOR_ROLES)
 def mapping(batch_id: int):
     """Re-run the dry run with the corrected mapping, saving it as a template if named."""
     batch = load_batch(batch_id)
@@ -190,7 +159,7 @@ def mapping(batch_id: int):
 
 
 @bp.post("/<int:batch_id>/apply")
-@roles_required(*IMPORT_ROLES)
+@roles_required(*EDITOR_ROLES)
 def apply(batch_id: int):
     """Queue the apply of a previewed batch."""
     batch = load_batch(batch_id)
@@ -207,7 +176,7 @@ def apply(batch_id: int):
 
 
 @bp.post("/<int:batch_id>/undo")
-@roles_required(*IMPORT_ROLES)
+@roles_required(*EDITOR_ROLES)
 def undo(batch_id: int):
     """Queue the undo of an applied batch."""
     batch = load_batch(batch_id)
@@ -217,7 +186,7 @@ def undo(batch_id: int):
 
 
 @bp.get("/templates/<kind>")
-@roles_required(*IMPORT_ROLES)
+@roles_required(*EDITOR_ROLES)
 def template(kind: str):
     """Send the blank template of an import kind."""
     definition = columns.KINDS.get(kind)
