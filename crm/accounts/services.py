@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm.accounts.models import ROLES, LoginThrottle, User
 from crm.core import clock
+from crm.core.permissions import ENTERPRISE, MANAGER
 from crm.extensions import db
 from crm.reference.models import District
 
@@ -172,9 +173,9 @@ def districts_by_code(codes: Iterable[str]) -> list[District]:
 def _check_links(role: str, firm) -> None:
     if role not in ROLES:
         raise AccountError("role", "未知的角色")
-    if role == "enterprise" and firm is None:
+    if role == ENTERPRISE and firm is None:
         raise AccountError("firm", "企业用户必须关联一家企业")
-    if role != "enterprise" and firm is not None:
+    if role != ENTERPRISE and firm is not None:
         raise AccountError("firm", "只有企业用户可以关联企业")
 
 
@@ -209,7 +210,7 @@ def create_user(
         is_active=is_active,
     )
     _set_password(user, password)
-    user.districts = list(districts) if role == "manager" else []
+    user.districts = list(districts) if role == MANAGER else []
     db.session.add(user)
     db.session.flush()
     return user
@@ -242,7 +243,7 @@ def update_user(
     user.phone = phone or None
     user.firm = firm
     user.is_active = is_active
-    user.districts = list(districts) if role == "manager" else []
+    user.districts = list(districts) if role == MANAGER else []
     if password:
         _set_password(user, password)
         # A password set by an administrator also lifts any login lock on the account.

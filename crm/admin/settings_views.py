@@ -10,12 +10,12 @@ from flask_login import current_user
 
 from crm.admin.settings_forms import SettingsForm, describe
 from crm.core import clock
-from crm.core.permissions import roles_required
+from crm.core.permissions import ADMIN, READ_ALL_ROLES, roles_required
 from crm.eligibility import queries, services
 from crm.extensions import db
 
 
-@roles_required("admin", "bureau_head")
+@roles_required(*READ_ALL_ROLES)
 def eligibility_settings():
     """List the settings versions and show the one in force today."""
     in_force = services.settings_in_force(clock.today())
@@ -28,7 +28,7 @@ def eligibility_settings():
     )
 
 
-@roles_required("admin")
+@roles_required(ADMIN)
 def eligibility_settings_new():
     """Add a settings version, starting from the one in force."""
     today = clock.today()

@@ -7,7 +7,7 @@ from crm.accounts import services
 from crm.accounts.models import ROLES, User
 from crm.admin import services as admin_services
 from crm.admin.forms import UserEditForm, UserFilterForm, UserNewForm
-from crm.core.permissions import roles_required
+from crm.core.permissions import ADMIN, roles_required
 from crm.extensions import db
 
 
@@ -34,7 +34,7 @@ def _show_error(form, error: services.AccountError) -> None:
         field.errors.append(error.message)
 
 
-@roles_required("admin")
+@roles_required(ADMIN)
 def users():
     """List the accounts, filtered by role and text."""
     filters = UserFilterForm(request.args)
@@ -42,7 +42,7 @@ def users():
     return render_template("admin/users.html", users=rows, filters=filters, roles=ROLES)
 
 
-@roles_required("admin")
+@roles_required(ADMIN)
 def user_new():
     """Create an account."""
     form = UserNewForm()
@@ -58,7 +58,7 @@ def user_new():
     return render_template("admin/user_new.html", form=form)
 
 
-@roles_required("admin")
+@roles_required(ADMIN)
 def user_edit(user_id: int):
     """Change an account's details, role, links and password."""
     user = db.get_or_404(User, user_id)
@@ -75,7 +75,7 @@ def user_edit(user_id: int):
     return render_template("admin/user_edit.html", form=form, user=user)
 
 
-@roles_required("admin")
+@roles_required(ADMIN)
 def user_toggle(user_id: int):
     """Disable an enabled account or enable a disabled one."""
     user = db.get_or_404(User, user_id)

@@ -25,7 +25,7 @@ from crm.certification.models import APPLICATION_STATUSES, CertificationBatch
 from crm.certification.results import ResultRow, record_results
 from crm.certification.services import BatchError, create_batch, update_batch
 from crm.core import clock
-from crm.core.permissions import EDITOR_ROLES, STAFF_ROLES, is_editor, roles_required
+from crm.core.permissions import ADMIN, EDITOR_ROLES, STAFF_ROLES, is_editor, roles_required
 from crm.extensions import db
 from crm.firms.access import can_edit_firm
 from crm.firms.queries import firm_choices_data
@@ -62,7 +62,7 @@ def batches():
     )
 
 
-@roles_required("admin")
+@roles_required(ADMIN)
 def new():
     """Create a certification batch."""
     form = BatchForm()
@@ -78,7 +78,7 @@ def new():
     return render_template("certification/new.html", form=form)
 
 
-@roles_required("admin")
+@roles_required(ADMIN)
 def edit(batch_id: int):
     """Change a certification batch's name and dates."""
     batch = db.get_or_404(CertificationBatch, batch_id)

@@ -18,7 +18,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from crm.core import clock
-from crm.core.permissions import is_admin, roles_required
+from crm.core.permissions import ADMIN, is_admin, roles_required
 from crm.extensions import db
 from crm.firms import history, queries, rules, services
 from crm.firms.access import can_create_firm, can_edit_firm, get_editable_firm, get_visible_firm
@@ -147,7 +147,7 @@ def edit(firm_id: int):
     return render_template("firms/edit.html", form=form, firm=firm)
 
 
-@roles_required("admin")
+@roles_required(ADMIN)
 def delete(firm_id: int):
     """Soft-delete a firm."""
     firm = get_visible_firm(current_user, firm_id)
@@ -157,7 +157,7 @@ def delete(firm_id: int):
     return redirect(url_for("firms.list"))
 
 
-@roles_required("admin")
+@roles_required(ADMIN)
 def restore(firm_id: int):
     """Bring back a soft-deleted firm."""
     firm = get_visible_firm(current_user, firm_id, include_deleted=True)

@@ -4,7 +4,7 @@ from flask import current_app, render_template, request
 from flask_login import current_user
 
 from crm.core import clock
-from crm.core.permissions import roles_required
+from crm.core.permissions import STAFF_ROLES, roles_required
 from crm.firms.queries import firm_choices_data
 from crm.support import queries
 from crm.support.forms import LedgerFilterForm
@@ -13,7 +13,7 @@ from crm.support.forms import LedgerFilterForm
 PER_PAGE = 50
 
 
-@roles_required("admin", "bureau_head", "manager")
+@roles_required(*STAFF_ROLES)
 def ledger():
     """List the support entries within the user's reach, with the totals of the filtered set."""
     form = LedgerFilterForm(request.args, firm_choices_data()["districts"], clock.today())

@@ -7,7 +7,7 @@ already granted keep the amount they copied. Bureau heads may read the list; onl
 from flask import flash, redirect, render_template, request, url_for
 
 from crm.core import clock
-from crm.core.permissions import roles_required
+from crm.core.permissions import ADMIN, READ_ALL_ROLES, roles_required
 from crm.extensions import db
 from crm.support import queries, services
 from crm.support.forms import RuleForm
@@ -18,14 +18,14 @@ def _rules_url():
     return url_for("support.rules")
 
 
-@roles_required("admin", "bureau_head")
+@roles_required(*READ_ALL_ROLES)
 def rules():
     """List each event's rule versions and the one in force today."""
     today = clock.today()
     return render_template("support/rules.html", events=queries.rules_by_event(today), as_of=today)
 
 
-@roles_required("admin")
+@roles_required(ADMIN)
 def rule_new():
     """Add a subsidy rule; `?event=` preselects the event and its usual kind."""
     form = RuleForm()
@@ -45,7 +45,7 @@ def rule_new():
     return render_template("support/rule_form.html", form=form, rule=None)
 
 
-@roles_required("admin")
+@roles_required(ADMIN)
 def rule_revise(rule_id: int):
     """Record a new version of a rule taking effect later, prefilled from this one."""
     rule = queries.get_rule(rule_id)
@@ -63,7 +63,7 @@ def rule_revise(rule_id: int):
     return render_template("support/rule_form.html", form=form, rule=rule)
 
 
-@roles_required("admin")
+@roles_required(ADMIN)
 def rule_toggle(rule_id: int):
     """Switch a rule version off, or on again."""
     rule = queries.get_rule(rule_id)
