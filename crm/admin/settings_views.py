@@ -8,10 +8,10 @@ add versions.
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from crm.admin.settings_forms import SettingsForm, describe
 from crm.core import clock
 from crm.core.permissions import ADMIN, READ_ALL_ROLES, roles_required
 from crm.eligibility import queries, services
+from crm.eligibility.settings_forms import SettingsForm, describe
 from crm.extensions import db
 
 

@@ -8,6 +8,7 @@ from flask import Flask, request, url_for
 from crm.core import clock
 from crm.core.permissions import TEMPLATE_PREDICATES
 
+#: Yuan in one 万元, the unit amounts are shown and typed in.
 WAN = Decimal(10000)
 
 

@@ -11,7 +11,8 @@ from wtforms import DecimalField, IntegerField, SelectChoice
 from wtforms.i18n import get_translations
 from wtforms.validators import NumberRange, Optional, ValidationError
 
-WAN = Decimal(10000)
+from crm.core.filters import WAN
+
 CENT = Decimal("0.01")
 #: The largest amount Numeric(16, 2) holds, in 万元.
 MAX_WAN = Decimal("9999999999.99")

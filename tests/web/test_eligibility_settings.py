@@ -6,10 +6,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from crm.admin.settings_forms import SettingsForm
 from crm.core import clock
 from crm.eligibility import services
 from crm.eligibility.models import Assessment, SettingsVersion
+from crm.eligibility.settings_forms import SettingsForm
 from crm.extensions import db
 from tests.web.eligibility_world import NOW, TODAY, make_candidate
 

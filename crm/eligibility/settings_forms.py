@@ -14,10 +14,10 @@ from wtforms import DateField, DecimalField, FieldList, FormField, IntegerField,
 from wtforms import Form as PlainForm
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from crm.core.filters import WAN
 from crm.core.forms import Form, strip
 from crm.eligibility.settings import Settings
 
-WAN = Decimal(10000)
 HUNDRED = Decimal(100)
 REQUIRED = "请填写"
 #: The fixed structure of the innovation score (国科发火〔2016〕195号): indicator maxima.
