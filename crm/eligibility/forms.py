@@ -91,10 +91,6 @@ class ExpertForm(Form):
             f"仅受让、受赠、并购 {other[0]}–{other[1]} 分，留空表示尚未评估"
         )
 
-    def points_fields(self) -> list:
-        """Return the point fields, in the order of the score."""
-        return [getattr(self, name) for name in EXPERT_ITEMS]
-
     def values(self) -> dict[str, Any]:
         """Return the expert-assessment attributes to store."""
         values: dict[str, Any] = {name: getattr(self, name).data for name in EXPERT_ITEMS}

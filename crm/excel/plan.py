@@ -7,7 +7,7 @@ never wipes a stored value. The stored data is loaded once, in a few set-based q
 `World`; each chunk's child records (yearly figures, IP, qualifications) in one query more.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,21 +91,6 @@ class RowPlan:
     def warn(self, letter: str, message: str) -> None:
         """Note a warning in column `letter`."""
         self.issues.append((letter, "warning", message))
-
-
-@dataclass
-class Plan:
-    """The outcome of a dry run."""
-
-    kind: ImportKind
-    rows: list[RowPlan]
-
-    def counts(self) -> dict[str, int]:
-        """Return how many rows take each action."""
-        counts = {"create": 0, "update": 0, "rename": 0, "unchanged": 0, "rejected": 0}
-        for row in self.rows:
-            counts[row.action] = counts.get(row.action, 0) + 1
-        return counts
 
 
 class World:
@@ -325,22 +310,6 @@ def settle(kind: ImportKind, plan: RowPlan) -> None:
         plan.action = "create" if creates_only else "update"
 
 
-def plan_rows(
-    kind: ImportKind, rows: Iterable[ConvertedRow], user: User | None, options: dict[str, Any]
-) -> Plan:
-    """Return the dry run of all the converted rows at once (small sheets and tests)."""
-    rows = list(rows)
-    firm_columns = {FIRM_COLUMNS[k] for row in rows for k in row.values if k in FIRM_COLUMNS}
-    planner = Planner(kind, user, options, firm_columns)
-    plans = planner.plan(rows)
-    repeated = planner.duplicates()
-    for plan in plans:
-        if plan.number in repeated:
-            plan.error("", repeated[plan.number])
-            settle(kind, plan)
-    return Plan(kind, plans)
-
-
 def _key_letter(row: ConvertedRow) -> str:
     return row.letters.get("uscc") or row.letters.get("name", "")
 
@@ -521,10 +490,3 @@ def _row_key(kind: str, row: ConvertedRow) -> tuple:
     if kind == "ip":
         return ip_key(row.values)
     return (row.values.get("tier"), row.values.get("year"))
-
-
-def iter_issues(plan: Plan) -> Iterator[tuple[int, str, str, str]]:
-    """Yield (row number, column letter, level, message) for every problem of the plan."""
-    for row in plan.rows:
-        for letter, level, message in row.issues:
-            yield row.number, letter, level, message
