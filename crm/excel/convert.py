@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from crm.excel import values as parse
 from crm.excel.columns import FieldDef, ImportKind
+from crm.excel.matchers import ChoiceMatcher, DistrictMatcher, NameMatcher
 from crm.extensions import db
 from crm.reference.cities import CITIES
 from crm.reference.models import District, Industry, Park, TechField
@@ -82,12 +83,12 @@ class Matchers:
 
     def __init__(self, city: str) -> None:
         districts = db.session.scalars(select(District).order_by(District.sort_order))
-        self.district = parse.DistrictMatcher(list(districts), CITIES[city]["name"])
-        self.park = parse.NameMatcher(list(db.session.scalars(select(Park))), label="园区")
-        self.industry = parse.NameMatcher(list(db.session.scalars(select(Industry))), label="行业")
+        self.district = DistrictMatcher(list(districts), CITIES[city]["name"])
+        self.park = NameMatcher(list(db.session.scalars(select(Park))), label="园区")
+        self.industry = NameMatcher(list(db.session.scalars(select(Industry))), label="行业")
         fields = list(db.session.scalars(select(TechField)))
         known = {field.name for field in fields}
-        self.tech_field = parse.NameMatcher(
+        self.tech_field = NameMatcher(
             fields,
             {short: name for short, name in TECH_FIELD_SYNONYMS.items() if name in known},
             label="技术领域",
@@ -121,7 +122,7 @@ def _parser(definition: FieldDef, column: MappedColumn, matchers: Matchers) -> C
     if kind == "uscc":
         return parse.parse_uscc
     if kind == "choice":
-        matcher = parse.ChoiceMatcher(definition.choices, definition.choice_synonyms)
+        matcher = ChoiceMatcher(definition.choices, definition.choice_synonyms)
         return matcher.match
     return getattr(matchers, kind).match
 

@@ -33,9 +33,8 @@ import calendar
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, NamedTuple
@@ -126,14 +125,13 @@ _TRUE_WORDS = ("是", "是的", "有", "对", "√", "✓", "✔", "y", "yes", "
 _FALSE_WORDS = ("否", "不是", "无", "没有", "×", "✗", "✘", "n", "no", "0", "false")
 _BOOLS = {**dict.fromkeys(_TRUE_WORDS, True), **dict.fromkeys(_FALSE_WORDS, False)}
 
-_PROVINCE_PREFIXES = ("广西壮族自治区", "广西自治区", "广西省", "广西")
-_DISTRICT_SUFFIXES = ("各族自治县", "自治县", "区", "县", "市")
-_CACHE_LIMIT = 20000
+#: The most answers a parser or matcher caches.
+CACHE_LIMIT = 20000
 #: Dates already read from text: a sheet repeats them, and 2016年5月8日 costs ~2 µs to read.
 _text_dates: dict[str, date] = {}
 
 
-def _show(value) -> str:
+def show_value(value) -> str:
     """Render a raw value the way the user saw it, shortened for a message."""
     cls = value.__class__
     if cls is str:
@@ -213,7 +211,7 @@ def _quantise(number: Decimal, raw) -> Decimal:
     try:
         result = number.quantize(_CENT, ROUND_HALF_UP)  # positional: a keyword costs 2x
     except InvalidOperation:
-        raise CellError(f"「{_show(raw)}」数值过大") from None
+        raise CellError(f"「{show_value(raw)}」数值过大") from None
     return result if result else _ZERO_CENT  # no "-0.00"
 
 
@@ -254,7 +252,7 @@ def _from_digits(digits: str, shown: str) -> date:
 
 
 def _text_date(text: str) -> date | None:
-    shown = _show(text)
+    shown = show_value(text)
     text = _normalise(text)
     if not text or text in EMPTY_MARKERS:
         return None
@@ -300,16 +298,16 @@ def parse_date(value) -> date | None:
             found = _text_date(value)
             if found is None:
                 return None
-        if len(_text_dates) >= _CACHE_LIMIT:
+        if len(_text_dates) >= CACHE_LIMIT:
             _text_dates.clear()
         _text_dates[value] = found
         return found
     if cls is float:
         if not math.isfinite(value):
-            raise CellError(f"无法识别的日期「{_show(value)}」，{_DATE_HINT}")
+            raise CellError(f"无法识别的日期「{show_value(value)}」，{_DATE_HINT}")
         if value == int(value) and 19000101 <= value <= 21001231:
-            return _from_digits(str(int(value)), _show(value))
-        return _from_serial(value, _show(value))
+            return _from_digits(str(int(value)), show_value(value))
+        return _from_serial(value, show_value(value))
     if cls is int:
         if 19000101 <= value <= 21001231:
             return _from_digits(str(value), str(value))
@@ -320,7 +318,7 @@ def parse_date(value) -> date | None:
         return value
     if isinstance(value, time | timedelta):
         raise CellError(f"「{value}」是时间，不是日期")
-    raise CellError(f"无法识别的日期「{_show(value)}」，{_DATE_HINT}")
+    raise CellError(f"无法识别的日期「{show_value(value)}」，{_DATE_HINT}")
 
 
 # --- numbers -----------------------------------------------------------------------------------
@@ -339,7 +337,7 @@ def parse_decimal(value, scale: Decimal | int = _ONE) -> Decimal | None:
         if _PLAIN_NUMBER.fullmatch(value):
             number = Decimal(value)
         else:
-            shown = _show(value)
+            shown = show_value(value)
             text = _normalise(value)
             if not text or text in EMPTY_MARKERS:
                 return None
@@ -355,9 +353,9 @@ def parse_decimal(value, scale: Decimal | int = _ONE) -> Decimal | None:
             raise CellError(f"「{value}」不是有效的数字")
         number = value
     elif cls is bool:
-        raise CellError(f"「{_show(value)}」不是数字")
+        raise CellError(f"「{show_value(value)}」不是数字")
     else:
-        raise CellError(f"「{_show(value)}」不是数字")
+        raise CellError(f"「{show_value(value)}」不是数字")
     if scale is not _ONE and scale != 1:
         number *= scale
     return _quantise(number, value)
@@ -403,14 +401,14 @@ def parse_int(value) -> int | None:
         return None
     if cls is float:
         if not math.isfinite(value):
-            raise CellError(f"「{_show(value)}」不是有效的数字")
+            raise CellError(f"「{show_value(value)}」不是有效的数字")
         if value.is_integer():
             return int(value)
-        raise CellError(f"「{_show(value)}」应为整数")
+        raise CellError(f"「{show_value(value)}」应为整数")
     if cls is str:
         if value.isdigit() and value.isascii():
             return int(value)
-        shown = _show(value)
+        shown = show_value(value)
         text = _normalise(value)
         if not text or text in EMPTY_MARKERS:
             return None
@@ -422,7 +420,7 @@ def parse_int(value) -> int | None:
         if not number.is_finite():
             raise CellError(f"「{shown}」不是有效的数字")
     else:
-        raise CellError(f"「{_show(value)}」不是数字")
+        raise CellError(f"「{show_value(value)}」不是数字")
     if number != number.to_integral_value():
         raise CellError(f"「{shown}」应为整数")
     if number.adjusted() >= 18:
@@ -446,7 +444,7 @@ def parse_percent(value) -> Parsed:
     if cls is float:
         if -1.0 < value < 1.0:  # a %-formatted cell, the usual case
             return Parsed(_float_decimal(value), None)
-        return _ratio(_float_decimal(value), _show(value))
+        return _ratio(_float_decimal(value), show_value(value))
     if value is None:
         return _NOTHING
     if cls is int:
@@ -456,8 +454,8 @@ def parse_percent(value) -> Parsed:
             raise CellError(f"「{value}」不是有效的数字")
         return _ratio(value, str(value))
     if cls is not str:
-        raise CellError(f"「{_show(value)}」不是百分比")
-    shown = _show(value)
+        raise CellError(f"「{show_value(value)}」不是百分比")
+    shown = show_value(value)
     text = _normalise(value)
     if not text or text in EMPTY_MARKERS:
         return _NOTHING
@@ -495,7 +493,9 @@ def parse_bool(value) -> bool | None:
             return answer
         if not text or text in EMPTY_MARKERS:
             return None
-    raise CellError(f"「{_show(value)}」不是“是/否”，请填写 是 或 否（也可用 √、×，Y、N，1、0）")
+    raise CellError(
+        f"「{show_value(value)}」不是“是/否”，请填写 是 或 否（也可用 √、×，Y、N，1、0）"
+    )
 
 
 def parse_text(value, max_length: int | None = None) -> str | None:
@@ -509,18 +509,18 @@ def parse_text(value, max_length: int | None = None) -> str | None:
         text = str(value)
     elif cls is float:
         if not math.isfinite(value):
-            raise CellError(f"「{_show(value)}」不是有效的内容")
+            raise CellError(f"「{show_value(value)}」不是有效的内容")
         if value.is_integer():
             if abs(value) >= 1e15:
                 raise CellError(
-                    f"「{_show(value)}」超过 15 位，Excel 已把末尾数字变成 0，"
+                    f"「{show_value(value)}」超过 15 位，Excel 已把末尾数字变成 0，"
                     "请把该列设为文本格式后重新填写"
                 )
             text = str(int(value))
         else:
             text = format(value, ".15g")
     elif cls is bool:
-        text = _show(value)
+        text = show_value(value)
     elif isinstance(value, datetime):
         text = value.isoformat(sep=" ") if value.time() != time() else value.date().isoformat()
     elif isinstance(value, date | Decimal):
@@ -545,16 +545,16 @@ def parse_uscc(value) -> Parsed:
     if cls is float or cls is int:
         # No code survives as a number: 18 digits exceed Excel's 15 and most codes hold letters.
         raise CellError(
-            f"「{_show(value)}」：统一社会信用代码被当作数字，末尾数字可能已丢失，"
+            f"「{show_value(value)}」：统一社会信用代码被当作数字，末尾数字可能已丢失，"
             "请把该列设为文本格式后重新填写"
         )
     if cls is not str:
-        raise CellError(f"「{_show(value)}」不是统一社会信用代码")
+        raise CellError(f"「{show_value(value)}」不是统一社会信用代码")
     if len(value) == 18 and value.isascii():  # the usual case: a clean code, checked in C
         code = value.upper()
         if _USCC_CHARACTERS.issuperset(code) and uscc_rules.check_character(code[:17]) == code[17]:
             return Parsed(code, None)
-    shown = _show(value)
+    shown = show_value(value)
     if value.strip() in EMPTY_MARKERS:
         return _NOTHING
     result = uscc_rules.check(value)
@@ -565,304 +565,3 @@ def parse_uscc(value) -> Parsed:
     if result.warning:
         return Parsed(result.code, f"{result.warning}，请核对")
     return Parsed(result.code, None)
-
-
-# --- reference data ----------------------------------------------------------------------------
-
-
-def _key(text: str) -> str:
-    """Return a matching key: half-width, no whitespace, case-folded."""
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-    return "".join(text.split()).casefold()
-
-
-def _listing(names: list[str], limit: int = 8) -> str:
-    shown = "、".join(names[:limit])
-    return f"{shown} 等 {len(names)} 项" if len(names) > limit else shown
-
-
-class _CachedMatcher:
-    """Cache every answer (a result or an error message) by the raw text of the cell.
-
-    Subclasses define `_match(value)`, which returns what the cell names or raises CellError.
-    """
-
-    def __init__(self):
-        self._cache: dict[str, tuple[Any, str | None]] = {}
-
-    def match(self, value):
-        """Return what the cell names, None for an empty cell, or raise CellError."""
-        if value is None:
-            return None
-        if value.__class__ is str:
-            answer = self._cache.get(value)
-            if answer is None:
-                answer = self._answer(value)
-                if len(self._cache) < _CACHE_LIMIT:
-                    self._cache[value] = answer
-        else:
-            answer = self._answer(value)
-        if answer[1] is not None:
-            raise CellError(answer[1])
-        return answer[0]
-
-    def _answer(self, value) -> tuple[Any, str | None]:
-        try:
-            return self._match(value), None
-        except CellError as exc:
-            return None, exc.message
-
-
-class ChoiceMatcher(_CachedMatcher):
-    """Map labels, codes and synonyms of a fixed vocabulary to its codes."""
-
-    def __init__(self, choices: Mapping[str, str], synonyms: Mapping[str, str] | None = None):
-        super().__init__()
-        self.labels = list(choices.values())
-        by_label = {label: code for code, label in choices.items()}
-        index: dict[str, str] = {}
-        for code, label in choices.items():
-            index[_key(code)] = code
-            index[_key(label)] = code
-        for synonym, target in (synonyms or {}).items():
-            code = target if target in choices else by_label.get(target)
-            if code is None:
-                raise ValueError(f"synonym {synonym!r} points to unknown choice {target!r}")
-            if index.setdefault(_key(synonym), code) != code:
-                raise ValueError(f"synonym {synonym!r} is ambiguous")
-        self._index = index
-
-    def _match(self, value):
-        if value.__class__ is not str:
-            if value.__class__ is bool or not isinstance(value, int | float):
-                raise CellError(f"无法识别的「{_show(value)}」，可填：{_listing(self.labels, 12)}")
-            value = _show(value)
-        key = _key(value)
-        if not key or key in EMPTY_MARKERS:
-            return None
-        code = self._index.get(key)
-        if code is None:
-            raise CellError(f"无法识别的「{_show(value)}」，可填：{_listing(self.labels, 12)}")
-        return code
-
-
-_choice_matchers: dict[tuple[int, int], tuple[Any, Any, ChoiceMatcher]] = {}
-
-
-def parse_choice(
-    value, choices: Mapping[str, str], synonyms: Mapping[str, str] | None = None
-) -> str | None:
-    """Return the code of the choice whose code, label or synonym the cell names."""
-    # One matcher per pair of vocabulary objects, so they must not be mutated once used.
-    entry = _choice_matchers.get((id(choices), id(synonyms)))
-    if entry is None or entry[0] is not choices or entry[1] is not synonyms:
-        if len(_choice_matchers) >= 64:
-            _choice_matchers.clear()
-        entry = (choices, synonyms, ChoiceMatcher(choices, synonyms))
-        _choice_matchers[(id(choices), id(synonyms))] = entry
-    return entry[2].match(value)
-
-
-@dataclass(frozen=True)
-class DistrictRef:
-    """A county-level unit as the matcher needs it (from `crm.reference.models.District`)."""
-
-    id: int
-    name: str
-    code: str
-    legacy_codes: tuple[str, ...] = ()
-    aliases: tuple[str, ...] = ()
-
-    @classmethod
-    def of(cls, item) -> "DistrictRef":
-        """Return a DistrictRef from (id, name, code[, legacy_codes[, aliases]]) or a District."""
-        if isinstance(item, cls):
-            return item
-        if isinstance(item, tuple):
-            return cls(*item)
-        return cls(
-            item.id,
-            item.name,
-            item.code,
-            tuple(getattr(item, "legacy_codes", None) or ()),
-            tuple(getattr(item, "aliases", None) or ()),
-        )
-
-
-def _district_stem(name: str) -> str | None:
-    for suffix in _DISTRICT_SUFFIXES:
-        if name.endswith(suffix):
-            stem = name[: -len(suffix)]
-            return stem if len(stem) >= 2 else None
-    return None
-
-
-class DistrictMatcher(_CachedMatcher):
-    """Find the district a cell names by name, short name, alias, or current or legacy code."""
-
-    # The province and then the city are stripped from the front before the remainder is
-    # compared with full names, aliases and names without 区/县/市 (at least two characters
-    # left, so 藤县 never becomes 藤), never by substring: 苍梧县 stays clear of 梧州市.
-
-    def __init__(
-        self,
-        districts: Iterable,
-        city_name: str,
-        province_prefixes: tuple[str, ...] = _PROVINCE_PREFIXES,
-    ):
-        super().__init__()
-        self.city_name = city_name
-        self.districts = [DistrictRef.of(item) for item in districts]
-        self._codes: dict[str, int] = {}
-        self._names: dict[str, set[int]] = {}
-        self._stems: dict[str, set[int]] = {}
-        for district in self.districts:
-            for code in (district.code, *district.legacy_codes):
-                self._codes[code] = district.id
-            for name in (district.name, *district.aliases):
-                self._names.setdefault(_key(name), set()).add(district.id)
-            stem = _district_stem(_key(district.name))
-            if stem:
-                self._stems.setdefault(stem, set()).add(district.id)
-        self._names_by_id = {d.id: d.name for d in self.districts}
-        city = _key(city_name)
-        short = city.removesuffix("市")
-        self._city_prefixes = (city, short) if len(short) >= 2 and short != city else (city,)
-        self._province_prefixes = tuple(_key(p) for p in province_prefixes)
-
-    def _refuse(self, shown: str):
-        return CellError(f"「{shown}」不是本市的县（市、区）")
-
-    def _one(self, ids: set[int], shown: str) -> int:
-        if len(ids) > 1:
-            names = "、".join(sorted(self._names_by_id[i] for i in ids))
-            raise CellError(f"「{shown}」可能指 {names}，请填写全称")
-        return next(iter(ids))
-
-    def _match(self, value):
-        if value.__class__ is int:
-            value = str(value)
-        elif value.__class__ is float and value.is_integer():
-            value = str(int(value))
-        elif value.__class__ is not str:
-            raise self._refuse(_show(value))
-        shown = _show(value)
-        key = _key(value)
-        if not key or key in EMPTY_MARKERS:
-            return None
-        if key.isdigit():
-            if len(key) == 6 and key in self._codes:
-                return self._codes[key]
-            raise CellError(f"「{shown}」不是本市的县（市、区）代码")
-        ids = self._names.get(key)
-        if ids:
-            return self._one(ids, shown)
-        rest = key
-        for prefix in self._province_prefixes:
-            if rest.startswith(prefix):
-                rest = rest[len(prefix) :]
-                break
-        for prefix in self._city_prefixes:
-            if rest.startswith(prefix):
-                rest = rest[len(prefix) :]
-                break
-        if not rest:
-            raise CellError(f"「{shown}」缺少县（市、区）名称")
-        ids = self._names.get(rest) or self._stems.get(rest)
-        if not ids:
-            raise self._refuse(shown)
-        return self._one(ids, shown)
-
-
-@dataclass(frozen=True)
-class NamedRef:
-    """A park, industry or tech field as the matcher needs it: id, name and other names."""
-
-    id: Any
-    name: str
-    aliases: tuple[str, ...] = ()
-
-    @classmethod
-    def of(cls, item) -> "NamedRef":
-        """Return a NamedRef from (id, name[, aliases]) or a model (a `code` counts as an alias)."""
-        if isinstance(item, cls):
-            return item
-        if isinstance(item, tuple):
-            return cls(item[0], item[1], tuple(item[2]) if len(item) > 2 else ())
-        aliases = tuple(getattr(item, "aliases", None) or ())
-        code = getattr(item, "code", None)
-        return cls(item.id, item.name, (*aliases, code) if code else aliases)
-
-
-#: Long forms people write, rewritten to the short form before a loose comparison.
-NAME_REWRITES = (
-    ("国家级高新技术产业开发区", "高新区"),
-    ("国家高新技术产业开发区", "高新区"),
-    ("高新技术产业开发区", "高新区"),
-    ("高新技术开发区", "高新区"),
-    ("高新开发区", "高新区"),
-    ("经济技术开发区", "经开区"),
-    ("及", "与"),
-    ("和", "与"),
-)
-#: Trailing words that do not change which item is meant.
-NAME_SUFFIXES = ("产业集群", "产业", "行业", "技术领域", "领域", "类")
-
-
-class NameMatcher(_CachedMatcher):
-    """Find the park, industry or tech field a cell names (电子信息产业 → 电子信息)."""
-
-    # Exact names, aliases and synonyms first; then both sides loosened by NAME_REWRITES and
-    # one of NAME_SUFFIXES, an ambiguous loose match being refused.
-
-    def __init__(
-        self,
-        items: Iterable,
-        synonyms: Mapping[str, str] | None = None,
-        label: str = "名称",
-        suffixes: tuple[str, ...] = NAME_SUFFIXES,
-        rewrites: tuple[tuple[str, str], ...] = NAME_REWRITES,
-    ):
-        super().__init__()
-        self.label = label
-        self.items = [NamedRef.of(item) for item in items]
-        self._suffixes = suffixes
-        self._rewrites = rewrites
-        self.names = [item.name for item in self.items]
-        by_name = {item.name: item.id for item in self.items}
-        self._exact: dict[str, set] = {}
-        self._loose: dict[str, set] = {}
-        for item in self.items:
-            for name in (item.name, *item.aliases):
-                self._exact.setdefault(_key(name), set()).add(item.id)
-                self._loose.setdefault(self._loosen(_key(name)), set()).add(item.id)
-        for synonym, target in (synonyms or {}).items():
-            if target not in by_name:
-                raise ValueError(f"synonym {synonym!r} points to unknown name {target!r}")
-            self._exact.setdefault(_key(synonym), set()).add(by_name[target])
-        self._names_by_id = {item.id: item.name for item in self.items}
-
-    def _loosen(self, key: str) -> str:
-        for long, short in self._rewrites:
-            key = key.replace(long, short)
-        for suffix in self._suffixes:
-            if key.endswith(suffix) and len(key) > len(suffix) + 1:
-                return key[: -len(suffix)]
-        return key
-
-    def _match(self, value):
-        if value.__class__ is not str:
-            raise CellError(f"无法识别的{self.label}「{_show(value)}」")
-        key = _key(value)
-        if not key or key in EMPTY_MARKERS:
-            return None
-        ids = self._exact.get(key) or self._loose.get(self._loosen(key))
-        if not ids:
-            raise CellError(
-                f"无法识别的{self.label}「{_show(value)}」，可填：{_listing(self.names)}"
-            )
-        if len(ids) > 1:
-            names = "、".join(sorted(self._names_by_id[i] for i in ids))
-            raise CellError(f"「{_show(value)}」可能指 {names}，请填写全称")
-        return next(iter(ids))

@@ -7,18 +7,20 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from crm.excel.values import (
-    IP_KIND_SYNONYMS,
-    CellError,
+from crm.excel.matchers import (
     ChoiceMatcher,
     DistrictMatcher,
     DistrictRef,
     NamedRef,
     NameMatcher,
+    parse_choice,
+)
+from crm.excel.values import (
+    IP_KIND_SYNONYMS,
+    CellError,
     Parsed,
     money_parser,
     parse_bool,
-    parse_choice,
     parse_date,
     parse_decimal,
     parse_int,
