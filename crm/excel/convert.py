@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from crm.excel import values as parse
 from crm.excel.columns import FieldDef, ImportKind
+from crm.excel.dates import parse_date
 from crm.excel.matchers import ChoiceMatcher, DistrictMatcher, NameMatcher
 from crm.extensions import db
 from crm.reference.cities import CITIES
@@ -114,7 +115,7 @@ def _parser(definition: FieldDef, column: MappedColumn, matchers: Matchers) -> C
     if kind == "year":
         return _year
     if kind == "date":
-        return parse.parse_date
+        return parse_date
     if kind == "bool":
         return parse.parse_bool
     if kind == "percent":

@@ -14,9 +14,7 @@ Decisions worth knowing:
 - Empty: None, "" and the placeholders of `EMPTY_MARKERS` ("—", "-", "/", "无"…) are empty for
   numbers, dates, codes, districts and choices. `parse_text` keeps them as text, and `parse_bool`
   reads 无 as 否. Excel error values ("#DIV/0!", "#N/A"…) are errors, never empty.
-- Dates: a month without a day ("2016年5月"), a bare year (2016, "2016") and two-digit years are
-  refused rather than guessed. Excel serial numbers follow the 1900 date system, whose phantom
-  1900-02-29 (serial 60) is refused.
+- Dates are parsed by `crm.excel.dates`, reference data matched by `crm.excel.matchers`.
 - Floats become Decimal through their 15-significant-digit text, the precision Excel itself
   keeps: 0.1 + 0.2 gives 0.3, and 1234.565 stored as 1234.5649999999998 rounds to 1234.57.
 - Amounts are quantised to fen (0.01, half up). A unit written in the cell (元, 万元, 亿元…)
@@ -29,13 +27,11 @@ tries the common cell types first (None, a value already of the target type, a p
 string) before normalising full-width text, and the matchers cache every answer.
 """
 
-import calendar
 import math
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
-from contextlib import suppress
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
@@ -106,20 +102,10 @@ _UNIT_SCALES = {
 _COUNT_UNITS = dict.fromkeys(
     ("人", "个", "项", "件", "家", "名", "位", "次", "台", "套", "篇", "年"), 1
 )
-_PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _NUMBER = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 _GROUPED_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d*)?")
 
-_EXCEL_EPOCH = date(1899, 12, 30).toordinal()
-_MAX_SERIAL = 2958465  # 9999-12-31
-_TIME = r"(?:(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
-_DATE_PATTERNS = (
-    re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})" + _TIME),
-    re.compile(r"(\d{4})\s*(年)\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?" + _TIME),
-)
-_CHINESE_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
-_MONTH_ONLY = re.compile(r"\d{4}\s*(?:[-/.]\s*\d{1,2}|年\s*\d{1,2}\s*月份?)")
-_DATE_HINT = "请按 2016-05-08 或 2016年5月8日 的格式填写"
 
 _TRUE_WORDS = ("是", "是的", "有", "对", "√", "✓", "✔", "y", "yes", "1", "true")
 _FALSE_WORDS = ("否", "不是", "无", "没有", "×", "✗", "✘", "n", "no", "0", "false")
@@ -127,8 +113,6 @@ _BOOLS = {**dict.fromkeys(_TRUE_WORDS, True), **dict.fromkeys(_FALSE_WORDS, Fals
 
 #: The most answers a parser or matcher caches.
 CACHE_LIMIT = 20000
-#: Dates already read from text: a sheet repeats them, and 2016年5月8日 costs ~2 µs to read.
-_text_dates: dict[str, date] = {}
 
 
 def show_value(value) -> str:
@@ -147,14 +131,15 @@ def show_value(value) -> str:
     return text if len(text) <= 40 else text[:40] + "…"
 
 
-def _normalise(text: str) -> str:
+def normalise_text(text: str) -> str:
     """Convert full-width characters to half-width and trim."""
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
     return text.strip()
 
 
-def _check_not_error_value(text: str) -> None:
+def refuse_error_value(text: str) -> None:
+    """Refuse an Excel error value (#DIV/0!, #N/A…) with a message that says to fix the formula."""
     if text in EXCEL_ERRORS:
         raise CellError(f"单元格是公式错误值「{text}」，请先修正公式")
 
@@ -215,112 +200,6 @@ def _quantise(number: Decimal, raw) -> Decimal:
     return result if result else _ZERO_CENT  # no "-0.00"
 
 
-# --- dates -------------------------------------------------------------------------------------
-
-
-def _from_serial(serial: float, shown: str) -> date:
-    """Return the date of an Excel serial number (1900 date system)."""
-    # Serials 1900-2100 (years 1905-1906) and 190001-210012 (YYYYMM) are typed years and months.
-    if 1900 <= serial < 2101:
-        raise CellError(f"「{shown}」像是年份，请填写完整日期（如 2016-05-08）")
-    if 190001 <= serial <= 210012 and serial == int(serial) and 1 <= serial % 100 <= 12:
-        raise CellError(f"日期「{shown}」缺少日，请填写完整日期（如 2016年5月8日）")
-    if not 1 <= serial < _MAX_SERIAL + 1:
-        raise CellError(f"无法识别的日期「{shown}」，{_DATE_HINT}")
-    days = int(serial)
-    if days == 60:
-        raise CellError("Excel 日期序号 60 对应不存在的 1900年2月29日，请填写正确日期")
-    if days < 60:
-        days += 1  # Excel counts a 1900-02-29 that never was.
-    return date.fromordinal(_EXCEL_EPOCH + days)
-
-
-def _make_date(year: int, month: int, day: int, shown: str) -> date:
-    if not 1 <= month <= 12:
-        raise CellError(f"日期「{shown}」不存在：月份应为 1 到 12")
-    last = calendar.monthrange(year, month)[1]
-    if not 1 <= day <= last:
-        raise CellError(f"日期「{shown}」不存在：{year}年{month}月只有 {last} 天")
-    return date(year, month, day)
-
-
-def _from_digits(digits: str, shown: str) -> date:
-    """Return the date of an all-digit value: YYYYMMDD or an Excel serial number."""
-    if len(digits) == 8:
-        return _make_date(int(digits[:4]), int(digits[4:6]), int(digits[6:]), shown)
-    return _from_serial(int(digits), shown)
-
-
-def _text_date(text: str) -> date | None:
-    shown = show_value(text)
-    text = _normalise(text)
-    if not text or text in EMPTY_MARKERS:
-        return None
-    _check_not_error_value(text)
-    if text.isdigit():
-        return _from_digits(text, shown)
-    if _MONTH_ONLY.fullmatch(text):
-        raise CellError(f"日期「{shown}」缺少日，请填写完整日期（如 2016年5月8日）")
-    if _PLAIN_NUMBER.fullmatch(text):
-        return _from_serial(float(text), shown)
-    for pattern in _DATE_PATTERNS:
-        match = pattern.fullmatch(text)
-        if match:
-            year, _, month, day = match.groups()
-            return _make_date(int(year), int(month), int(day), shown)
-    raise CellError(f"无法识别的日期「{shown}」，{_DATE_HINT}")
-
-
-def parse_date(value) -> date | None:
-    """Return the date in a cell: a date cell, an Excel serial number or a date written as text."""
-    cls = value.__class__
-    if cls is date:
-        return value
-    if cls is datetime:
-        return value.date()
-    if value is None:
-        return None
-    if cls is str:
-        found = _text_dates.get(value)
-        if found is not None:
-            return found
-        found = None
-        if len(value) == 10 and value[4] == "-" and value[7] == "-":
-            with suppress(ValueError):
-                found = date.fromisoformat(value)
-        else:
-            # \d also matches full-width digits and int() reads them: no normalising needed.
-            match = _CHINESE_DATE.fullmatch(value)
-            if match:
-                with suppress(ValueError):
-                    found = date(int(match[1]), int(match[2]), int(match[3]))
-        if found is None:
-            found = _text_date(value)
-            if found is None:
-                return None
-        if len(_text_dates) >= CACHE_LIMIT:
-            _text_dates.clear()
-        _text_dates[value] = found
-        return found
-    if cls is float:
-        if not math.isfinite(value):
-            raise CellError(f"无法识别的日期「{show_value(value)}」，{_DATE_HINT}")
-        if value == int(value) and 19000101 <= value <= 21001231:
-            return _from_digits(str(int(value)), show_value(value))
-        return _from_serial(value, show_value(value))
-    if cls is int:
-        if 19000101 <= value <= 21001231:
-            return _from_digits(str(value), str(value))
-        return _from_serial(value, str(value))
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, time | timedelta):
-        raise CellError(f"「{value}」是时间，不是日期")
-    raise CellError(f"无法识别的日期「{show_value(value)}」，{_DATE_HINT}")
-
-
 # --- numbers -----------------------------------------------------------------------------------
 
 
@@ -334,14 +213,14 @@ def parse_decimal(value, scale: Decimal | int = _ONE) -> Decimal | None:
     elif value is None:
         return None
     elif cls is str:
-        if _PLAIN_NUMBER.fullmatch(value):
+        if PLAIN_NUMBER.fullmatch(value):
             number = Decimal(value)
         else:
             shown = show_value(value)
-            text = _normalise(value)
+            text = normalise_text(value)
             if not text or text in EMPTY_MARKERS:
                 return None
-            _check_not_error_value(text)
+            refuse_error_value(text)
             if text[-1] in "%‰":
                 raise CellError(f"「{shown}」是百分比，这里应填写数值")
             text, unit = _split_unit(text, _UNIT_SCALES)
@@ -409,10 +288,10 @@ def parse_int(value) -> int | None:
         if value.isdigit() and value.isascii():
             return int(value)
         shown = show_value(value)
-        text = _normalise(value)
+        text = normalise_text(value)
         if not text or text in EMPTY_MARKERS:
             return None
-        _check_not_error_value(text)
+        refuse_error_value(text)
         text, _ = _split_unit(text, _COUNT_UNITS)
         number = _text_decimal(text, shown)
     elif cls is Decimal:
@@ -456,10 +335,10 @@ def parse_percent(value) -> Parsed:
     if cls is not str:
         raise CellError(f"「{show_value(value)}」不是百分比")
     shown = show_value(value)
-    text = _normalise(value)
+    text = normalise_text(value)
     if not text or text in EMPTY_MARKERS:
         return _NOTHING
-    _check_not_error_value(text)
+    refuse_error_value(text)
     if text.endswith("%"):
         return Parsed(_text_decimal(text[:-1].rstrip(), shown).scaleb(-2), None)
     if text.endswith("‰"):
@@ -487,7 +366,7 @@ def parse_bool(value) -> bool | None:
         if value == 0:
             return False
     elif cls is str:
-        text = _normalise(value)
+        text = normalise_text(value)
         answer = _BOOLS.get(text.lower())
         if answer is not None:
             return answer

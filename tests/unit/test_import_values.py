@@ -7,6 +7,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from crm.excel.dates import parse_date
 from crm.excel.matchers import (
     ChoiceMatcher,
     DistrictMatcher,
@@ -21,7 +22,6 @@ from crm.excel.values import (
     Parsed,
     money_parser,
     parse_bool,
-    parse_date,
     parse_decimal,
     parse_int,
     parse_percent,
