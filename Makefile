@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := FLASK_DEBUG=1 $(BIN)/flask --app wsgi
 DEMO_FIRMS ?= 300
 
-.PHONY: run test lint format demo assets install clean bench
+.PHONY: run test lint format demo assets install clean bench package-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,20 +15,20 @@ $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-static/vendor/.installed: package.json package-lock.json
+crm/static/vendor/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
-	rm -rf static/vendor && mkdir -p static/vendor/fonts
+	rm -rf crm/static/vendor && mkdir -p crm/static/vendor/fonts
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css \
 	   node_modules/bootstrap/dist/js/bootstrap.bundle.min.js \
 	   node_modules/bootstrap-icons/font/bootstrap-icons.min.css \
 	   node_modules/htmx.org/dist/htmx.min.js \
 	   node_modules/sortablejs/Sortable.min.js \
-	   node_modules/echarts/dist/echarts.min.js static/vendor/
-	cp node_modules/bootstrap-icons/font/fonts/* static/vendor/fonts/
+	   node_modules/echarts/dist/echarts.min.js crm/static/vendor/
+	cp node_modules/bootstrap-icons/font/fonts/* crm/static/vendor/fonts/
 	touch $@
 
 install: $(VENV)/.installed
-assets: static/vendor/.installed
+assets: crm/static/vendor/.installed
 
 run: install assets
 	$(FLASK) db upgrade
@@ -47,6 +47,16 @@ BENCH_ROWS ?= 50000
 bench: install
 	$(BIN)/python bench/import_bench.py --rows $(BENCH_ROWS)
 
+# Build the wheel, install it alone into a clean venv and check, from an empty folder, that it
+# upgrades a database and serves pages: templates, static files and migrations ship inside it.
+package-check: install assets
+	rm -rf build dist .package-check
+	$(BIN)/pip wheel --no-deps --quiet --wheel-dir dist .
+	$(PYTHON) -m venv .package-check
+	.package-check/bin/pip install --quiet "$$(ls dist/crm-*.whl)"
+	cd "$$(mktemp -d)" && $(CURDIR)/.package-check/bin/python $(CURDIR)/.ci/check_wheel.py
+	rm -rf build dist .package-check
+
 lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
@@ -56,4 +66,5 @@ format: install
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) node_modules static/vendor *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules crm/static/vendor *.egg-info .pytest_cache .ruff_cache build dist \
+	   .package-check

@@ -22,12 +22,7 @@ CONTENT_SECURITY_POLICY = (
 
 def create_app(config: type | dict | None = None) -> Flask:
     """Build the application; `config` is a Config class or a dict of overrides (tests)."""
-    app = Flask(
-        __name__,
-        template_folder="../templates",
-        static_folder="../static",
-        instance_relative_config=True,
-    )
+    app = Flask(__name__, instance_relative_config=True)
     app.config.from_object(config_module.Config)
     if isinstance(config, dict):
         app.config.update(config)
@@ -61,7 +56,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(
         app,
         db,
-        directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+        directory=os.path.join(app.root_path, "migrations"),
         render_as_batch=True,
     )
     csrf.init_app(app)
