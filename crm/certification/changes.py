@@ -1,8 +1,9 @@
 """A certified firm's duty to report changes within three months (domain.md §2.4).
 
-Renaming a firm keeps its old name searchable and, when the firm held a valid high-tech
-certificate on the day of the change, opens a change report due three months later; staff also
-record mergers and changes of business, and mark reports as made. Flushes, never commits.
+However a firm is renamed (its page, the 高企认定 tab, an import), the firms package keeps the old
+name searchable and sends `firm_renamed`; when the firm held a valid high-tech certificate on the
+day of the change, a change report due three months later is opened here. Staff also record
+mergers and changes of business, and mark reports as made. Flushes, never commits.
 """
 
 from datetime import date
@@ -13,7 +14,9 @@ from crm.certification import queries, rules
 from crm.certification.models import CHANGE_KINDS, ChangeReport
 from crm.extensions import db
 from crm.firms import rules as firm_rules
-from crm.firms.models import Firm, FirmFormerName, Qualification
+from crm.firms import services as firm_services
+from crm.firms.models import Firm, Qualification
+from crm.firms.signals import firm_renamed
 
 
 class ChangeError(ValueError):
@@ -56,14 +59,26 @@ def rename_firm(firm: Firm, name: str, changed_on: date, today: date) -> ChangeR
     if name == firm.name:
         raise ChangeError("name", "新名称与现名称相同")
     _check_day(changed_on, today)
-    old = firm.name
-    db.session.add(FirmFormerName(firm=firm, name=old, changed_on=changed_on))
-    firm.name = name
-    report = None
-    if holds_certificate_on(firm.id, changed_on):
-        report = _open_report(firm, "name", changed_on, f"{old} → {name}")
+    firm_services.rename_firm(firm, name, changed_on)
     db.session.flush()
-    return report
+    return db.session.scalar(
+        select(ChangeReport)
+        .where(
+            ChangeReport.firm_id == firm.id,
+            ChangeReport.kind == "name",
+            ChangeReport.changed_on == changed_on,
+        )
+        .order_by(ChangeReport.id.desc())
+        .limit(1)
+    )
+
+
+@firm_renamed.connect
+def _report_rename(firm: Firm, *, old_name: str, changed_on: date) -> ChangeReport | None:
+    """Open the report of a name change if the firm was certified on the day of the change."""
+    if not holds_certificate_on(firm.id, changed_on):
+        return None
+    return _open_report(firm, "name", changed_on, f"{old_name} → {firm.name}")
 
 
 def record_change(

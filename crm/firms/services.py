@@ -3,11 +3,13 @@
 The audit listener records every change; nothing here writes history by hand.
 """
 
+from datetime import date
 from typing import Any
 
 from crm.core import clock
 from crm.extensions import db
 from crm.firms.models import Firm, FirmContact, FirmFormerName, FirmYear, IPItem, Qualification
+from crm.firms.signals import firm_renamed
 
 
 def create_firm(values: dict[str, Any]) -> Firm:
@@ -18,13 +20,19 @@ def create_firm(values: dict[str, Any]) -> Firm:
     return firm
 
 
-def rename_firm(firm: Firm, name: str) -> None:
-    """Give the firm a new name and keep the old one as a searchable former name."""
+def rename_firm(firm: Firm, name: str, changed_on: date | None = None) -> None:
+    """Give the firm a new name from `changed_on` (today) and keep the old one searchable.
+
+    Packages that follow renames (a certified firm must report the change) hear `firm_renamed`.
+    """
     if not name or name == firm.name:
         return
-    if firm.name:
-        db.session.add(FirmFormerName(firm=firm, name=firm.name, changed_on=clock.today()))
+    old_name, changed_on = firm.name, changed_on or clock.today()
+    if old_name:
+        db.session.add(FirmFormerName(firm=firm, name=old_name, changed_on=changed_on))
     firm.name = name
+    if old_name:
+        firm_renamed.send(firm, old_name=old_name, changed_on=changed_on)
 
 
 def update_firm(firm: Firm, values: dict[str, Any]) -> Firm:

@@ -9,6 +9,7 @@ from crm.certification import changes, queries
 from crm.certification.models import CertificationApplication, ChangeReport
 from crm.core import clock
 from crm.extensions import db
+from crm.firms import services as firm_services
 from crm.firms.models import FirmFormerName
 from crm.pipeline.rules import certificate_expiry
 from tests import factories
@@ -55,6 +56,16 @@ def test_renaming_a_certified_firm_keeps_the_old_name_and_opens_a_report(app):
     )
     assert report.description == "梧州旧名科技有限公司 → 梧州新名科技有限公司"
     assert report.reported_on is None
+
+
+def test_renaming_a_certified_firm_on_its_own_form_opens_a_report_too(app):
+    firm = factories.make_firm(name="梧州表单旧名有限公司")
+    certificate(firm, date(2024, 12, 9))
+    firm_services.update_firm(firm, {"name": "梧州表单新名有限公司"})
+    db.session.commit()
+    [report] = db.session.scalars(select(ChangeReport)).all()
+    assert (report.kind, report.changed_on, report.due_on) == ("name", TODAY, date(2027, 2, 22))
+    assert report.description == "梧州表单旧名有限公司 → 梧州表单新名有限公司"
 
 
 def test_the_report_deadline_clamps_to_the_month_end(app):
