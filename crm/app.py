@@ -49,9 +49,11 @@ def register_proxy(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions to the app."""
-    import crm.core.database  # SQLite connection settings, before any connection opens
     import crm.models  # noqa: F401  (every model registered before migrations look)
+    from crm.core import database  # also connects the SQLite settings before any connection opens
 
+    configured = app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**database.ENGINE_OPTIONS, **configured}
     db.init_app(app)
     migrate.init_app(
         app,

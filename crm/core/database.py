@@ -1,4 +1,4 @@
-"""Connection settings: SQLite files are shared by the web server and the job worker.
+"""Connection settings: JSON through `jsontext`, and SQLite files shared by the web and the worker.
 
 With the default rollback journal a writer locks readers out, and a second writer fails at once
 with "database is locked". The worker thread of `flask crm serve` (and any `flask crm worker`
@@ -11,6 +11,10 @@ import sqlite3
 
 from sqlalchemy import Engine, event
 
+from crm.core import jsontext
+
+#: Engine options of every app: JSON columns are written and read by `jsontext` (orjson).
+ENGINE_OPTIONS = {"json_serializer": jsontext.dumps, "json_deserializer": jsontext.loads}
 #: How long an SQLite connection waits for another connection's write transaction to end.
 BUSY_TIMEOUT_MS = 5000
 
