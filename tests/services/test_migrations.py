@@ -32,12 +32,12 @@ def test_an_empty_database_upgrades_to_head_and_back(app, tmp_path):
 
     url = f"sqlite:///{tmp_path / 'empty.sqlite'}"
     if db.engine.dialect.name == "postgresql":
-        url = db.engine.url.set(database="crm_migration_check").render_as_string(
-            hide_password=False
-        )
+        # Named after the test database, so suites run side by side never share it.
+        name = f"{db.engine.url.database}_migration_check"
+        url = db.engine.url.set(database=name).render_as_string(hide_password=False)
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("DROP DATABASE IF EXISTS crm_migration_check"))
-            conn.execute(text("CREATE DATABASE crm_migration_check"))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     fresh = make_app(url)
     with fresh.app_context():
         upgrade()
