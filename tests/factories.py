@@ -13,6 +13,9 @@ from crm.firms.uscc import ALPHABET, check_character
 from crm.reference.models import District, Industry, TechField
 
 PASSWORD = "Test-password-1"
+#: An id no row has. A rollback does not rewind PostgreSQL's sequences, so ids keep growing over
+#: a test process and a small made-up id may well be taken; none gets this far.
+MISSING_ID = 2**31 - 1
 #: A manager's assessment with every expert-judged item at its maximum and a clean record.
 FULL_MARKS = {
     "tech_advancement": 8,

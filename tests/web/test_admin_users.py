@@ -199,7 +199,7 @@ def test_admin_sets_a_new_password_on_edit(client, login_as):
 
 def test_editing_an_unknown_user_is_not_found(client, login_as):
     login_as("admin")
-    assert client.get("/admin/users/9999/edit").status_code == 404
+    assert client.get(f"/admin/users/{factories.MISSING_ID}/edit").status_code == 404
 
 
 def test_admin_disables_and_enables_a_user(client, login_as):

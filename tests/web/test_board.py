@@ -340,7 +340,7 @@ def test_the_dialog_of_a_firm_out_of_reach_is_not_found(client, login_as, world)
     login_as(user=world["manager"])
     assert dialog(client, world["enrollments"]["戊"], "reserve").status_code == 404
     assert move(client, world["enrollments"]["戊"], "reserve", entry_reason="4").status_code == 404
-    assert dialog(client, 99999, "reserve").status_code == 404
+    assert dialog(client, factories.MISSING_ID, "reserve").status_code == 404
 
 
 # --- Moves ---------------------------------------------------------------------------------------

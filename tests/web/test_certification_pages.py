@@ -218,7 +218,7 @@ def test_an_admin_edits_a_batch(client, login_as, world):
     db.session.expire_all()
     batch = db.session.get(CertificationBatch, batch_id)
     assert (batch.filed_on, batch.notes) == (date(2026, 12, 8), "备案名单待发布")
-    assert client.get("/certification/batches/999/edit").status_code == 404
+    assert client.get(f"/certification/batches/{factories.MISSING_ID}/edit").status_code == 404
 
 
 # --- A batch's page and its result form ---------------------------------------------------------
@@ -247,12 +247,12 @@ def test_a_bureau_head_sees_every_application_but_no_result_form(client, login_a
 def test_enterprise_users_cannot_open_a_batch(client, login_as, world, role, status):
     login_as(user=user_for(role, world))
     assert client.get(f"/certification/batches/{world['batches'][2026].id}").status_code == status
-    assert client.get("/certification/batches/999").status_code == status
+    assert client.get(f"/certification/batches/{factories.MISSING_ID}").status_code == status
 
 
 def test_a_missing_batch_is_404(client, login_as, world):
     login_as("bureau_head")
-    assert client.get("/certification/batches/999").status_code == 404
+    assert client.get(f"/certification/batches/{factories.MISSING_ID}").status_code == 404
 
 
 def results(client, world, lines, **top):

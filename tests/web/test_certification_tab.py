@@ -295,7 +295,7 @@ def test_marking_a_report_as_made(client, login_as, world):
 def test_marking_reports_follows_the_firms_reach(client, login_as, world):
     login_as(user=user_for("manager", world))
     assert mark(client, world["reports"]["other"], reported_on="2026-07-15").status_code == 404
-    assert mark(client, 999, reported_on="2026-07-15").status_code == 404
+    assert mark(client, factories.MISSING_ID, reported_on="2026-07-15").status_code == 404
     client.post("/logout")
     login_as("bureau_head")
     assert mark(client, world["reports"]["own"], reported_on="2026-07-15").status_code == 403

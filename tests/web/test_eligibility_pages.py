@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from crm.core import clock
-from crm.eligibility.models import Assessment, ExpertAssessment
+from crm.eligibility.models import Assessment, ExpertAssessment, SettingsVersion
 from crm.extensions import db
 from tests import factories
 from tests.web.eligibility_world import NOW, make_world
@@ -28,6 +28,11 @@ def world(app):
     db.session.execute(delete(Assessment).where(Assessment.firm_id == elsewhere.id))
     db.session.commit()
     return {**firms, "home": home, "elsewhere": elsewhere}
+
+
+def defaults_number() -> int:
+    """Return the number of the only settings version, the national defaults, once created."""
+    return db.session.scalars(select(SettingsVersion)).one().id
 
 
 def user_for(role: str, world):
@@ -111,7 +116,7 @@ def test_the_tab_shows_a_passing_firm(client, login_as, world):
     html = tab(client, world["pass"])
     assert "text-bg-success" in html and "预计通过" in html
     assert "按 2026-06-01 申报评估" in html
-    assert "评估参数第 1 版，自 2016-01-01 起施行" in html
+    assert f"评估参数第 {defaults_number()} 版，自 2016-01-01 起施行" in html
     assert html.count("<tr>") >= 8 and "研究开发费用占比" in html and "境内研发 ≥ 60%" in html
     assert "暂无差距" in html
     # The score bar: range 93–100 filled, pass line at 71.
@@ -139,7 +144,7 @@ def test_an_unassessed_firm_offers_an_assessment_now(client, login_as, world):
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/firms/{firm.id}?tab=assessment")
     html = tab(client, firm)
-    assert "评估参数第 1 版" in html and "缺少数据" in html
+    assert f"评估参数第 {defaults_number()} 版" in html and "缺少数据" in html
 
 
 # --- The manager's assessment --------------------------------------------------------------------

@@ -45,6 +45,10 @@ def version_count() -> int:
     return db.session.scalar(select(func.count(SettingsVersion.id)))
 
 
+def versions() -> list[SettingsVersion]:
+    return db.session.scalars(select(SettingsVersion).order_by(SettingsVersion.id)).all()
+
+
 @pytest.mark.parametrize(
     ("role", "list_status", "new_status"),
     [
@@ -65,7 +69,8 @@ def test_who_may_see_and_add_settings_versions(client, login_as, role, list_stat
 def test_the_version_in_force_is_shown_in_readable_chinese(client, login_as):
     login_as("bureau_head")
     html = client.get("/admin/eligibility-settings").get_data(as_text=True)
-    assert "第 1 版" in html and "当前施行" in html and "2016-01-01" in html
+    [defaults] = versions()
+    assert f"第 {defaults.id} 版" in html and "当前施行" in html and "2016-01-01" in html
     assert "≤ 5,000 万元" in html and "≥ 5%" in html and "不设上限" in html
     assert "20,000 万元" in html and "≥ 35%" in html and "9–10 分" in html
     assert "新建版本" not in html
@@ -119,15 +124,15 @@ def test_saving_unchanged_settings_stores_the_same_values(app, client, login_as)
     login_as("admin")
     response = client.post("/admin/eligibility-settings/new", data=formdata(app))
     assert response.status_code == 302
-    versions = db.session.scalars(select(SettingsVersion).order_by(SettingsVersion.id)).all()
-    assert [v.id for v in versions] == [1, 2]
-    assert versions[1].settings == versions[0].settings
+    defaults, saved = versions()
+    assert saved.settings == defaults.settings
 
 
 def test_a_new_version_changes_new_assessments_and_keeps_the_old_ones(app, client, login_as):
     firm = make_candidate("刚好通过科技有限公司", rd_ratio=Decimal("0.055"))
     old = services.current_assessment(firm.id)
-    assert old.verdict == "pass" and old.settings_id == 1
+    [defaults] = versions()
+    assert old.verdict == "pass" and old.settings_id == defaults.id
     admin = login_as("admin")
     response = client.post(
         "/admin/eligibility-settings/new",
@@ -135,25 +140,26 @@ def test_a_new_version_changes_new_assessments_and_keeps_the_old_ones(app, clien
         follow_redirects=True,
     )
     html = response.get_data(as_text=True)
-    assert "已保存为第 2 版" in html and "小微企业研发占比调至 6%" in html
-    version = db.session.get(SettingsVersion, 2)
+    _, version = versions()
+    assert f"已保存为第 {version.id} 版" in html and "小微企业研发占比调至 6%" in html
     assert version.settings.hte.rd_tiers[0].min_ratio == Decimal("0.06")
     assert version.effective_on == TODAY and version.created_by_id == admin.id
 
     db.session.expire_all()
     new = services.current_assessment(firm.id)
-    assert new.settings_id == 2 and new.verdict == "fail"
+    assert new.settings_id == version.id and new.verdict == "fail"
     assert new.hte.condition("rd_intensity").status == "unmet"
-    assert db.session.get(Assessment, old.id).settings_id == 1
+    assert db.session.get(Assessment, old.id).settings_id == defaults.id
     tab = client.get(f"/firms/{firm.id}?tab=assessment").get_data(as_text=True)
-    assert "评估参数第 2 版，自 2026-06-01 起施行" in tab and "需达到 6%" in tab
+    assert f"评估参数第 {version.id} 版，自 2026-06-01 起施行" in tab and "需达到 6%" in tab
 
 
 def test_a_version_effective_later_leaves_todays_assessments_alone(app, client, login_as):
     firm = make_candidate("未来施行科技有限公司", rd_ratio=Decimal("0.055"))
     login_as("admin")
     data = formdata(app, **{"hte_rd_tiers-0-min_ratio": "6", "effective_on": "2027-01-01"})
+    [defaults] = versions()
     assert client.post("/admin/eligibility-settings/new", data=data).status_code == 302
-    assert services.current_assessment(firm.id).settings_id == 1
+    assert services.current_assessment(firm.id).settings_id == defaults.id
     html = client.get("/admin/eligibility-settings").get_data(as_text=True)
     assert "待施行" in html
