@@ -1,19 +1,33 @@
-"""Fixtures in the flaskr manner: `app`, `client`, `runner`, `login_as`; a clean database per test.
+"""Fixtures in the flaskr manner: `app`, `client`, `runner`, `login_as`; each test's writes undone.
 
 The database is SQLite in a temporary file unless DATABASE_URL names another (CI runs the suite
-again on PostgreSQL). The schema is built once per session by the real migrations; every test
-starts from empty tables plus the seeded reference data of the configured city. The suite runs
-in parallel under pytest-xdist: each worker has its own SQLite file or, on PostgreSQL, its own
+again on PostgreSQL). The schema is built once per session by the real migrations, and the
+reference data of the configured city is seeded and committed once per test process. The suite
+runs in parallel under pytest-xdist: each worker has its own SQLite file or, on PostgreSQL, its own
 database named after the one in DATABASE_URL. Building an app compiles every URL rule, so one app
 serves the whole session and each test gets its configuration back as it was.
+
+Each test runs inside one transaction of its own connection, rolled back when the test ends (as
+Indico's `db` fixture does): `db.session` is bound to that connection and makes each of its
+transactions a savepoint, so the commits and rollbacks of services, views and commands behave as
+in production and the next test still starts from the reference data alone. A rollback does not
+rewind PostgreSQL's sequences, so no test may count on the ids rows get.
+
+A test whose writes other connections must see is marked `real_commits`: a live server for the
+browser, worker threads or a worker process, and the progress, heartbeat and lease writes of the
+job queue, which take connections of their own. It commits for real; afterwards the tables are
+emptied and the reference data seeded again.
 """
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from flask import g
 from flask_migrate import upgrade
+from flask_sqlalchemy.session import Session
 from sqlalchemy import create_engine, make_url, text
 
 from crm import config as config_module
@@ -70,31 +84,99 @@ def database_url(tmp_path_factory, worker_id) -> str:
 
 @pytest.fixture(scope="session")
 def session_app(database_url, tmp_path_factory):
-    """Return the one app the session's tests share."""
+    """Return the one app the session's tests share, its database holding the reference data."""
     # Files that jobs produce stay out of the real instance folder, one folder per xdist worker.
     app = make_app(database_url, JOB_FILES_FOLDER=str(tmp_path_factory.mktemp("job_files")))
     # Requests share the test's app context; start each with no cached user, as in production.
     app.before_request(_forget_cached_user)
-    return app
+    with app.app_context():
+        _reset_database(app.config["CITY"])
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture
-def app(session_app):
-    """Return the app with a clean database and the city's reference data, inside an app context.
+def app(session_app, request):
+    """Return the app inside an app context; the database holds the city's reference data.
 
-    Settings a test changes are put back afterwards.
+    What the test writes is rolled back afterwards, or, for a test marked `real_commits`,
+    committed and then cleared away. Settings a test changes are put back afterwards.
     """
     saved = dict(session_app.config)
-    with session_app.app_context():
-        _empty_tables()
-        seed_reference_data(session_app.config["CITY"])
-        db.session.commit()
+    real_commits = request.node.get_closest_marker("real_commits") is not None
+    database = _committed(saved["CITY"]) if real_commits else _rolled_back()
+    with session_app.app_context(), database:
         yield session_app
-        db.session.rollback()
-        db.session.remove()
-        db.engine.dispose()
     session_app.config.clear()
     session_app.config.update(saved)
+
+
+class _JoinedSession(Session):
+    """Flask-SQLAlchemy's session, on the connection it is bound to.
+
+    Flask-SQLAlchemy 3 picks the engine of a model's bind key and never uses a session's own
+    `bind`, so a session bound to the test's connection says so itself.
+    """
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        if bind is None and self.bind is not None:
+            return self.bind
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+@contextmanager
+def _rolled_back() -> Iterator[None]:
+    """Run the block in a transaction that is rolled back, whatever the session commits."""
+    connection = db.engine.connect()
+    driver = connection.connection.driver_connection
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Python's sqlite3 emits BEGIN itself, and only before INSERT, UPDATE or DELETE: a
+        # SAVEPOINT ahead of them would open the transaction, and its RELEASE would commit. It
+        # leaves transactions alone and the BEGIN is emitted here instead, for this connection
+        # only (SQLAlchemy's recipe for savepoints on pysqlite).
+        isolation_level = driver.isolation_level
+        driver.isolation_level = None
+    transaction = connection.begin()
+    if sqlite:
+        connection.exec_driver_sql("BEGIN")
+    shared = db.session
+    # Every app context's session (a second app's too) joins the connection; its transactions
+    # become savepoints.
+    db.session = db._make_scoped_session(
+        {"class_": _JoinedSession, "bind": connection, "join_transaction_mode": "create_savepoint"}
+    )
+    try:
+        yield
+    finally:
+        db.session.remove()
+        db.session = shared
+        transaction.rollback()
+        if sqlite:
+            driver.isolation_level = isolation_level
+        connection.close()
+
+
+@contextmanager
+def _committed(city: str) -> Iterator[None]:
+    """Run the block committing for real, then empty the tables and seed the reference data."""
+    try:
+        yield
+    finally:
+        db.session.rollback()
+        db.session.remove()
+        _reset_database(city)
+        # Threads of the test (a live server, a worker) may have left connections in the pool.
+        db.engine.dispose()
+
+
+def _reset_database(city: str) -> None:
+    """Leave only the reference data of `city` in the database, committed."""
+    _empty_tables()
+    seed_reference_data(city)
+    db.session.commit()
+    db.session.remove()
 
 
 def _forget_cached_user() -> None:

@@ -60,8 +60,10 @@ class InFlight:
 
 
 @pytest.fixture
-def live_server(app):
+def live_server(app, request):
     """Serve the test app on a free loopback port for the duration of a test; return its URL."""
+    if request.node.get_closest_marker("real_commits") is None:
+        pytest.fail("the live server sees only committed data: mark the test real_commits")
     served = InFlight(app)
     server = make_server("127.0.0.1", 0, served, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

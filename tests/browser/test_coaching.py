@@ -7,7 +7,8 @@ from crm.coaching.models import Activity, CoachingPlan
 from crm.extensions import db
 from tests import factories
 
-pytestmark = pytest.mark.browser
+# The live server answers from threads of its own, which see only what is committed.
+pytestmark = [pytest.mark.browser, pytest.mark.real_commits]
 
 
 @pytest.fixture

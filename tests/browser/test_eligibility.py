@@ -9,7 +9,8 @@ from crm.extensions import db
 from tests import factories
 from tests.web.eligibility_world import NOW, make_world
 
-pytestmark = pytest.mark.browser
+# The live server answers from threads of its own, which see only what is committed.
+pytestmark = [pytest.mark.browser, pytest.mark.real_commits]
 
 
 @pytest.fixture

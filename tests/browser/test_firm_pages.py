@@ -9,7 +9,8 @@ from crm.extensions import db
 from crm.firms.models import FirmYear
 from tests import factories
 
-pytestmark = pytest.mark.browser
+# The live server answers from threads of its own, which see only what is committed.
+pytestmark = [pytest.mark.browser, pytest.mark.real_commits]
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ from crm.extensions import db
 from crm.jobs import files, queue, registry
 from tests import factories
 
-pytestmark = pytest.mark.browser
+# The live server answers from threads of its own, which see only what is committed.
+pytestmark = [pytest.mark.browser, pytest.mark.real_commits]
 
 
 @registry.handler("test.browser.export", label="导出企业名单")

@@ -17,6 +17,9 @@ from crm.jobs.progress import Progress, heartbeat, shown_progress
 from crm.jobs.queue import DEAD_MESSAGE, JobError
 from tests import factories
 
+# Tests marked real_commits look at a job from another connection, or need the progress, heartbeat
+# and lease writes, which take connections of their own, to see what the test committed.
+
 T0 = datetime(2026, 3, 2, 1, 0)
 LEFTOVER = "不应留下的企业"
 _seen: dict[str, object] = {}
@@ -192,6 +195,7 @@ def test_a_job_may_produce_a_file_to_download(app):
     assert path.parent == files.job_folder(job.id)
 
 
+@pytest.mark.real_commits
 def test_progress_is_visible_to_other_connections_while_the_handler_runs(app):
     _seen.clear()
     job = _run("test.progress")
@@ -207,6 +211,7 @@ def test_progress_is_visible_to_other_connections_while_the_handler_runs(app):
     assert shown_progress(job) == (100, None)
 
 
+@pytest.mark.real_commits
 def test_progress_writes_are_throttled_unless_forced(app):
     job = queue.enqueue("test.echo", {"value": 1})
     db.session.commit()
@@ -222,6 +227,7 @@ def test_progress_writes_are_throttled_unless_forced(app):
         progress.close()
 
 
+@pytest.mark.real_commits
 def test_progress_of_another_workers_job_is_not_written(app):
     job = queue.enqueue("test.echo", {"value": 1})
     db.session.commit()
@@ -235,6 +241,7 @@ def test_progress_of_another_workers_job_is_not_written(app):
         impostor.close()
 
 
+@pytest.mark.real_commits
 def test_two_workers_never_take_the_same_job(app):
     queued = [queue.enqueue("test.echo", {"value": n}).id for n in range(50)]
     db.session.commit()
@@ -264,6 +271,7 @@ def test_two_workers_never_take_the_same_job(app):
     assert all(owners[job_id] == name for name, ids in taken.items() for job_id in ids)
 
 
+@pytest.mark.real_commits
 def test_the_heartbeat_refreshes_only_the_workers_own_jobs(app):
     with clock.frozen(T0):
         mine = queue.enqueue("test.echo", {"value": 1})
@@ -278,6 +286,7 @@ def test_the_heartbeat_refreshes_only_the_workers_own_jobs(app):
     assert db.session.get(Job, theirs.id).heartbeat_at == T0
 
 
+@pytest.mark.real_commits
 def test_the_sweep_fails_jobs_whose_worker_stopped(app):
     with clock.frozen(T0):
         dead = queue.enqueue("test.echo", {"value": 1})
@@ -314,12 +323,14 @@ def test_the_dead_worker_timeout_is_configurable(app):
         assert queue.sweep_dead_jobs() == 1
 
 
+@pytest.mark.real_commits
 def test_work_of_a_job_given_up_on_while_running_is_discarded(app):
     job = _run("test.outlived")
     assert (job.status, job.message) == ("failed", DEAD_MESSAGE)
     assert _leftovers() == 0
 
 
+@pytest.mark.real_commits
 def test_the_lease_goes_to_one_holder_until_it_expires(app):
     ttl = timedelta(minutes=1)
     with clock.frozen(T0):
@@ -336,6 +347,7 @@ def test_the_lease_goes_to_one_holder_until_it_expires(app):
     assert (lease.holder, lease.expires_at) == ("b", T0 + timedelta(seconds=150))
 
 
+@pytest.mark.real_commits
 def test_a_periodic_function_runs_once_per_period_whoever_asks(app):
     calls = []
 
@@ -356,6 +368,7 @@ def test_a_periodic_function_runs_once_per_period_whoever_asks(app):
     assert db.session.scalar(count) == 2
 
 
+@pytest.mark.real_commits
 def test_a_failed_periodic_run_is_rolled_back_and_retried_soon(app):
     attempts = []
 
@@ -376,6 +389,7 @@ def test_a_failed_periodic_run_is_rolled_back_and_retried_soon(app):
     assert len(attempts) == 2
 
 
+@pytest.mark.real_commits
 def test_two_schedulers_at_once_run_a_periodic_function_once(app):
     calls = []
     start = threading.Barrier(2)
@@ -400,6 +414,7 @@ def test_two_schedulers_at_once_run_a_periodic_function_once(app):
     assert len(calls) == 1
 
 
+@pytest.mark.real_commits
 def test_the_sweep_and_the_daily_assessment_are_periodic(app):
     periodic = {spec.name: spec for spec in registry.periodic_jobs()}
     assert periodic["jobs.sweep"].fn is queue.sweep_dead_jobs

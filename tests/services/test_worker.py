@@ -17,6 +17,9 @@ from crm.jobs.models import Job
 from crm.jobs.worker import Worker
 from tests import factories
 
+# Tests marked real_commits run the worker in threads or a process of its own, with sessions and
+# connections of their own that must see what the test committed.
+
 
 @registry.handler("test.worker.note", label="测试任务")
 def _note(job, progress):
@@ -51,6 +54,7 @@ def test_a_poll_while_every_slot_is_busy_returns_at_once(app):
     assert worker.poll() == 1
 
 
+@pytest.mark.real_commits
 def test_a_started_worker_runs_queued_jobs_in_its_thread(app):
     app.config["JOB_POLL_SECONDS"] = 0.05
     worker = Worker(app, "w-thread")
@@ -118,6 +122,7 @@ def test_serve_with_the_reloader_runs_the_worker_only_in_the_serving_child(
     assert "started" in served
 
 
+@pytest.mark.real_commits
 def test_run_forever_returns_once_stopped_from_another_thread(app):
     worker = Worker(app, "w-forever")
     thread = threading.Thread(target=worker.run_forever)
@@ -132,6 +137,7 @@ def test_run_forever_returns_once_stopped_from_another_thread(app):
     assert not thread.is_alive()
 
 
+@pytest.mark.real_commits
 def test_the_worker_process_runs_jobs_and_stops_cleanly_on_sigterm(app, database_url):
     job = queue.enqueue("eligibility.refresh", {"firm_ids": []})
     db.session.commit()

@@ -2,6 +2,8 @@
 
 from urllib.parse import quote
 
+import pytest
+
 from crm.extensions import db
 from crm.jobs import files, queue, registry
 from crm.jobs.models import Job
@@ -80,6 +82,8 @@ def test_the_progress_partial_stops_polling_once_the_job_is_done(client, login_a
     assert 'href="/firms/"' in html and "查看企业库" in html
 
 
+# The progress text reaches the job's row through a connection of its own.
+@pytest.mark.real_commits
 def test_a_failed_job_shows_its_message_and_stops_polling(client, login_as):
     user = login_as("manager")
     job = _finish(_job(user, "test.web.refuse", {"next_url": "/firms/"}))
