@@ -35,7 +35,9 @@ def holds_certificate_on(firm_id: int, day: date) -> bool:
     """Tell whether the firm held a valid high-tech certificate on `day`."""
     for application in queries.applications_valid_on(firm_id, day):
         ended = application.result_on if application.status == "cancelled" else None
-        if rules.holds_certificate(application.issued_on, application.expires_on, ended, day):
+        if firm_rules.certificate_valid_on(
+            application.issued_on, application.expires_on, ended, day
+        ):
             return True
     # Certificates known only as qualifications (imported, or from before these cases) have
     # no issue date: count them as the firm list does, by year.

@@ -11,8 +11,9 @@ from crm.certification.models import CertificationApplication, CertificationBatc
 from crm.extensions import db
 from crm.firms.access import firm_scope
 from crm.firms.models import Firm
+from crm.firms.rules import certificate_expiry
 from crm.pipeline import queries as pipeline_queries
-from crm.pipeline.rules import HTE, certificate_expiry
+from crm.pipeline.rules import HTE
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Pure rules of high-tech certification (domain.md §2.4–2.6): batches, certificates, duties.
 
-No Flask, no database: dates are passed in. A certificate's expiry is
-`crm.pipeline.rules.certificate_expiry`, which the pipeline's gates share.
+No Flask, no database: dates are passed in. A certificate's expiry and validity are rules of
+the certificate record itself (`crm.firms.rules`).
 """
 
 import calendar
@@ -92,10 +92,3 @@ def batch_window_label(opens_on: date, closes_on: date, today: date) -> str:
     if today > closes_on:
         return "已截止"
     return "申报中"
-
-
-def holds_certificate(issued_on: date, expires_on: date, ended_on: date | None, day: date) -> bool:
-    """Tell whether a certificate was in force on `day` (`ended_on`: the day it was cancelled)."""
-    if ended_on is not None and ended_on <= day:
-        return False
-    return issued_on <= day <= expires_on

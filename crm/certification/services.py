@@ -20,9 +20,10 @@ from crm.certification.models import CertificationApplication, CertificationBatc
 from crm.eligibility.services import current_assessment
 from crm.extensions import db
 from crm.firms.models import Qualification
+from crm.firms.rules import certificate_expiry
 from crm.pipeline import queries as pipeline_queries
 from crm.pipeline.models import Enrollment, Stage
-from crm.pipeline.rules import HTE, BatchFacts, certificate_expiry
+from crm.pipeline.rules import HTE, BatchFacts
 from crm.pipeline.services import GateRefused, MoveInputs, move_firm
 from crm.pipeline.signals import gathering_move_facts, offering_move_choices, stage_moved
 

@@ -24,8 +24,8 @@ from crm.coaching.services import plan_gate_facts
 from crm.eligibility.services import refresh_assessments
 from crm.extensions import db
 from crm.firms.models import Firm, FirmFormerName, Qualification
+from crm.firms.rules import certificate_expiry
 from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
-from crm.pipeline.rules import certificate_expiry
 
 #: Chance that an above-scale firm, or a certified one below scale, is in the listing pool.
 LISTING_SHARE = {"above_scale": 0.45, "certified": 0.12}

@@ -1,6 +1,6 @@
 """Pure vocabularies and small rules about firms (no Flask, no database)."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 #: IP kinds: code → (label, class). Class I and II follow 高企认定工作指引 (domain.md §2.3).
@@ -37,6 +37,8 @@ TIERS: dict[str, tuple[str, int]] = {
     "gazelle": ("瞪羚企业", 1),
 }
 
+_ONE_DAY = timedelta(days=1)
+
 CONTACT_ROLES = ("法定代表人", "总经理", "技术负责人", "财务负责人", "科技项目联系人", "其他")
 
 
@@ -63,3 +65,20 @@ def net_assets(total_assets, total_liabilities):
     if total_assets is None or total_liabilities is None:
         return None
     return total_assets - total_liabilities
+
+
+def certificate_expiry(issued_on: date) -> date:
+    """Return the last day a certificate issued on `issued_on` is valid: 3 years less a day."""
+    try:
+        return issued_on.replace(year=issued_on.year + 3) - _ONE_DAY
+    except ValueError:  # 29 February
+        return date(issued_on.year + 3, 3, 1) - _ONE_DAY
+
+
+def certificate_valid_on(
+    issued_on: date, expires_on: date, ended_on: date | None, day: date
+) -> bool:
+    """Tell whether a certificate was in force on `day` (`ended_on`: the day it ended early)."""
+    if ended_on is not None and ended_on <= day:
+        return False
+    return issued_on <= day <= expires_on

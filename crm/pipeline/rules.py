@@ -5,7 +5,7 @@ No Flask, no database: the services gather the facts a gate reads into `MoveFact
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 HTE = "hte"
 LISTING = "listing"
@@ -118,7 +118,6 @@ LISTING_PROGRAMME = ProgrammeDef(
 )
 
 PROGRAMMES = {HTE: HTE_PROGRAMME, LISTING: LISTING_PROGRAMME}
-_ONE_DAY = timedelta(days=1)
 
 #: Reserve-pool entry reasons (domain.md §1.4, Wuzhou 2025 priorities).
 ENTRY_REASONS = {
@@ -315,14 +314,6 @@ def _application_gate(source: str | None, facts: MoveFacts) -> list[str]:
             shown = expires.isoformat() if expires else "未知"
             missing.append(f"高企证书有效期至 {shown}，到期当年方可重新申报")
     return missing
-
-
-def certificate_expiry(issued_on: date) -> date:
-    """Return the last day a certificate issued on `issued_on` is valid: 3 years less a day."""
-    try:
-        return issued_on.replace(year=issued_on.year + 3) - _ONE_DAY
-    except ValueError:  # 29 February
-        return date(issued_on.year + 3, 3, 1) - _ONE_DAY
 
 
 def days_in_stages(moves: list[tuple[str, date]], today: date) -> dict[str, int]:

@@ -11,7 +11,7 @@ from crm.core import clock
 from crm.extensions import db
 from crm.firms import services as firm_services
 from crm.firms.models import FirmFormerName
-from crm.pipeline.rules import certificate_expiry
+from crm.firms.rules import certificate_expiry
 from tests import factories
 
 TODAY = date(2026, 11, 22)

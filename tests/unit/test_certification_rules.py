@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from crm.certification import rules
-from crm.pipeline.rules import certificate_expiry
+from crm.firms.rules import certificate_expiry, certificate_valid_on
 
 
 @pytest.mark.parametrize(
@@ -80,12 +80,12 @@ def test_days_left_and_the_lapse_reason():
 
 def test_a_certificate_holds_from_issue_to_expiry_unless_cancelled():
     issued, expires = date(2023, 12, 8), date(2026, 12, 7)
-    assert rules.holds_certificate(issued, expires, None, date(2023, 12, 8))
-    assert rules.holds_certificate(issued, expires, None, date(2026, 12, 7))
-    assert not rules.holds_certificate(issued, expires, None, date(2023, 12, 7))
-    assert not rules.holds_certificate(issued, expires, None, date(2026, 12, 8))
-    assert rules.holds_certificate(issued, expires, date(2025, 3, 1), date(2025, 2, 28))
-    assert not rules.holds_certificate(issued, expires, date(2025, 3, 1), date(2025, 3, 1))
+    assert certificate_valid_on(issued, expires, None, date(2023, 12, 8))
+    assert certificate_valid_on(issued, expires, None, date(2026, 12, 7))
+    assert not certificate_valid_on(issued, expires, None, date(2023, 12, 7))
+    assert not certificate_valid_on(issued, expires, None, date(2026, 12, 8))
+    assert certificate_valid_on(issued, expires, date(2025, 3, 1), date(2025, 2, 28))
+    assert not certificate_valid_on(issued, expires, date(2025, 3, 1), date(2025, 3, 1))
 
 
 def test_a_withdrawal_moves_the_firm_to_not_certified():

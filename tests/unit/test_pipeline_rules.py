@@ -5,13 +5,13 @@ from datetime import date
 
 import pytest
 
+from crm.firms.rules import certificate_expiry
 from crm.pipeline.rules import (
     HTE,
     LISTING,
     PROGRAMMES,
     BatchFacts,
     MoveFacts,
-    certificate_expiry,
     check_move,
     days_in_stages,
     entry_stages,
