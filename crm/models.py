@@ -6,7 +6,15 @@ from crm.coaching.models import Activity, CoachingMeasure, CoachingMilestone, Co
 from crm.core.audit import AuditEntry
 from crm.eligibility.models import Assessment, ExpertAssessment, SettingsVersion
 from crm.excel.models import ImportBatch, ImportMapping, ImportRow
-from crm.firms.models import Firm, FirmContact, FirmFormerName, FirmYear, IPItem, Qualification
+from crm.firms.models import (
+    Certificate,
+    Firm,
+    FirmContact,
+    FirmFormerName,
+    FirmYear,
+    IPItem,
+    Qualification,
+)
 from crm.jobs.models import Job, Lease
 from crm.listing.models import ListingCase
 from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
@@ -17,6 +25,7 @@ __all__ = [
     "Activity",
     "Assessment",
     "AuditEntry",
+    "Certificate",
     "CertificationApplication",
     "CertificationBatch",
     "ChangeReport",

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from crm.certification import queries, rules
+from crm.certification import certificates, queries, rules
 from crm.certification.models import CertificationApplication, CertificationBatch
 from crm.eligibility.services import current_assessment
 from crm.extensions import db
@@ -139,6 +139,7 @@ def on_transition(enrollment, transition, inputs) -> list[str]:
         current = queries.latest_certified_application(enrollment.firm_id)
         if current is not None:
             current.status = "lapsed"
+        certificates.end_current_certificate(enrollment.firm_id, "lapsed", transition.moved_on)
     db.session.flush()
     return []
 
@@ -204,15 +205,23 @@ def _certify(enrollment, transition, inputs) -> list[str]:
         pending.certificate_number = number or None
         pending.issued_on = issued_on
         pending.expires_on = certificate_expiry(issued_on) if issued_on else None
-    warnings = grant_certificate(enrollment.firm_id, number, issued_on)
-    db.session.flush()
+    if issued_on is None:  # only when a bureau head overrode the missing date
+        return ["未填写发证日期，未记录企业的高新技术企业证书"]
+    grant_certificate(enrollment.firm_id, number, issued_on)
+    _, warnings = certificates.record_certificate(
+        enrollment.firm_id,
+        issued_on,
+        number,
+        "batch" if pending is not None else "override",
+        application_id=pending.id if pending is not None else None,
+        transition_id=transition.id,
+        document=pending.batch.label if pending is not None else None,
+    )
     return warnings
 
 
-def grant_certificate(firm_id: int, number: str, issued_on: date | None) -> list[str]:
+def grant_certificate(firm_id: int, number: str, issued_on: date) -> None:
     """Give the firm the HTE qualification of the certificate's year (update it if there)."""
-    if issued_on is None:  # only when a bureau head overrode the missing date
-        return ["未填写发证日期，未更新企业的高新技术企业资质"]
     row = db.session.scalar(
         select(Qualification).where(
             Qualification.firm_id == firm_id,
@@ -225,8 +234,6 @@ def grant_certificate(firm_id: int, number: str, issued_on: date | None) -> list
         db.session.add(row)
     row.number = number or None
     row.source_document = HTE_CERTIFICATE
-    warning = rules.certificate_number_warning(number) if number else None
-    return [warning] if warning else []
 
 
 def _close(application, status: str, on: date, reason: str | None) -> None:
@@ -241,6 +248,9 @@ def _cancel(firm_id: int, transition) -> None:
     if current is None:
         return
     _close(current, "cancelled", transition.moved_on, transition.reason)
+    certificates.end_current_certificate(
+        firm_id, "cancelled", transition.moved_on, reason=transition.reason
+    )
     held = db.session.scalar(
         select(Qualification).filter_by(firm_id=firm_id, tier="hte", year=current.issued_on.year)
     )

@@ -67,7 +67,8 @@ def demo_command(firms: int, seed: int) -> None:
         click.echo(
             f"已为{CITIES[city]['name']}生成演示数据：企业 {summary.firms} 家、"
             f"年度数据 {summary.years} 条、知识产权 {summary.ip_items} 项、"
-            f"资质 {summary.qualifications} 条、专员评估 {summary.expert_assessments} 份、"
+            f"资质 {summary.qualifications} 条、高企证书 {summary.certificates} 张、"
+            f"专员评估 {summary.expert_assessments} 份、"
             f"培育入库 {summary.enrollments} 个、辅导方案 {summary.coaching_plans} 份、"
             f"走访记录 {summary.activities} 条、扶持记录 {summary.support_entries} 条、"
             f"账号 {summary.users} 个"

@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
+from crm.certification.certificates import end_current_certificate, record_certificate
 from crm.certification.models import CertificationApplication, CertificationBatch, ChangeReport
 from crm.certification.rules import PENDING_STATUSES, change_report_due, lapse_reason
 from crm.certification.services import assessment_snapshot
@@ -136,6 +137,8 @@ class _Story:
         self.last: date | None = None
         self.stage_id: int | None = None
         self.applications: list[CertificationApplication] = []
+        #: What happened to the firm's certificates, in order, recorded once the rows have ids.
+        self.certificate_events: list[tuple] = []
 
     def step(self, code: str, on: date, **values) -> bool:
         """Record a move on `on` (pushed after the last move); False when it would be future."""
@@ -199,6 +202,8 @@ class _Story:
         application.status, application.result_on = "certified", self.last
         application.certificate_number, application.issued_on = number, issued
         application.expires_on = certificate_expiry(issued)
+        transition = self.enrollment.transitions[-1]
+        self.certificate_events.append(("issued", application, transition, number, issued))
         return True
 
     def close(self, code: str, on: date, reason: str, status: str | None = None) -> bool:
@@ -209,6 +214,8 @@ class _Story:
         application.status = status or code
         if code != "lapsed":
             application.result_on, application.reason = self.last, reason
+        if code in ("lapsed", "cancelled"):
+            self.certificate_events.append(("ended", code, self.last, reason))
         return True
 
     def done(self) -> Enrollment | None:
@@ -356,8 +363,9 @@ def _snapshot_pending(objects: list, today: date) -> None:
 
 def make_enrollments(
     seed: int, batch: list[tuple[Firm, dict]], objects: list, today: date, city_name: str
-) -> list[Enrollment]:
-    """Return the demo enrollments (with their transitions) of a batch of firms.
+) -> tuple[list[Enrollment], list[tuple]]:
+    """Return the demo enrollments (with their transitions) of a batch of firms, and the events
+    of their certificates for `record_certificates` once the enrollments are flushed.
 
     Their certification applications and change reports are added to the session with them;
     a cancelled firm's HTE qualification is removed, as the cancellation service does.
@@ -371,7 +379,7 @@ def make_enrollments(
             quals.setdefault(obj.firm_id, []).append(obj)
         elif isinstance(obj, FirmFormerName):
             former.setdefault(obj.firm_id, []).append(obj)
-    enrollments, extra, revoked = [], [], []
+    enrollments, extra, revoked, events = [], [], [], []
     for firm, spec in batch:
         rng = random.Random(f"{seed}-enrollment-{spec['name']}")
         held = quals.get(firm.id, [])
@@ -390,6 +398,7 @@ def make_enrollments(
             hte.step("prospect", today - timedelta(days=rng.randint(10, 300)))
         stories.append(hte)
         extra += hte.applications
+        events += [(firm.id, *event) for event in hte.certificate_events]
         share = LISTING_SHARE["above_scale" if spec["above_scale"] else "certified"]
         if (spec["above_scale"] or certificates) and rng.random() < share:
             listing = _Story(pipeline, "listing", firm, today)
@@ -401,4 +410,26 @@ def make_enrollments(
     db.session.add_all(extra)
     for qualification in revoked:
         db.session.delete(qualification)
-    return enrollments
+    return enrollments, events
+
+
+def record_certificates(events: list[tuple]) -> int:
+    """Record the certificates of flushed enrollments through certification; count them."""
+    recorded = 0
+    for firm_id, what, *details in events:
+        if what == "issued":
+            application, transition, number, issued = details
+            record_certificate(
+                firm_id,
+                issued,
+                number,
+                "batch",
+                application_id=application.id,
+                transition_id=transition.id,
+                document=application.batch.label,
+            )
+            recorded += 1
+        else:
+            status, on, reason = details
+            end_current_certificate(firm_id, status, on, reason=reason)
+    return recorded

@@ -16,7 +16,7 @@ from crm.admin.services import seed_reference_data
 from crm.coaching.models import Activity, CoachingPlan
 from crm.core import clock
 from crm.demo.coaching import make_coaching
-from crm.demo.enrollments import make_enrollments
+from crm.demo.enrollments import make_enrollments, record_certificates
 from crm.demo.experts import make_expert_assessment
 from crm.demo.figures import (
     make_contacts,
@@ -67,6 +67,7 @@ class DemoSummary:
     years: int = 0
     ip_items: int = 0
     qualifications: int = 0
+    certificates: int = 0
     expert_assessments: int = 0
     enrollments: int = 0
     coaching_plans: int = 0
@@ -374,9 +375,12 @@ class _Generator:
             self.summary.qualifications += len(quals)
         db.session.add_all(objects)
         db.session.flush()
-        enrollments = make_enrollments(self.seed, batch, objects, today, self.city_name)
+        enrollments, certificate_events = make_enrollments(
+            self.seed, batch, objects, today, self.city_name
+        )
         db.session.add_all(enrollments)
         db.session.flush()
+        self.summary.certificates += record_certificates(certificate_events)
         self.summary.enrollments += len(enrollments)
         db.session.add_all(make_listing_cases(self.seed, enrollments, self.listing_stages))
         entries = make_support_entries(self.seed, batch, enrollments, today, self.city_name)

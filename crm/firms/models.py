@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core.audit import Audited
@@ -74,6 +74,9 @@ class Firm(Audited, TimestampMixin, db.Model):
     ip_items = relationship("IPItem", back_populates="firm", order_by="IPItem.id.desc()")
     qualifications = relationship(
         "Qualification", back_populates="firm", order_by="Qualification.year.desc()"
+    )
+    certificates = relationship(
+        "Certificate", back_populates="firm", order_by="Certificate.issued_on.desc()"
     )
 
     def audit_firm_id(self) -> int:
@@ -194,3 +197,73 @@ class Qualification(Audited, TimestampMixin, db.Model):
     def tier_label(self) -> str:
         """Return the tier in Chinese."""
         return rules.TIERS.get(self.tier, (self.tier, 0))[0]
+
+
+class Certificate(Audited, TimestampMixin, db.Model):
+    """A dated certificate the firm holds or held: the one record of its validity.
+
+    Valid on a day from its issue date to its expiry, unless it ended earlier on `ended_on`
+    (replaced by a re-certification, or cancelled). Only the certification package writes it.
+    """
+
+    __tablename__ = "certificates"
+    __table_args__ = (
+        UniqueConstraint("firm_id", "kind", "issued_on"),
+        Index("ix_certificates_kind_expires_on", "kind", "expires_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(
+        ForeignKey("firms.id", ondelete="CASCADE"), index=True, info={"label": "企业"}
+    )
+    #: CERTIFICATE_KINDS.
+    kind: Mapped[str] = mapped_column(String(16), default="hte", info={"label": "证书类型"})
+    number: Mapped[str | None] = mapped_column(String(64), index=True, info={"label": "证书编号"})
+    issued_on: Mapped[date] = mapped_column(info={"label": "发证日期"})
+    #: True when only the year is known (a record from before this table): dated 1 January
+    #: until a list with the real date is imported.
+    issued_on_estimated: Mapped[bool] = mapped_column(
+        default=False, info={"label": "发证日期按年度估计"}
+    )
+    #: Issue date + 3 years − 1 day.
+    expires_on: Mapped[date] = mapped_column(info={"label": "有效期至"})
+    #: CERTIFICATE_SOURCES.
+    source: Mapped[str] = mapped_column(String(16), info={"label": "来源"})
+    #: What the record rests on: the batch, the imported file, the administrator's document.
+    document: Mapped[str | None] = mapped_column(String(255), info={"label": "依据文件"})
+    application_id: Mapped[int | None] = mapped_column(
+        ForeignKey("certification_applications.id", ondelete="SET NULL"),
+        index=True,
+        info={"label": "认定申报"},
+    )
+    transition_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stage_transitions.id", ondelete="SET NULL"), info={"label": "阶段变更"}
+    )
+    #: CERTIFICATE_STATUSES.
+    status: Mapped[str] = mapped_column(String(16), default="valid", info={"label": "状态"})
+    #: The day it stopped being valid before its expiry (replaced, cancelled).
+    ended_on: Mapped[date | None] = mapped_column(info={"label": "终止日期"})
+    #: CANCEL_GROUNDS, for a cancelled certificate.
+    cancel_ground: Mapped[str | None] = mapped_column(String(32), info={"label": "取消依据"})
+    reason: Mapped[str | None] = mapped_column(Text, info={"label": "说明"})
+
+    firm = relationship("Firm", back_populates="certificates")
+
+    @property
+    def kind_label(self) -> str:
+        """Return the kind of certificate in Chinese."""
+        return rules.CERTIFICATE_KINDS.get(self.kind, self.kind)
+
+    @property
+    def status_label(self) -> str:
+        """Return the status in Chinese."""
+        return rules.CERTIFICATE_STATUSES.get(self.status, self.status)
+
+    @property
+    def source_label(self) -> str:
+        """Return how the certificate was recorded, in Chinese."""
+        return rules.CERTIFICATE_SOURCES.get(self.source, self.source)
+
+    def is_valid_on(self, day: date) -> bool:
+        """Tell whether the certificate was in force on `day`."""
+        return rules.certificate_valid_on(self.issued_on, self.expires_on, self.ended_on, day)

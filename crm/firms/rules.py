@@ -37,6 +37,31 @@ TIERS: dict[str, tuple[str, int]] = {
     "gazelle": ("瞪羚企业", 1),
 }
 
+#: Dated certificates, kept as `Certificate` rows: kind → label.
+CERTIFICATE_KINDS = {"hte": "高新技术企业证书"}
+#: How a certificate came to be recorded.
+CERTIFICATE_SOURCES = {
+    "batch": "认定批次结果",
+    "override": "阶段变更（越过门槛）",
+    "import": "导入认定名单",
+    "manual": "管理员录入",
+    #: A tier record from before the certificates table, known by its year alone.
+    "migrated": "原资质记录",
+}
+#: Where a certificate stands now; its validity on a given day is read from its dates.
+CERTIFICATE_STATUSES = {
+    "valid": "有效",
+    "replaced": "已由重新认定取代",
+    "lapsed": "已到期",
+    "cancelled": "已取消资格",
+}
+#: Grounds for cancelling a high-tech qualification (domain.md §2.5, 国科发火〔2016〕32号 第十九条).
+CANCEL_GROUNDS = {
+    "fraud": "申请认定过程中存在严重弄虚作假行为",
+    "incident": "发生重大安全、重大质量事故或有严重环境违法行为",
+    "unreported_change": "未按期报告与认定条件有关的重大变化",
+    "missed_reports": "累计两年未填报年度发展情况报表",
+}
 _ONE_DAY = timedelta(days=1)
 
 CONTACT_ROLES = ("法定代表人", "总经理", "技术负责人", "财务负责人", "科技项目联系人", "其他")

@@ -11,7 +11,7 @@ from crm.coaching import services as coaching
 from crm.core import clock
 from crm.eligibility.services import current_assessment
 from crm.extensions import db
-from crm.firms.models import Qualification
+from crm.firms.models import Certificate, Qualification
 from crm.pipeline import services as pipeline
 from crm.pipeline.models import Enrollment
 from crm.pipeline.services import GateRefused, MoveInputs, enroll_firm, move_firm
@@ -72,6 +72,71 @@ def applications(firm) -> list[CertificationApplication]:
             .filter_by(firm_id=firm.id)
             .order_by(CertificationApplication.submitted_on)
         )
+    )
+
+
+def certificates(firm) -> list[Certificate]:
+    return list(
+        db.session.scalars(
+            select(Certificate).filter_by(firm_id=firm.id).order_by(Certificate.issued_on)
+        )
+    )
+
+
+# --- The certificate record following the moves -------------------------------------------------
+
+
+def test_a_batch_result_records_the_certificate_with_its_application_and_move(world):
+    enrollment = certified_firm(world)
+    [application] = applications(world["firm"])
+    [certificate] = certificates(world["firm"])
+    assert (certificate.issued_on, certificate.expires_on) == (date(2023, 12, 8), date(2026, 12, 7))
+    assert (certificate.number, certificate.source, certificate.status) == (
+        "GR202345000123",
+        "batch",
+        "valid",
+    )
+    assert certificate.application_id == application.id
+    assert certificate.document == "2023 年第一批"
+    assert certificate.transition_id == enrollment.transitions[-1].id
+
+
+def test_a_re_certification_replaces_the_certificate_and_a_cancellation_ends_it(world):
+    enrollment = certified_firm(world)
+    apply(world, enrollment, date(2026, 6, 20))
+    certify(world, enrollment, date(2026, 11, 20), number="GR202645000321")
+    with at(date(2027, 3, 2)):
+        move_firm(enrollment, "cancelled", MoveInputs(reason="发生重大安全事故"), world["manager"])
+    db.session.commit()
+    old, new = certificates(world["firm"])
+    assert (old.status, old.ended_on) == ("replaced", date(2026, 11, 20))
+    assert (new.status, new.ended_on, new.reason) == (
+        "cancelled",
+        date(2027, 3, 2),
+        "发生重大安全事故",
+    )
+
+
+def test_a_head_s_override_without_a_batch_records_the_certificate_from_the_move(world):
+    enrollment = enroll(world, date(2024, 6, 1))
+    with at(date(2024, 12, 9)):
+        for target, inputs in (
+            ("applied", MoveInputs()),
+            ("review", MoveInputs()),
+            (
+                "certified",
+                MoveInputs(
+                    certificate_number="GR202445000888", certificate_issued_on=date(2024, 12, 9)
+                ),
+            ),
+        ):
+            move_firm(enrollment, target, inputs, world["head"], override_reason="省厅直接认定")
+    db.session.commit()
+    [certificate] = certificates(world["firm"])
+    assert (certificate.source, certificate.application_id, certificate.issued_on) == (
+        "override",
+        None,
+        date(2024, 12, 9),
     )
 
 
@@ -297,6 +362,7 @@ def test_the_lapse_run_moves_an_expired_firm_once_and_it_may_reenter_the_reserve
     assert transition.by_id is None
     assert transition.reason == "证书有效期至 2025-12-07 已届满，未取得新证书"
     assert applications(world["firm"])[0].status == "lapsed"
+    assert [c.status for c in certificates(world["firm"])] == ["lapsed"]
     assert pipeline.suggested_entry_reason(enrollment) == 1
     with at(date(2026, 1, 5)):
         move_firm(enrollment, "reserve", MoveInputs(entry_reason=1), world["manager"])
