@@ -12,7 +12,12 @@ from crm.core.permissions import is_enterprise
 from crm.extensions import csrf, db, login_manager, migrate
 
 #: Modules whose import registers background job handlers and periodic work (crm.jobs.registry).
-JOB_MODULES = ("crm.jobs.queue", "crm.eligibility.jobs", "crm.excel.services")
+JOB_MODULES = (
+    "crm.jobs.queue",
+    "crm.eligibility.jobs",
+    "crm.certification.jobs",
+    "crm.excel.services",
+)
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "font-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; "

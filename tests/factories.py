@@ -126,6 +126,19 @@ def make_qualification(firm: Firm, tier: str = "tech_sme", year: int = 2026, **o
     return item
 
 
+def make_certificate(
+    firm: Firm, issued_on: date, number: str | None = None, source: str = "batch", **overrides
+):
+    """Record a high-tech certificate through certification's writer, then apply `overrides`."""
+    from crm.certification.certificates import record_certificate
+
+    certificate, _ = record_certificate(firm.id, issued_on, number, source)
+    for name, value in overrides.items():
+        setattr(certificate, name, value)
+    db.session.flush()
+    return certificate
+
+
 def money(value: str) -> Decimal:
     """Return a Decimal amount in yuan."""
     return Decimal(value)

@@ -28,22 +28,26 @@ def record_certificate(
     application_id: int | None = None,
     transition_id: int | None = None,
     document: str | None = None,
+    estimated: bool = False,
 ) -> tuple[Certificate, list[str]]:
     """Record the firm's certificate issued on `issued_on`; return it and warnings to show.
 
     A certificate already recorded for that day (or for that year with an estimated date) is
     brought up to date instead, so recording the same list twice changes nothing; a batch's
     result stays the source of the certificate it recorded. Earlier certificates still valid
-    are replaced, ending on the new issue date if they had not expired by then.
+    are replaced, ending on the new issue date if they had not expired by then. With
+    `estimated`, only the year of `issued_on` is known: it never changes a recorded date.
     """
     number = (number or "").strip() or None
-    certificate = _same(firm_id, issued_on)
+    certificate = _same(firm_id, issued_on, estimated)
     if certificate is None:
         certificate = Certificate(firm_id=firm_id, kind=HTE, status="valid")
         db.session.add(certificate)
-    certificate.issued_on = issued_on
-    certificate.issued_on_estimated = False
-    certificate.expires_on = certificate_expiry(issued_on)
+    if certificate.issued_on is None or not estimated:
+        certificate.issued_on = issued_on
+        certificate.issued_on_estimated = estimated
+        certificate.expires_on = certificate_expiry(issued_on)
+    issued_on = certificate.issued_on
     certificate.number = number or certificate.number
     if certificate.source != "batch":
         certificate.source = source
@@ -86,14 +90,20 @@ def current_certificate(firm_id: int) -> Certificate | None:
     )
 
 
-def _same(firm_id: int, issued_on: date) -> Certificate | None:
-    """Return the certificate recorded for that issue day, or an estimated one of that year."""
-    for certificate in db.session.scalars(
-        select(Certificate).where(Certificate.firm_id == firm_id, Certificate.kind == HTE)
-    ):
-        if certificate.issued_on == issued_on or (
-            certificate.issued_on_estimated and certificate.issued_on.year == issued_on.year
-        ):
+def _same(firm_id: int, issued_on: date, estimated: bool) -> Certificate | None:
+    """Return the certificate recorded for that issue day, or for that year when either date
+    is an estimate."""
+    recorded = list(
+        db.session.scalars(
+            select(Certificate).where(Certificate.firm_id == firm_id, Certificate.kind == HTE)
+        )
+    )
+    for certificate in recorded:
+        if certificate.issued_on == issued_on:
+            return certificate
+    for certificate in recorded:
+        same_year = certificate.issued_on.year == issued_on.year
+        if same_year and (estimated or certificate.issued_on_estimated):
             return certificate
     return None
 

@@ -10,12 +10,12 @@ from datetime import date
 
 from sqlalchemy import select
 
-from crm.certification import queries, rules
+from crm.certification import rules
 from crm.certification.models import CHANGE_KINDS, ChangeReport
 from crm.extensions import db
-from crm.firms import rules as firm_rules
 from crm.firms import services as firm_services
-from crm.firms.models import Firm, Qualification
+from crm.firms.certificates import holds_certificate_on
+from crm.firms.models import Firm
 from crm.firms.signals import firm_renamed
 
 
@@ -29,28 +29,6 @@ class ChangeError(ValueError):
 
 
 NOT_CERTIFIED = "企业在变更日期未持有有效的高新技术企业证书，无需向认定机构报告"
-
-
-def holds_certificate_on(firm_id: int, day: date) -> bool:
-    """Tell whether the firm held a valid high-tech certificate on `day`."""
-    for application in queries.applications_valid_on(firm_id, day):
-        ended = application.result_on if application.status == "cancelled" else None
-        if firm_rules.certificate_valid_on(
-            application.issued_on, application.expires_on, ended, day
-        ):
-            return True
-    # Certificates known only as qualifications (imported, or from before these cases) have
-    # no issue date: count them as the firm list does, by year.
-    years = set(
-        db.session.scalars(
-            select(Qualification.year).where(
-                Qualification.firm_id == firm_id,
-                Qualification.tier == "hte",
-                Qualification.year.between(firm_rules.tier_current_since("hte", day), day.year),
-            )
-        )
-    )
-    return bool(years - queries.certificate_years(firm_id))
 
 
 def rename_firm(firm: Firm, name: str, changed_on: date, today: date) -> ChangeReport | None:

@@ -6,25 +6,17 @@ from datetime import date
 from sqlalchemy import extract, func, select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from crm.certification import rules
+from crm.certification import certificates, rules
 from crm.certification.models import CertificationApplication, CertificationBatch, ChangeReport
 from crm.extensions import db
 from crm.firms.access import firm_scope
-from crm.firms.models import Firm
-from crm.firms.rules import certificate_expiry
+from crm.firms.models import Certificate, Firm
 from crm.pipeline import queries as pipeline_queries
 from crm.pipeline.rules import HTE
 
-
-@dataclass(frozen=True)
-class Certificate:
-    """A firm's high-tech certificate, from its application or, failing that, from the pipeline."""
-
-    number: str
-    issued_on: date
-    expires_on: date
-    #: The application that earned it; None for a certificate recorded only as a stage move.
-    application: CertificationApplication | None = None
+#: Certificates that belong to the re-certification cohort of their expiry year: all but the
+#: cancelled (a replaced one shows the firm's re-certification).
+COHORT_STATUSES = ("valid", "replaced", "lapsed")
 
 
 # --- Batches -------------------------------------------------------------------------------------
@@ -129,93 +121,26 @@ def latest_certified_application(firm_id: int) -> CertificationApplication | Non
 
 
 def current_certificate(firm_id: int) -> Certificate | None:
-    """Return the firm's latest certificate not cancelled or lapsed, expired or not.
-
-    The applications are the record; a certificate entered only as a stage move (a bureau head's
-    override without a batch, or a history from before the certification cases) counts when no
-    application records a certificate since and no later move cancelled or lapsed it.
-    """
-    moved = pipeline_queries.last_transition_into(firm_id, HTE, "certified")
-    if (
-        moved is not None
-        and moved.document_on is not None
-        and not _recorded_since(firm_id, moved.document_on)
-        and not _ended_after(firm_id, moved)
-    ):
-        return Certificate(
-            moved.document_number or "",
-            moved.document_on,
-            certificate_expiry(moved.document_on),
-        )
-    application = latest_certified_application(firm_id)
-    if application is None:
-        return None
-    return Certificate(
-        application.certificate_number or "",
-        application.issued_on,
-        application.expires_on or certificate_expiry(application.issued_on),
-        application,
-    )
-
-
-def _recorded_since(firm_id: int, day: date) -> bool:
-    return (
-        db.session.scalar(
-            select(CertificationApplication.id)
-            .where(
-                CertificationApplication.firm_id == firm_id,
-                CertificationApplication.issued_on >= day,
-            )
-            .limit(1)
-        )
-        is not None
-    )
-
-
-def _ended_after(firm_id: int, certified) -> bool:
-    for code in ("cancelled", "lapsed"):
-        ended = pipeline_queries.last_transition_into(firm_id, HTE, code)
-        if ended is not None and (ended.moved_on, ended.id) > (certified.moved_on, certified.id):
-            return True
-    return False
+    """Return the firm's latest certificate still marked valid, expired or not."""
+    return certificates.current_certificate(firm_id)
 
 
 def cancelled_on(firm_id: int) -> date | None:
-    """Return the last day the firm's high-tech qualification was cancelled, if ever."""
-    recorded = db.session.scalar(
-        select(func.max(CertificationApplication.result_on)).where(
-            CertificationApplication.firm_id == firm_id,
-            CertificationApplication.status == "cancelled",
+    """Return the last day the firm's high-tech qualification was cancelled, if ever.
+
+    A cancellation ends the certificate it concerns; a move into `cancelled` for a firm with no
+    recorded certificate (a head's override without an issue date) still counts.
+    """
+    ended = db.session.scalar(
+        select(func.max(Certificate.ended_on)).where(
+            Certificate.firm_id == firm_id,
+            Certificate.kind == HTE,
+            Certificate.status == "cancelled",
         )
     )
     moved = pipeline_queries.last_transition_into(firm_id, HTE, "cancelled")
-    days = [d for d in (recorded, moved.moved_on if moved else None) if d is not None]
+    days = [d for d in (ended, moved.moved_on if moved else None) if d is not None]
     return max(days) if days else None
-
-
-def applications_valid_on(firm_id: int, day: date) -> list[CertificationApplication]:
-    """Return the firm's applications whose certificate covers `day` (status aside)."""
-    return list(
-        db.session.scalars(
-            select(CertificationApplication).where(
-                CertificationApplication.firm_id == firm_id,
-                CertificationApplication.status.in_(("certified", "lapsed", "cancelled")),
-                CertificationApplication.issued_on <= day,
-                CertificationApplication.expires_on >= day,
-            )
-        )
-    )
-
-
-def certificate_years(firm_id: int) -> set[int]:
-    """Return the years in which the firm's applications record an issued certificate."""
-    issued = db.session.scalars(
-        select(CertificationApplication.issued_on).where(
-            CertificationApplication.firm_id == firm_id,
-            CertificationApplication.issued_on.is_not(None),
-        )
-    )
-    return {day.year for day in issued}
 
 
 def change_reports(firm_id: int) -> list[ChangeReport]:
@@ -242,40 +167,40 @@ class CohortFilters:
 
 
 def expiry_years() -> list[int]:
-    """Return the years in which some recorded certificate expires, the latest first."""
-    year = extract("year", CertificationApplication.expires_on)
+    """Return the years in which some certificate expires, the latest first."""
+    year = extract("year", Certificate.expires_on)
     rows = db.session.scalars(
         select(year)
-        .where(CertificationApplication.status.in_(("certified", "lapsed")))
+        .where(Certificate.kind == HTE, Certificate.status.in_(COHORT_STATUSES))
         .distinct()
         .order_by(year.desc())
     )
     return [int(y) for y in rows if y is not None]
 
 
-def cohort(user, filters: CohortFilters) -> list[CertificationApplication]:
-    """Return the certificates of firms `user` may see expiring in the year, by issue then name."""
+def cohort(user, filters: CohortFilters) -> list[Certificate]:
+    """Return the certificates of firms `user` may see expiring in the year, by issue then name.
+
+    Certificates valid, lapsed or replaced by a re-certification count; a cancelled one does not
+    belong to the year's cohort any more.
+    """
     start, end = date(filters.year, 1, 1), date(filters.year, 12, 31)
     stmt = (
-        select(CertificationApplication)
-        .join(CertificationApplication.firm)
+        select(Certificate)
+        .join(Certificate.firm)
         .options(
-            contains_eager(CertificationApplication.firm).options(
+            contains_eager(Certificate.firm).options(
                 joinedload(Firm.district), joinedload(Firm.manager)
             )
         )
         .where(
-            CertificationApplication.status.in_(("certified", "lapsed")),
-            CertificationApplication.expires_on.between(start, end),
+            Certificate.kind == HTE,
+            Certificate.status.in_(COHORT_STATUSES),
+            Certificate.expires_on.between(start, end),
             firm_scope(user),
             Firm.deleted_at.is_(None),
         )
-        .order_by(
-            CertificationApplication.issued_on,
-            CertificationApplication.expires_on,
-            Firm.name,
-            CertificationApplication.id,
-        )
+        .order_by(Certificate.issued_on, Certificate.expires_on, Firm.name, Certificate.id)
     )
     if filters.district_id:
         stmt = stmt.where(Firm.district_id == filters.district_id)
@@ -304,7 +229,7 @@ def applications_in_year(firm_ids: list[int], year: int) -> dict[int, Certificat
 class CohortRow:
     """A certificate of the cohort, its days left and the firm's re-application, if any."""
 
-    application: CertificationApplication
+    certificate: Certificate
     days_left: int
     reapplication: CertificationApplication | None
 
@@ -319,18 +244,20 @@ class CohortGroup:
 
 def cohort_groups(user, filters: CohortFilters, today: date) -> list[CohortGroup]:
     """Return the cohort of the year's expiring certificates, grouped by issue year."""
-    certificates = cohort(user, filters)
-    again = applications_in_year(sorted({a.firm_id for a in certificates}), filters.year)
+    certificates_due = cohort(user, filters)
+    again = applications_in_year(sorted({c.firm_id for c in certificates_due}), filters.year)
     groups: dict[int, CohortGroup] = {}
-    for application in certificates:
-        issued, expires = application.issued_on, application.expires_on
+    for certificate in certificates_due:
+        issued, expires = certificate.issued_on, certificate.expires_on
         group = groups.setdefault(issued.year, CohortGroup(rules.cohort_label(issued, expires), []))
-        renewal = again.get(application.firm_id)
+        renewal = again.get(certificate.firm_id)
         group.rows.append(
             CohortRow(
-                application,
+                certificate,
                 rules.days_left(expires, today),
-                renewal if renewal is not None and renewal.id != application.id else None,
+                renewal
+                if renewal is not None and renewal.id != certificate.application_id
+                else None,
             )
         )
     return list(groups.values())

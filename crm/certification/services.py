@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from crm.certification import certificates, queries, rules
 from crm.certification.models import CertificationApplication, CertificationBatch
 from crm.eligibility.services import current_assessment
 from crm.extensions import db
-from crm.firms.models import Qualification
+from crm.firms.models import Certificate, Qualification
 from crm.firms.rules import certificate_expiry
 from crm.pipeline import queries as pipeline_queries
 from crm.pipeline.models import Enrollment, Stage
@@ -271,26 +271,50 @@ class Lapse:
 
 
 def lapse_expired_certificates(today: date) -> list[Lapse]:
-    """Move every certified firm whose latest certificate expired before today into `lapsed`."""
+    """Lapse every certificate that expired before today; move certified firms into `lapsed`.
+
+    One query finds the open enrollments in `certified` whose valid certificate has expired;
+    each is moved (the move lapses its certificate). Expired certificates of firms outside the
+    certified stage (a stock certificate imported without a history) are then marked lapsed.
+    Running it again changes nothing.
+    """
     certified = pipeline_queries.stage_ids(HTE)["certified"]
-    enrollments = db.session.scalars(
-        select(Enrollment)
-        .where(Enrollment.stage_id == certified, Enrollment.closed_on.is_(None))
+    expired = db.session.execute(
+        select(Enrollment, Certificate.expires_on)
+        .join(
+            Certificate,
+            and_(
+                Certificate.firm_id == Enrollment.firm_id,
+                Certificate.kind == HTE,
+                Certificate.status == "valid",
+            ),
+        )
+        .where(
+            Enrollment.stage_id == certified,
+            Enrollment.closed_on.is_(None),
+            Certificate.expires_on < today,
+        )
         .order_by(Enrollment.id)
     ).all()
     done = []
-    for enrollment in enrollments:
-        certificate = queries.current_certificate(enrollment.firm_id)
-        if certificate is None or certificate.expires_on >= today:
-            continue
+    for enrollment, expires_on in expired:
         last = pipeline_queries.last_moved_on(enrollment.id)
-        moved_on = min(today, max(certificate.expires_on + timedelta(days=1), last or today))
-        inputs = MoveInputs(moved_on=moved_on, reason=rules.lapse_reason(certificate.expires_on))
+        moved_on = min(today, max(expires_on + timedelta(days=1), last or today))
+        inputs = MoveInputs(moved_on=moved_on, reason=rules.lapse_reason(expires_on))
         try:
             with db.session.begin_nested():
                 move_firm(enrollment, "lapsed", inputs, None)
         except GateRefused as refused:
-            done.append(Lapse(enrollment.firm_id, certificate.expires_on, refused.messages))
+            done.append(Lapse(enrollment.firm_id, expires_on, refused.messages))
         else:
-            done.append(Lapse(enrollment.firm_id, certificate.expires_on, []))
+            done.append(Lapse(enrollment.firm_id, expires_on, []))
+    refused = {lapse.firm_id for lapse in done if lapse.refusal}
+    for certificate in db.session.scalars(
+        select(Certificate).where(
+            Certificate.kind == HTE, Certificate.status == "valid", Certificate.expires_on < today
+        )
+    ):
+        if certificate.firm_id not in refused:
+            certificate.status = "lapsed"
+    db.session.flush()
     return done

@@ -33,11 +33,10 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
 from crm.accounts.models import User
-from crm.certification.models import CertificationApplication
 from crm.core import clock
 from crm.extensions import db
 from crm.firms.access import firm_scope
-from crm.firms.models import Firm
+from crm.firms.models import Certificate, Firm
 from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
 from crm.pipeline.rules import PROGRAMMES
 from crm.reference.models import District, Park, TechField
@@ -317,25 +316,26 @@ def median_days_in_stage(
 def certificates_expiring(
     years: Iterable[int], by: str | None = None, scope: Scope = None
 ) -> list[ExpiringCount]:
-    """Count the high-tech certificates (certified applications) expiring in each of `years`.
+    """Count the valid high-tech certificates expiring in each of `years` (domain.md §9).
 
-    Without a breakdown every year asked for is listed, in order, with 0 when none expire.
+    Replaced, lapsed and cancelled certificates do not count. Without a breakdown every year
+    asked for is listed, in order, with 0 when none expire.
     """
     years = sorted(set(years))
     if not years:
         return []
-    application = CertificationApplication
-    year = extract("year", application.expires_on).label("year")
+    year = extract("year", Certificate.expires_on).label("year")
     group = _group_column(by)
     stmt = (
         select(year, group.label("group_id"), func.count().label("certificates"))
-        .select_from(application)
-        .join(Firm, Firm.id == application.firm_id)
+        .select_from(Certificate)
+        .join(Firm, Firm.id == Certificate.firm_id)
         .where(
-            application.status == "certified",
-            # The range lets the database use the index on expires_on.
-            application.expires_on >= date(years[0], 1, 1),
-            application.expires_on <= date(years[-1], 12, 31),
+            Certificate.kind == "hte",
+            Certificate.status == "valid",
+            # The range lets the database use the index on (kind, expires_on).
+            Certificate.expires_on >= date(years[0], 1, 1),
+            Certificate.expires_on <= date(years[-1], 12, 31),
             year.in_(years),
             *_firm_filter(scope),
         )

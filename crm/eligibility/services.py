@@ -27,7 +27,8 @@ from crm.eligibility.models import Assessment, ExpertAssessment, SettingsVersion
 from crm.eligibility.rules import assess_hte, assess_tech_sme
 from crm.eligibility.settings import DEFAULTS, Settings
 from crm.extensions import db
-from crm.firms.models import Firm, FirmYear, IPItem, Qualification
+from crm.firms import certificates
+from crm.firms.models import Certificate, Firm, FirmYear, IPItem
 from crm.reference.models import TechField
 
 DEFAULT_EFFECTIVE_ON = date(2016, 1, 1)
@@ -158,12 +159,8 @@ def firm_facts(
     }
     certified = set(
         session.scalars(
-            select(Qualification.firm_id)
-            .where(
-                Qualification.firm_id.in_(ids),
-                Qualification.tier == "hte",
-                Qualification.year.between(today.year - 2, today.year),
-            )
+            select(Certificate.firm_id)
+            .where(Certificate.firm_id.in_(ids), certificates.valid_on(today))
             .distinct()
         )
     )
@@ -292,11 +289,8 @@ def _firm_ids_of(obj, state) -> set[int]:
 
 
 def _is_fact_row(obj, state) -> bool:
-    """Tell whether `obj` is a row the assessment reads (HTE certificates among qualifications)."""
-    if isinstance(obj, Qualification):
-        tiers = {state.dict.get("tier"), *(state.attrs.tier.history.deleted or ())}
-        return "hte" in tiers
-    return isinstance(obj, FirmYear | IPItem | ExpertAssessment)
+    """Tell whether `obj` is a row the assessment reads."""
+    return isinstance(obj, FirmYear | IPItem | Certificate | ExpertAssessment)
 
 
 def _touched_firms(session: Session) -> set[int]:

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from crm.certification import changes
 from crm.core import bulk, clock
 from crm.core.audit import AuditContext, BulkAudit, audit_source
+from crm.excel import certificates
 from crm.excel.columns import KINDS
 from crm.excel.creates import write_creates
 from crm.excel.models import ImportRow
@@ -89,6 +90,7 @@ def apply_rows(rows: list[RowPlan], context: AuditContext) -> set[int]:
     _rename(rows, context)
     _update_firms(rows, audit, now)
     _write_children(rows, audit, now)
+    certificates.write_certificates(rows, context)
     audit.write()
     db.session.flush()
     return {row.firm_id for row in rows if row.firm_id is not None}
@@ -141,6 +143,8 @@ def _write_children(rows: list[RowPlan], audit: BulkAudit, now) -> None:
     for row in rows:
         firm_id = row.firm_id
         for table, _key, row_id, values, old in row.children:
+            if table == certificates.TABLE:
+                continue  # recorded through certification (`write_certificates`)
             if row_id is None:
                 inserts[table].append(
                     (row, {"firm_id": firm_id, **values, "created_at": now, "updated_at": now})

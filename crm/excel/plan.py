@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from crm.accounts.models import User
 from crm.core.permissions import is_admin, is_manager
+from crm.excel.certificates import load_certificates, plan_certificate
 from crm.excel.columns import ImportKind
 from crm.excel.convert import ConvertedRow
 from crm.extensions import db
@@ -306,7 +307,10 @@ def settle(kind: ImportKind, plan: RowPlan) -> None:
     elif plan.firm_values:
         plan.action = "update"
     elif plan.children:
-        creates_only = kind.code != "firms" and all(c[2] is None for c in plan.children)
+        # Only new rows of the kind's own table are written in SQL (`crm.excel.creates`).
+        creates_only = kind.code != "firms" and all(
+            c[2] is None and c[0] == kind.records for c in plan.children
+        )
         plan.action = "create" if creates_only else "update"
 
 
@@ -429,6 +433,7 @@ def _plan_ip(world, rows, plans, matched, children) -> None:
 
 def _plan_qualifications(world, rows, plans, matched, children, options) -> None:
     default_tier = options.get("tier")
+    certificates = load_certificates(sorted({m for m in matched if m is not None}))
     for row, plan, firm_id in zip(rows, plans, matched, strict=True):
         if plan.has_errors:
             continue
@@ -444,6 +449,9 @@ def _plan_qualifications(world, rows, plans, matched, children, options) -> None
         if year is None:
             plan.error(row.letters.get("year", ""), "缺少年度：请填写年度或发证日期")
         if plan.has_errors:
+            continue
+        if tier == "hte":
+            plan_certificate(row, plan, firm_id, year, certificates.get(firm_id, []))
             continue
         values = {c: row.values[c] for c in QUALIFICATION_COLUMNS if row.values.get(c)}
         key = (firm_id, tier, year)

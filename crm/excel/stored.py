@@ -19,7 +19,7 @@ from crm.excel.models import ImportRow
 from crm.excel.plan import RowPlan
 from crm.extensions import db
 from crm.firms import rules as firm_rules
-from crm.firms.models import Firm, FirmYear, IPItem, Qualification
+from crm.firms.models import Certificate, Firm, FirmYear, IPItem, Qualification
 from crm.reference.models import District, Industry, Park, TechField
 
 TABLES = {
@@ -27,6 +27,7 @@ TABLES = {
     "firm_years": FirmYear.__table__,
     "ip_items": IPItem.__table__,
     "qualifications": Qualification.__table__,
+    "certificates": Certificate.__table__,
 }
 #: Stored rows read back together.
 PAGE_ROWS = 2000

@@ -24,6 +24,7 @@ from crm.firms.models import Firm
 
 #: Children first, so no row is deleted while another still points at it.
 DELETE_ORDER = (
+    "certificates",
     "change_reports",
     "firm_former_names",
     "firm_contacts",

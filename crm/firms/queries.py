@@ -14,6 +14,7 @@ from crm.core.web import Page, paginate
 from crm.extensions import db
 from crm.firms import rules
 from crm.firms.access import visible_firms
+from crm.firms.certificates import certified_condition, firms_certified_on
 from crm.firms.models import Firm, FirmFormerName, FirmYear, Qualification
 from crm.firms.uscc import normalise
 from crm.reference.models import District, Industry, Park, TechField
@@ -66,7 +67,10 @@ def text_condition(q: str):
 
 
 def tier_condition(tier: str, today: date):
-    """Return the condition selecting firms currently holding `tier`."""
+    """Return the condition selecting firms currently holding `tier` (a valid certificate for
+    the tiers that are certificates)."""
+    if tier in rules.CERTIFICATE_KINDS:
+        return certified_condition(today, tier)
     return exists().where(
         Qualification.firm_id == Firm.id,
         Qualification.tier == tier,
@@ -122,16 +126,21 @@ def tiers_held(firm_ids: Iterable[int], today: date) -> dict[int, list[str]]:
                 Qualification.year >= rules.tier_current_since(tier, today),
             )
             for tier in rules.TIERS
+            if tier not in rules.CERTIFICATE_KINDS
         )
     )
-    rows = db.session.execute(
-        select(Qualification.firm_id, Qualification.tier)
-        .where(Qualification.firm_id.in_(ids), current)
-        .distinct()
+    rows = list(
+        db.session.execute(
+            select(Qualification.firm_id, Qualification.tier)
+            .where(Qualification.firm_id.in_(ids), current)
+            .distinct()
+        )
     )
+    for kind in rules.CERTIFICATE_KINDS:
+        rows += [(firm_id, kind) for firm_id in firms_certified_on(ids, today, kind)]
     order = list(rules.TIERS)
     held: dict[int, list[str]] = {}
-    for firm_id, tier in sorted(rows, key=lambda r: order.index(r.tier)):
+    for firm_id, tier in sorted(rows, key=lambda r: order.index(r[1])):
         held.setdefault(firm_id, []).append(rules.TIERS[tier][0])
     return held
 

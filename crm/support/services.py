@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.firms.models import Firm, Qualification
+from crm.firms.models import Certificate, Firm
 from crm.pipeline.models import Enrollment, Stage, StageTransition
 from crm.pipeline.rules import HTE, LISTING
 from crm.pipeline.signals import stage_moved
@@ -155,8 +155,8 @@ def grant(
 def is_first_certification(transition: StageTransition, certified_stage_id: int) -> bool:
     """Tell whether a move into `certified` gives the firm its first HTE certificate.
 
-    It is not the first when the firm entered `certified` before (in any enrollment), or holds an
-    HTE qualification of an earlier year than this certificate's (an imported or typed record).
+    It is not the first when the firm entered `certified` before (in any enrollment), or holds a
+    certificate issued before this one (an imported or typed record).
     """
     earlier_move = db.session.scalar(
         select(StageTransition.id)
@@ -172,11 +172,11 @@ def is_first_certification(transition: StageTransition, certified_stage_id: int)
         return False
     issued = transition.document_on or transition.moved_on
     earlier_certificate = db.session.scalar(
-        select(Qualification.id)
+        select(Certificate.id)
         .where(
-            Qualification.firm_id == transition.firm_id,
-            Qualification.tier == "hte",
-            Qualification.year < issued.year,
+            Certificate.firm_id == transition.firm_id,
+            Certificate.kind == "hte",
+            Certificate.issued_on < issued,
         )
         .limit(1)
     )

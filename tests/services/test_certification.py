@@ -185,7 +185,11 @@ def test_certified_on_8_december_2023_expires_7_december_2026_in_the_2026_cohort
     groups = queries.cohort_groups(admin, queries.CohortFilters(2026), date(2026, 11, 22))
     assert [g.label for g in groups] == ["2023 年认定、2026 年到期"]
     [row] = groups[0].rows
-    assert (row.application.id, row.days_left, row.reapplication) == (application.id, 15, None)
+    assert (row.certificate.application_id, row.days_left, row.reapplication) == (
+        application.id,
+        15,
+        None,
+    )
     assert queries.cohort_groups(admin, queries.CohortFilters(2025), date(2026, 11, 22)) == []
 
 
@@ -254,23 +258,23 @@ def test_a_cancelled_firm_cannot_apply_again_that_year_but_may_the_next(world):
     assert [a.status for a in applications(world["firm"])] == ["cancelled", "submitted"]
 
 
-def test_the_cancellation_gate_reads_the_application(world):
+def test_the_cancellation_gate_reads_the_certificate(world):
     enrollment = certified_firm(world)
     with at(date(2024, 3, 1)):
         inputs = MoveInputs(reason="年报未报")
         move_firm(enrollment, "cancelled", inputs, world["manager"])
         move_firm(enrollment, "reserve", MoveInputs(entry_reason=6), world["manager"])
-    # Staff correct the date of the cancellation notice on the application.
-    applications(world["firm"])[0].result_on = date(2025, 1, 15)
+    # The date of the cancellation notice is corrected on the certificate.
+    certificates(world["firm"])[0].ended_on = date(2025, 1, 15)
     db.session.commit()
     facts = pipeline.move_facts(world["firm"], "hte", MoveInputs(), date(2025, 6, 20))
     assert facts.cancelled_on == date(2025, 1, 15)
 
 
-def test_the_expiry_the_gates_read_comes_from_the_application(world):
+def test_the_expiry_the_gates_read_comes_from_the_certificate(world):
     certified_firm(world)
-    application = applications(world["firm"])[0]
-    application.issued_on, application.expires_on = date(2023, 12, 28), date(2026, 12, 27)
+    certificate = certificates(world["firm"])[0]
+    certificate.issued_on, certificate.expires_on = date(2023, 12, 28), date(2026, 12, 27)
     db.session.commit()
     facts = pipeline.move_facts(world["firm"], "hte", MoveInputs(), date(2026, 6, 20))
     assert facts.certificate_expires_on == date(2026, 12, 27)
@@ -327,7 +331,8 @@ def test_a_renewal_is_a_new_application_inside_the_same_enrollment(world):
     head = world["head"]
     [group] = queries.cohort_groups(head, queries.CohortFilters(2026), date(2026, 12, 10))
     [row] = group.rows
-    assert row.application.id == first.id
+    assert row.certificate.application_id == first.id
+    assert row.certificate.status == "replaced"
     assert row.reapplication.id == renewal.id
     # The new certificate keeps the firm out of the lapse run after the old one expires.
     assert services.lapse_expired_certificates(date(2026, 12, 20)) == []

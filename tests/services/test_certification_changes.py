@@ -6,11 +6,12 @@ import pytest
 from sqlalchemy import select
 
 from crm.certification import changes, queries
+from crm.certification.certificates import end_current_certificate, record_certificate
 from crm.certification.models import CertificationApplication, ChangeReport
 from crm.core import clock
 from crm.extensions import db
 from crm.firms import services as firm_services
-from crm.firms.models import FirmFormerName
+from crm.firms.models import Certificate, FirmFormerName
 from crm.firms.rules import certificate_expiry
 from tests import factories
 
@@ -24,7 +25,8 @@ def _frozen_clock():
 
 
 def certificate(firm, issued: date, status: str = "certified", **values):
-    """Record an application that earned a certificate issued on `issued`."""
+    """Record an application that earned a certificate issued on `issued`, and the certificate
+    as certification records it (a cancelled one ends on the application's `result_on`)."""
     batch = queries.batch_named(issued.year, "第一批") or factories.make_batch(issued.year)
     application = CertificationApplication(
         firm_id=firm.id,
@@ -38,6 +40,11 @@ def certificate(firm, issued: date, status: str = "certified", **values):
     )
     db.session.add(application)
     db.session.flush()
+    record_certificate(
+        firm.id, issued, application.certificate_number, "batch", application_id=application.id
+    )
+    if status in ("lapsed", "cancelled"):
+        end_current_certificate(firm.id, status, values.get("result_on") or TODAY)
     return application
 
 
@@ -90,12 +97,23 @@ def test_a_cancelled_certificate_stops_counting_from_the_cancellation(app):
     assert not changes.holds_certificate_on(firm.id, date(2026, 3, 1))
 
 
-def test_a_certificate_known_only_as_a_qualification_counts_by_year(app):
+def test_a_certificate_known_only_by_its_year_counts_until_a_dated_record_corrects_it(app):
     firm = factories.make_firm()
-    factories.make_qualification(firm, "hte", 2024, number="GR202445000001")
+    db.session.add(
+        Certificate(
+            firm_id=firm.id,
+            number="GR202445000001",
+            issued_on=date(2024, 1, 1),
+            issued_on_estimated=True,
+            expires_on=date(2026, 12, 31),
+            source="migrated",
+            status="valid",
+        )
+    )
+    db.session.flush()
     assert changes.holds_certificate_on(firm.id, date(2026, 6, 1))
     assert not changes.holds_certificate_on(firm.id, date(2027, 6, 1))
-    # Once an application records the certificate, its dates decide.
+    # Once the certificate is recorded with its date, the date decides.
     certificate(firm, date(2024, 12, 9))
     assert not changes.holds_certificate_on(firm.id, date(2024, 6, 1))
 

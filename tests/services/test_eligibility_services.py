@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event, func, select
 
+from crm.certification.certificates import end_current_certificate
 from crm.core import clock
 from crm.core.audit import AuditEntry, audit_source
 from crm.demo import generator
@@ -134,9 +135,9 @@ def test_adding_an_ip_item_recomputes_the_assessment(app):
     assert rows[1].result != old.result
 
 
-def test_deleting_a_year_and_an_hte_certificate_recomputes(app):
+def test_deleting_a_year_and_cancelling_the_hte_certificate_recomputes(app):
     firm = make_candidate()
-    factories.make_qualification(firm, "hte", 2024)
+    factories.make_certificate(firm, date(2024, 12, 8))
     db.session.commit()
     assert rows_of(firm.id)[-1].tech_sme_result.direct_routes
 
@@ -144,8 +145,7 @@ def test_deleting_a_year_and_an_hte_certificate_recomputes(app):
     db.session.commit()
     assert len(rows_of(firm.id)) == 2
 
-    qualification = firm.qualifications[0]
-    db.session.delete(qualification)
+    end_current_certificate(firm.id, "cancelled", date(2026, 3, 1), reason="重大安全事故")
     db.session.commit()
     rows = rows_of(firm.id)
     assert len(rows) == 3
@@ -364,9 +364,9 @@ def test_firm_facts_reads_figures_ip_expert_and_certificate(app):
     firm = make_candidate()
     factories.make_year(firm, 2022, total_costs=Decimal("25000000"))
     factories.make_ip(firm, "software", status="expired", acquisition="donation")
-    factories.make_qualification(firm, "hte", 2024)
+    factories.make_certificate(firm, date(2024, 12, 8))
     old = make_candidate()
-    factories.make_qualification(old, "hte", 2023)
+    factories.make_certificate(old, date(2023, 5, 10))
     expert.save_expert_assessment(firm, {"tech_advancement": 5, "national_award": 1}, None)
     db.session.commit()
 
@@ -391,7 +391,7 @@ def test_firm_facts_uses_the_same_number_of_queries_for_more_firms(app):
     firms = []
     for n in range(40):
         firm = make_candidate()
-        factories.make_qualification(firm, "hte", 2025)
+        factories.make_certificate(firm, date(2025, 12, 8))
         expert.save_expert_assessment(firm, {"rd_rules": n % 7}, None)
         firms.append(firm)
     db.session.commit()

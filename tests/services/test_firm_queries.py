@@ -55,8 +55,9 @@ def test_tier_filter_keeps_only_firms_holding_the_tier_now(app, admin):
     current = factories.make_firm(name="现持高企公司")
     expired = factories.make_firm(name="高企已过期公司")
     sme = factories.make_firm(name="科小公司")
-    factories.make_qualification(current, "hte", 2024)  # valid 2024-2026
-    factories.make_qualification(expired, "hte", 2023)  # valid 2023-2025
+    # The HTE tier is the certificate's dates: issued 8 December 2023, valid to 7 December 2026.
+    factories.make_certificate(current, date(2023, 12, 8))
+    factories.make_certificate(expired, date(2023, 5, 20))  # valid to 19 May 2026
     factories.make_qualification(sme, "tech_sme", 2026)
     db.session.commit()
     assert names(admin, tier="hte") == ["现持高企公司"]
@@ -146,7 +147,7 @@ def test_deleted_firms_are_hidden_unless_an_admin_asks(app, admin):
 def test_tiers_held_lists_current_tiers_per_firm_in_one_query(app):
     firm = factories.make_firm()
     factories.make_qualification(firm, "tech_sme", 2026)
-    factories.make_qualification(firm, "hte", 2025)
+    factories.make_certificate(firm, date(2025, 12, 8))
     factories.make_qualification(firm, "gazelle", 2024)  # one-year tier, lapsed
     db.session.commit()
     assert queries.tiers_held([firm.id], TODAY) == {firm.id: ["高新技术企业", "科技型中小企业"]}

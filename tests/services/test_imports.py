@@ -17,7 +17,14 @@ from crm.excel.models import ImportRow
 from crm.excel.stored import Describer
 from crm.excel.undo import UndoRefused, undo_batch
 from crm.extensions import db
-from crm.firms.models import Firm, FirmFormerName, FirmYear, IPItem, Qualification
+from crm.firms.models import (
+    Certificate,
+    Firm,
+    FirmFormerName,
+    FirmYear,
+    IPItem,
+    Qualification,
+)
 from tests import factories
 
 NOW = datetime(2026, 6, 15, 2, 0)
@@ -488,25 +495,76 @@ def test_ip_items_are_matched_by_number(tmp_path):
     assert items["2024SR0000001"].granted_on == date(2024, 5, 8)
 
 
-def test_a_provincial_list_of_certified_firms_takes_the_tier_chosen_and_the_year_of_issue(tmp_path):
+def _certified_list(tmp_path, firm, number="GR202545000123", issued="2025-12-08", year=None):
+    header = ["序号", "企业名称", "统一社会信用代码", "证书编号", "发证日期"]
+    row = [1, firm.name, firm.uscc, number, issued]
+    if year is not None:
+        header, row = [*header, "认定年度"], [*row, year]
+    return workbook(
+        tmp_path,
+        [["广西壮族自治区2025年第一批高新技术企业名单"], header, row],
+        name="高企名单.xlsx",
+    )
+
+
+def test_a_provincial_list_of_certified_firms_records_their_certificates_with_the_dates(tmp_path):
     firm = factories.make_firm(name="梧州高企有限公司")
     db.session.commit()
-    path = workbook(
-        tmp_path,
-        [
-            ["广西壮族自治区2025年第一批高新技术企业名单"],
-            ["序号", "企业名称", "统一社会信用代码", "证书编号", "发证日期"],
-            [1, "梧州高企有限公司", firm.uscc, "GR202545000123", "2025-12-08"],
-        ],
-    )
-    batch, plan = preview(path, kind="qualifications", tier="hte")
+    batch, plan = preview(_certified_list(tmp_path, firm), kind="qualifications", tier="hte")
+    assert batch.counts["update"] == 1
     apply(batch, plan)
-    qualification = db.session.scalar(select(Qualification).filter_by(firm_id=firm.id))
-    assert (qualification.tier, qualification.year, qualification.number) == (
-        "hte",
-        2025,
+    [certificate] = db.session.scalars(select(Certificate).filter_by(firm_id=firm.id)).all()
+    assert (certificate.number, certificate.issued_on, certificate.expires_on) == (
         "GR202545000123",
+        date(2025, 12, 8),
+        date(2028, 12, 7),
     )
+    assert (certificate.source, certificate.status, certificate.issued_on_estimated) == (
+        "import",
+        "valid",
+        False,
+    )
+    assert db.session.scalar(select(Qualification).filter_by(firm_id=firm.id)) is None
+    created = db.session.scalar(select(AuditEntry).filter_by(entity="certificates"))
+    assert created.source == f"import:{batch.id}"
+
+    again, _ = preview(_certified_list(tmp_path, firm), kind="qualifications", tier="hte")
+    assert again.counts["unchanged"] == 1
+
+
+def test_undoing_a_list_of_certified_firms_removes_the_certificates_it_recorded(tmp_path):
+    firm = factories.make_firm(name="梧州撤销高企有限公司")
+    db.session.commit()
+    batch, plan = preview(_certified_list(tmp_path, firm), kind="qualifications", tier="hte")
+    apply(batch, plan)
+    undo_batch(batch, None)
+    db.session.commit()
+    assert db.session.scalar(select(Certificate).filter_by(firm_id=firm.id)) is None
+
+
+def test_a_certificate_listed_without_its_date_counts_from_1_january_until_a_list_dates_it(
+    tmp_path,
+):
+    firm = factories.make_firm(name="梧州年度高企有限公司")
+    db.session.commit()
+    path = _certified_list(tmp_path, firm, issued=None, year=2024)
+    batch, plan = preview(path, kind="qualifications", tier="hte")
+    [row] = db.session.scalars(select(ImportRow).filter_by(batch_id=batch.id)).all()
+    assert any("按 2024 年 1 月 1 日计" in message for _, _, message in row.issues)
+    apply(batch, plan)
+    [certificate] = db.session.scalars(select(Certificate).filter_by(firm_id=firm.id)).all()
+    assert (certificate.issued_on, certificate.issued_on_estimated) == (date(2024, 1, 1), True)
+
+    dated = _certified_list(tmp_path, firm, number="GR202445000456", issued="2024-12-08")
+    batch, plan = preview(dated, kind="qualifications", tier="hte")
+    apply(batch, plan)
+    db.session.refresh(certificate)
+    assert (certificate.issued_on, certificate.issued_on_estimated, certificate.number) == (
+        date(2024, 12, 8),
+        False,
+        "GR202445000456",
+    )
+    assert db.session.scalar(select(func.count(Certificate.id))) == 1
 
 
 def test_a_manager_imports_only_within_their_reach(tmp_path):

@@ -223,14 +223,14 @@ def test_a_first_certification_gives_the_first_award_and_a_later_one_the_re_cert
     ]
 
 
-def test_an_earlier_hte_qualification_makes_a_certification_a_re_certification(world):
-    factories.make_qualification(world["firm"], "hte", 2020, number="GR202045000001")
+def test_an_earlier_hte_certificate_makes_a_certification_a_re_certification(world):
+    factories.make_certificate(world["firm"], date(2020, 12, 8), "GR202045000001", "import")
     certify(world, hte_to_review(world), date(2023, 12, 8))
     assert [e.title for e in entries()] == ["高企重新认定奖励"]
 
 
-def test_a_qualification_of_the_certificates_own_year_does_not_count_as_earlier(world):
-    factories.make_qualification(world["firm"], "hte", 2023, number="GR202345000123")
+def test_the_certificate_itself_does_not_count_as_earlier(world):
+    factories.make_certificate(world["firm"], date(2023, 12, 8), "GR202345000123", "import")
     certify(world, hte_to_review(world), date(2023, 12, 8))
     assert [e.title for e in entries()] == ["高企首次认定奖励"]
 

@@ -53,7 +53,7 @@ def test_list_filters_narrow_by_district_and_tier(client, login_as):
     login_as("admin")
     other = factories.district("450405")
     hte = factories.make_firm(name="高企甲公司")
-    factories.make_qualification(hte, "hte", clock.today().year)
+    factories.make_certificate(hte, clock.today())
     factories.make_firm(name="长洲乙公司", district=other)
     db.session.commit()
     body = page_text(client.get(f"/firms/?district={other.id}"))
