@@ -35,6 +35,12 @@ ROUTES = (
     ("/cohort", "cohort", views.cohort, GET),
     # firm_views
     ("/firms/<int:firm_id>/rename", "rename", firm_views.rename, POST),
+    (
+        "/firms/<int:firm_id>/certificates",
+        "record_certificate",
+        firm_views.record_certificate,
+        POST,
+    ),
     ("/firms/<int:firm_id>/changes", "change", firm_views.change, POST),
     ("/reports/<int:report_id>/reported", "reported", firm_views.reported, POST),
 )

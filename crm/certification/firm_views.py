@@ -4,14 +4,15 @@ Each loads the firm through firms.access: out of reach answers 404, a read-only 
 A refused change re-renders the tab with the form's errors; a saved one redirects to the tab.
 """
 
-from flask import flash, redirect
+from flask import abort, flash, redirect
 from flask_login import current_user, login_required
 
-from crm.certification import changes
-from crm.certification.forms import ChangeForm, RenameForm, ReportedForm
+from crm.certification import certificates, changes
+from crm.certification.forms import CertificateForm, ChangeForm, RenameForm, ReportedForm
 from crm.certification.models import ChangeReport
 from crm.certification.views import firm_tab_context
 from crm.core import clock
+from crm.core.permissions import is_admin
 from crm.core.web import tab_url
 from crm.extensions import db
 from crm.firms.access import get_editable_firm
@@ -94,3 +95,29 @@ def reported(report_id: int):
             return redirect(tab_url(firm.id, TAB))
     forms = firm_tab_context(firm)["reported_forms"]
     return _refused(firm, reported_forms={**forms, report.id: form})
+
+
+@login_required
+def record_certificate(firm_id: int):
+    """Record a certificate an administrator enters from a document (the existing stock).
+
+    A firm out of reach answers 404 as everywhere; only an administrator may record, else 403.
+    """
+    firm = get_editable_firm(current_user, firm_id)
+    if not is_admin(current_user):
+        abort(403)
+    form = CertificateForm()
+    if not form.validate_on_submit():
+        return _refused(firm, certificate_form=form)
+    certificate, warnings = certificates.record_certificate(
+        firm.id, form.issued_on.data, form.number.data, "manual", document=form.document.data
+    )
+    db.session.commit()
+    flash(
+        f"已录入高新技术企业证书（{certificate.issued_on.isoformat()} 发证，"
+        f"有效期至 {certificate.expires_on.isoformat()}）。",
+        "success",
+    )
+    for warning in warnings:
+        flash(warning, "warning")
+    return redirect(tab_url(firm.id, TAB))

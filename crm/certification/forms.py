@@ -168,3 +168,20 @@ class ReportedForm(Form):
 
     def __init__(self, report_id: int, **kwargs):
         super().__init__(prefix=f"report-{report_id}", **kwargs)
+
+
+class CertificateForm(Form):
+    """An administrator's entry of a high-tech certificate, resting on a document."""
+
+    issued_on = DateField("发证日期", [InputRequired("请填写发证日期")])
+    number = StringField("证书编号", [Length(max=64)], filters=[strip])
+    document = StringField(
+        "依据文件",
+        [DataRequired("请填写依据文件（如认定公告文号或证书扫描件名称）"), Length(max=255)],
+        filters=[strip],
+    )
+
+    def validate_issued_on(self, field) -> None:
+        """Refuse a future issue date."""
+        if field.data > clock.today():
+            raise ValidationError("发证日期不能晚于今天")

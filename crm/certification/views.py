@@ -14,6 +14,7 @@ from flask_login import current_user
 from crm.certification import queries, rules
 from crm.certification.forms import (
     BatchForm,
+    CertificateForm,
     ChangeForm,
     CohortFilterForm,
     RenameForm,
@@ -25,7 +26,14 @@ from crm.certification.models import APPLICATION_STATUSES, CertificationBatch
 from crm.certification.results import ResultRow, record_results
 from crm.certification.services import BatchError, create_batch, update_batch
 from crm.core import clock
-from crm.core.permissions import ADMIN, EDITOR_ROLES, STAFF_ROLES, is_editor, roles_required
+from crm.core.permissions import (
+    ADMIN,
+    EDITOR_ROLES,
+    STAFF_ROLES,
+    is_admin,
+    is_editor,
+    roles_required,
+)
 from crm.extensions import db
 from crm.firms.access import can_edit_firm
 from crm.firms.queries import firm_choices_data
@@ -185,6 +193,9 @@ def firm_tab_context(firm, **overrides) -> dict[str, Any]:
         "change_reports": reports,
         "overdue": {r.id for r in reports if rules.is_overdue(r.due_on, r.reported_on, today)},
         "rename_form": RenameForm(formdata=None) if may_edit else None,
+        "certificate_form": CertificateForm(formdata=None)
+        if may_edit and is_admin(current_user)
+        else None,
         "change_form": ChangeForm(formdata=None) if may_edit else None,
         "reported_forms": {
             r.id: ReportedForm(r.id, formdata=None) for r in reports if r.reported_on is None

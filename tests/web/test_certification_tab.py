@@ -300,3 +300,39 @@ def test_marking_reports_follows_the_firms_reach(client, login_as, world):
     login_as("bureau_head")
     assert mark(client, world["reports"]["own"], reported_on="2026-07-15").status_code == 403
     assert report_of(world["reports"]["own"]).reported_on is None
+
+
+def test_an_administrator_records_a_certificate_from_a_document(client, login_as, world):
+    login_as("admin")
+    firm = factories.make_firm(name="梧州存量高企有限公司")
+    db.session.commit()
+    page = client.get(f"/firms/{firm.id}?tab=certification").get_data(as_text=True)
+    assert "录入证书" in page and "没有高新技术企业证书记录" in page
+
+    missing = client.post(
+        f"/certification/firms/{firm.id}/certificates",
+        data={"issued_on": "2024-12-08", "number": "GR202445000321"},
+    )
+    assert "请填写依据文件" in missing.get_data(as_text=True)
+    response = client.post(
+        f"/certification/firms/{firm.id}/certificates",
+        data={"issued_on": "2024-12-08", "number": "GR2024", "document": "桂科高字〔2024〕9号"},
+        follow_redirects=True,
+    )
+    body = response.get_data(as_text=True)
+    assert "有效期至 2027-12-07" in body and "不符合常见格式" in body
+    [certificate] = firm.certificates
+    assert (certificate.source, certificate.document, certificate.number) == (
+        "manual",
+        "桂科高字〔2024〕9号",
+        "GR2024",
+    )
+
+
+def test_only_an_administrator_records_a_certificate_by_hand(client, login_as, world):
+    login_as("manager", districts=[factories.district("450403")])
+    own = world["own"]
+    page = client.get(f"/firms/{own.id}?tab=certification").get_data(as_text=True)
+    assert "录入证书" not in page
+    data = {"issued_on": "2024-12-08", "document": "文件"}
+    assert client.post(f"/certification/firms/{own.id}/certificates", data=data).status_code == 403

@@ -245,14 +245,23 @@ def test_contacts_add_and_delete(client, firm):
 
 
 def test_qualifications_add_refuse_duplicates_and_delete(client, firm):
-    data = {"new-tier": "hte", "new-year": "2025", "new-number": "GR202545000123"}
+    data = {"new-tier": "srdi", "new-year": "2025", "new-number": "ZJTX2025001"}
     assert client.post(f"/firms/{firm.id}/qualifications", data=data).status_code == 302
     body = text(client.post(f"/firms/{firm.id}/qualifications", data=data, headers=HTMX))
-    assert "2025 年度的“高新技术企业”资质已登记" in body
+    assert "2025 年度的“专精特新中小企业”资质已登记" in body
     qual = db.session.scalar(select(Qualification))
     response = client.post(f"/firms/{firm.id}/qualifications/{qual.id}/delete", headers=HTMX)
     assert response.status_code == 200
     assert db.session.scalars(select(Qualification)).all() == []
+
+
+def test_the_hte_certificate_is_not_a_qualification_of_a_year(client, firm):
+    data = {"new-tier": "hte", "new-year": "2025", "new-number": "GR202545000123"}
+    page = client.get(f"/firms/{firm.id}?tab=qualifications").get_data(as_text=True)
+    assert 'value="srdi"' in page and 'value="hte"' not in page
+    response = client.post(f"/firms/{firm.id}/qualifications", data=data, headers=HTMX)
+    assert response.status_code == 200
+    assert db.session.scalar(select(Qualification)) is None
 
 
 def test_a_contact_of_another_firm_cannot_be_deleted_through_this_one(client, firm):
