@@ -19,7 +19,7 @@ from crm.certification import certificates, queries, rules
 from crm.certification.models import CertificationApplication, CertificationBatch
 from crm.eligibility.services import current_assessment
 from crm.extensions import db
-from crm.firms.models import Certificate, Qualification
+from crm.firms.models import Certificate
 from crm.firms.rules import certificate_expiry
 from crm.pipeline import queries as pipeline_queries
 from crm.pipeline.models import Enrollment, Stage
@@ -27,7 +27,6 @@ from crm.pipeline.rules import HTE, BatchFacts
 from crm.pipeline.services import GateRefused, MoveInputs, move_firm
 from crm.pipeline.signals import gathering_move_facts, offering_move_choices, stage_moved
 
-HTE_CERTIFICATE = "高新技术企业证书"
 #: Exits that end a pending application: the firm left before its batch's outcome.
 LEAVING = {"moved": "企业迁出", "closed": "企业注销"}
 
@@ -207,7 +206,6 @@ def _certify(enrollment, transition, inputs) -> list[str]:
         pending.expires_on = certificate_expiry(issued_on) if issued_on else None
     if issued_on is None:  # only when a bureau head overrode the missing date
         return ["未填写发证日期，未记录企业的高新技术企业证书"]
-    grant_certificate(enrollment.firm_id, number, issued_on)
     _, warnings = certificates.record_certificate(
         enrollment.firm_id,
         issued_on,
@@ -220,22 +218,6 @@ def _certify(enrollment, transition, inputs) -> list[str]:
     return warnings
 
 
-def grant_certificate(firm_id: int, number: str, issued_on: date) -> None:
-    """Give the firm the HTE qualification of the certificate's year (update it if there)."""
-    row = db.session.scalar(
-        select(Qualification).where(
-            Qualification.firm_id == firm_id,
-            Qualification.tier == "hte",
-            Qualification.year == issued_on.year,
-        )
-    )
-    if row is None:
-        row = Qualification(firm_id=firm_id, tier="hte", year=issued_on.year)
-        db.session.add(row)
-    row.number = number or None
-    row.source_document = HTE_CERTIFICATE
-
-
 def _close(application, status: str, on: date, reason: str | None) -> None:
     application.status = status
     application.result_on = on
@@ -243,19 +225,13 @@ def _close(application, status: str, on: date, reason: str | None) -> None:
 
 
 def _cancel(firm_id: int, transition) -> None:
-    """Mark the certificate's application cancelled; the firm no longer holds the qualification."""
-    current = queries.latest_certified_application(firm_id)
-    if current is None:
-        return
-    _close(current, "cancelled", transition.moved_on, transition.reason)
+    """End the firm's certificate on the day of the move, and mark its application cancelled."""
     certificates.end_current_certificate(
         firm_id, "cancelled", transition.moved_on, reason=transition.reason
     )
-    held = db.session.scalar(
-        select(Qualification).filter_by(firm_id=firm_id, tier="hte", year=current.issued_on.year)
-    )
-    if held is not None:
-        db.session.delete(held)
+    current = queries.latest_certified_application(firm_id)
+    if current is not None:
+        _close(current, "cancelled", transition.moved_on, transition.reason)
 
 
 # --- Lapse ---------------------------------------------------------------------------------------

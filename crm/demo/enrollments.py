@@ -232,8 +232,8 @@ def _application_day(rng: random.Random, year: int) -> date:
 
 def _certified_story(
     rng, story: _Story, certificates: list[Qualification], spec: dict, batches: dict
-) -> list[Qualification]:
-    """Write a certified firm's history; return the qualifications a cancellation took away."""
+) -> None:
+    """Write a certified firm's history (`certificates`: the years and numbers it was issued)."""
     established = spec["established"]
     for n, cert in enumerate(certificates):
         batch = batches[(cert.year, FIRST)]
@@ -258,9 +258,7 @@ def _certified_story(
             story.review(batch)
     elif len(certificates) == 1 and rng.random() < CANCEL_SHARE:
         cancel_on = _between(rng, story.last + timedelta(days=200), today - timedelta(days=30))
-        if story.close("cancelled", cancel_on, rng.choice(CANCEL_REASONS)):
-            return [certificates[-1]]
-    return []
+        story.close("cancelled", cancel_on, rng.choice(CANCEL_REASONS))
 
 
 def _reserve_story(rng, story: _Story, spec: dict, has_sme: bool, has_plan: bool, batches) -> None:
@@ -367,8 +365,7 @@ def make_enrollments(
     """Return the demo enrollments (with their transitions) of a batch of firms, and the events
     of their certificates for `record_certificates` once the enrollments are flushed.
 
-    Their certification applications and change reports are added to the session with them;
-    a cancelled firm's HTE qualification is removed, as the cancellation service does.
+    Their certification applications and change reports are added to the session with them.
     """
     pipeline = Pipeline()
     batches = demo_batches(today)
@@ -379,15 +376,15 @@ def make_enrollments(
             quals.setdefault(obj.firm_id, []).append(obj)
         elif isinstance(obj, FirmFormerName):
             former.setdefault(obj.firm_id, []).append(obj)
-    enrollments, extra, revoked, events = [], [], [], []
+    enrollments, extra, events = [], [], []
     for firm, spec in batch:
         rng = random.Random(f"{seed}-enrollment-{spec['name']}")
         held = quals.get(firm.id, [])
-        certificates = sorted((q for q in held if q.tier == "hte"), key=lambda q: q.year)
+        certificates = sorted(spec.get("hte_certificates", []), key=lambda q: q.year)
         stories = []
         hte = _Story(pipeline, "hte", firm, today)
         if certificates:
-            revoked += _certified_story(rng, hte, certificates, spec, batches)
+            _certified_story(rng, hte, certificates, spec, batches)
             extra += _change_reports(rng, firm, hte, former.get(firm.id, []), today)
         elif spec["profile"] in ("strong", "near") and not spec["is_incubator"]:
             has_sme = any(q.tier == "tech_sme" for q in held)
@@ -408,8 +405,6 @@ def make_enrollments(
     _snapshot_pending(extra, today)
     # Added last: a query above would otherwise flush an enrollment still being written.
     db.session.add_all(extra)
-    for qualification in revoked:
-        db.session.delete(qualification)
     return enrollments, events
 
 

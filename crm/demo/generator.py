@@ -358,11 +358,12 @@ class _Generator:
             years = make_years(firm, spec)
             ip = make_ip(rng, firm, spec, today, self.numbers)
             quals = make_qualifications(rng, firm, spec, today, self.city_name, self.numbers)
+            # HTE certificates are dated records that certification writes as the story unfolds.
+            spec["hte_certificates"] = [q for q in quals if q.tier == "hte"]
+            quals = [q for q in quals if q.tier != "hte"]
             objects += years + ip + quals + make_contacts(rng, firm, spec)
             objects += self.make_former_name(firm, spec)
-            coaching = make_coaching(
-                self.seed, firm, spec, today, any(q.tier == "hte" for q in quals)
-            )
+            coaching = make_coaching(self.seed, firm, spec, today, bool(spec["hte_certificates"]))
             objects += coaching
             self.summary.coaching_plans += sum(isinstance(o, CoachingPlan) for o in coaching)
             self.summary.activities += sum(isinstance(o, Activity) for o in coaching)

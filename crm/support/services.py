@@ -9,7 +9,7 @@ and never commits; the audit listener records every change. A refused change rai
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from crm.extensions import db
 from crm.firms.models import Certificate, Firm
@@ -156,7 +156,8 @@ def is_first_certification(transition: StageTransition, certified_stage_id: int)
     """Tell whether a move into `certified` gives the firm its first HTE certificate.
 
     It is not the first when the firm entered `certified` before (in any enrollment), or holds a
-    certificate issued before this one (an imported or typed record).
+    certificate issued before this one (an imported or typed record; one known by its year alone
+    counts when of an earlier year).
     """
     earlier_move = db.session.scalar(
         select(StageTransition.id)
@@ -176,7 +177,11 @@ def is_first_certification(transition: StageTransition, certified_stage_id: int)
         .where(
             Certificate.firm_id == transition.firm_id,
             Certificate.kind == "hte",
-            Certificate.issued_on < issued,
+            # A certificate known by its year alone may be this very one, if of the same year.
+            or_(
+                and_(Certificate.issued_on_estimated.is_(False), Certificate.issued_on < issued),
+                Certificate.issued_on < date(issued.year, 1, 1),
+            ),
         )
         .limit(1)
     )

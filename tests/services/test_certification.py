@@ -5,6 +5,7 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import select
 
+from crm.certification import jobs as certification_jobs
 from crm.certification import queries, services
 from crm.certification.models import CertificationApplication
 from crm.coaching import services as coaching
@@ -12,6 +13,7 @@ from crm.core import clock
 from crm.eligibility.services import current_assessment
 from crm.extensions import db
 from crm.firms.models import Certificate, Qualification
+from crm.jobs import registry
 from crm.pipeline import services as pipeline
 from crm.pipeline.models import Enrollment
 from crm.pipeline.services import GateRefused, MoveInputs, enroll_firm, move_firm
@@ -176,9 +178,12 @@ def test_certified_on_8_december_2023_expires_7_december_2026_in_the_2026_cohort
     )
     assert application.expires_on == date(2026, 12, 7)
     assert application.result_on == date(2023, 12, 8)
-    [qualification] = db.session.scalars(select(Qualification).filter_by(tier="hte")).all()
-    assert (qualification.year, qualification.number) == (2023, "GR202345000123")
-    assert qualification.source_document == "高新技术企业证书"
+    [certificate] = certificates(world["firm"])
+    assert (certificate.issued_on, certificate.number) == (date(2023, 12, 8), "GR202345000123")
+    assert certificate.is_valid_on(date(2026, 12, 7)) and not certificate.is_valid_on(
+        date(2026, 12, 8)
+    )
+    assert db.session.scalar(select(Qualification)) is None
     assert enrollment.stage.code == "certified"
 
     admin = factories.make_user("admin")
@@ -232,7 +237,7 @@ def test_a_failed_firm_goes_back_to_coaching_and_its_application_is_not_certifie
     assert application.result_on == date(2023, 12, 8)
     assert application.certificate_number is None
     assert enrollment.stage.code == "coaching"
-    assert db.session.scalar(select(Qualification).filter_by(tier="hte")) is None
+    assert certificates(world["firm"]) == []
 
 
 def test_a_cancelled_firm_cannot_apply_again_that_year_but_may_the_next(world):
@@ -245,8 +250,9 @@ def test_a_cancelled_firm_cannot_apply_again_that_year_but_may_the_next(world):
     [application] = applications(world["firm"])
     assert (application.status, application.result_on) == ("cancelled", date(2025, 3, 1))
     assert application.reason == "连续两年未报年度发展情况报表"
-    # The firm no longer holds the qualification the certificate gave it.
-    assert db.session.scalar(select(Qualification).filter_by(tier="hte")) is None
+    # The certificate ended on the day of the cancellation.
+    [certificate] = certificates(world["firm"])
+    assert (certificate.status, certificate.ended_on) == ("cancelled", date(2025, 3, 1))
     assert queries.current_certificate(world["firm"].id) is None
     assert queries.cancelled_on(world["firm"].id) == date(2025, 3, 1)
 
@@ -325,8 +331,7 @@ def test_a_renewal_is_a_new_application_inside_the_same_enrollment(world):
     assert first.status == "certified"
     certificate = queries.current_certificate(world["firm"].id)
     assert (certificate.number, certificate.expires_on) == ("GR202645000456", date(2029, 12, 9))
-    years = set(db.session.scalars(select(Qualification.year).filter_by(tier="hte")))
-    assert years == {2023, 2026}
+    assert [c.issued_on.year for c in certificates(world["firm"])] == [2023, 2026]
 
     head = world["head"]
     [group] = queries.cohort_groups(head, queries.CohortFilters(2026), date(2026, 12, 10))
@@ -413,3 +418,20 @@ def test_the_snapshot_does_not_change_when_the_firm_changes_later(world):
     assert now.result != before["result"]
     db.session.expire_all()
     assert applications(world["firm"])[0].assessment_snapshot == before
+
+
+def test_the_worker_lapses_expired_certificates_daily_and_a_rerun_changes_nothing(world):
+    enrollment = certified_firm(world, issued=date(2022, 12, 8))
+    stock = factories.make_firm(name="梧州存量高企有限公司")
+    factories.make_certificate(stock, date(2022, 11, 30), "GR202245000009", "import")
+    db.session.commit()
+    assert registry.periodic_jobs() and "certification.lapse" in {
+        spec.name for spec in registry.periodic_jobs()
+    }
+    with at(date(2025, 12, 8)):
+        assert certification_jobs.lapse_daily() == 1
+        db.session.commit()
+        assert certification_jobs.lapse_daily() == 0
+    assert enrollment.stage.code == "lapsed"
+    assert [c.status for c in certificates(world["firm"])] == ["lapsed"]
+    assert [c.status for c in certificates(stock)] == ["lapsed"]

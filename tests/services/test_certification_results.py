@@ -10,7 +10,7 @@ from crm.certification.models import CertificationApplication, CertificationBatc
 from crm.certification.results import ResultRow, record_results
 from crm.core import clock
 from crm.extensions import db
-from crm.firms.models import Qualification
+from crm.firms.models import Certificate
 from crm.pipeline.models import Enrollment
 from crm.pipeline.services import MoveInputs, enroll_firm, move_firm
 from tests import factories
@@ -94,7 +94,7 @@ def test_each_result_is_a_move_and_a_refused_firm_leaves_the_others_recorded(wor
     enrollment = db.session.scalar(select(Enrollment).filter_by(firm_id=firms[0].id))
     moves = [(t.to_stage.code, t.moved_on) for t in enrollment.transitions]
     assert moves[-2:] == [("review", date(2026, 11, 10)), ("certified", date(2026, 11, 20))]
-    held = db.session.scalars(select(Qualification.firm_id).filter_by(tier="hte")).all()
+    held = db.session.scalars(select(Certificate.firm_id).filter_by(status="valid")).all()
     assert sorted(held) == [firms[0].id, firms[1].id]
 
 

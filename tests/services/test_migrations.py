@@ -142,8 +142,22 @@ def test_the_certificate_backfill_rebuilds_what_certification_records(app, tmp_p
             None,
         )
         assert _certificates() == recorded | {migrated}
+        assert _hte_qualifications() == 0
+
+        # Going back gives each certificate not cancelled its qualification of the year again,
+        # and coming forward again changes no certificate.
+        downgrade(revision="0008")
+        kept = {(row[0], row[3].year) for row in recorded | {migrated} if row[10] != "cancelled"}
+        assert _hte_qualifications() == len(kept)
+        upgrade()
+        assert _certificates() == recorded | {migrated}
+        assert _hte_qualifications() == 0
         db.session.remove()
         db.engine.dispose()
+
+
+def _hte_qualifications() -> int:
+    return db.session.scalar(text("SELECT COUNT(*) FROM qualifications WHERE tier = 'hte'"))
 
 
 def _certify_by_override() -> None:

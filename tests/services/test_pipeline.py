@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from crm.core import clock
 from crm.core.audit import AuditEntry
 from crm.extensions import db
-from crm.firms.models import Qualification
+from crm.firms.models import Certificate, Qualification
 from crm.pipeline import queries, services
 from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
 from crm.pipeline.rules import PROGRAMMES
@@ -200,7 +200,7 @@ def certify(world, issued=date(2023, 12, 8), number="GR202345000123"):
     return enrollment, move_firm(enrollment, "certified", inputs, world["manager"])
 
 
-def test_certification_grants_the_hte_qualification_expiring_three_years_less_a_day(world):
+def test_certification_records_the_certificate_expiring_three_years_less_a_day(world):
     _, result = certify(world)
     db.session.commit()
     assert result.warnings == ["已生成可申领扶持：高企首次认定奖励（金额待定）"]
@@ -208,21 +208,29 @@ def test_certification_grants_the_hte_qualification_expiring_three_years_less_a_
         "GR202345000123",
         date(2023, 12, 8),
     )
-    [qualification] = db.session.scalars(select(Qualification).filter_by(tier="hte")).all()
-    assert (qualification.year, qualification.number) == (2023, "GR202345000123")
-    assert qualification.source_document == "高新技术企业证书"
+    [certificate] = db.session.scalars(select(Certificate)).all()
+    assert (certificate.issued_on, certificate.expires_on, certificate.number) == (
+        date(2023, 12, 8),
+        date(2026, 12, 7),
+        "GR202345000123",
+    )
+    assert db.session.scalar(select(Qualification)) is None
     facts = services.move_facts(world["firm"], "hte", MoveInputs(), date(2026, 6, 15))
     assert facts.certificate_expires_on == date(2026, 12, 7)
 
 
 def test_an_odd_certificate_number_is_a_warning_not_a_refusal(world):
-    factories.make_qualification(world["firm"], "hte", 2023, number="旧编号")
+    # The same certificate already known from a list without its date, under another number.
+    factories.make_certificate(
+        world["firm"], date(2023, 1, 1), "旧编号", "migrated", issued_on_estimated=True
+    )
     _, result = certify(world, number="GR2023-123")
     assert result.warnings == [
         "证书编号“GR2023-123”不符合常见格式（GR + 年份 + 45 + 6 位数字），请核对",
         "已生成可申领扶持：高企首次认定奖励（金额待定）",
     ]
-    assert db.session.scalar(select(Qualification.number).filter_by(tier="hte")) == "GR2023-123"
+    [certificate] = db.session.scalars(select(Certificate)).all()
+    assert (certificate.number, certificate.issued_on) == ("GR2023-123", date(2023, 12, 8))
 
 
 def test_re_application_waits_for_the_expiry_year(world):

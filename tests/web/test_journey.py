@@ -13,7 +13,7 @@ from crm.certification.models import CertificationApplication
 from crm.coaching.models import CoachingPlan
 from crm.core import clock
 from crm.extensions import db
-from crm.firms.models import Qualification
+from crm.firms.models import Certificate
 from crm.pipeline.models import Enrollment
 from crm.support.models import SupportEntry
 from tests import factories
@@ -122,10 +122,8 @@ def test_a_manager_takes_a_firm_from_the_reserve_pool_to_certification_and_the_l
     )
     assert "已记录 1 家企业的结果" in page
     assert stage_of(firm.id, "hte") == "certified"
-    qualification = db.session.scalar(
-        select(Qualification).where(Qualification.firm_id == firm.id, Qualification.tier == "hte")
-    )
-    assert (qualification.year, qualification.number) == (2026, "GR202645000777")
+    certificate = db.session.scalar(select(Certificate).where(Certificate.firm_id == firm.id))
+    assert (certificate.issued_on, certificate.number) == (date(2026, 7, 1), "GR202645000777")
     db.session.refresh(application)
     assert application.expires_on == date(2029, 6, 30)
 
