@@ -454,3 +454,15 @@ def test_demo_total_costs_cover_rd_and_mostly_stay_below_revenue(app):
     assert all(r.rd_expense <= r.total_costs for r in rows)
     profitable = sum(r.total_costs < r.total_revenue for r in rows)
     assert 0.6 * len(rows) <= profitable < len(rows)
+
+
+def test_a_december_certificate_keeps_the_direct_route_through_its_expiry_year(app):
+    firm = make_candidate()
+    factories.make_certificate(firm, date(2023, 12, 8))
+    db.session.commit()
+    for day, holds in (
+        (date(2026, 6, 15), True),
+        (date(2026, 12, 7), True),
+        (date(2026, 12, 8), False),
+    ):
+        assert services.firm_facts([firm], day)[firm.id].holds_valid_hte is holds, day
