@@ -20,7 +20,7 @@ from crm.certification.models import CertificationApplication, CertificationBatc
 from crm.eligibility.services import current_assessment
 from crm.extensions import db
 from crm.firms.models import Certificate
-from crm.firms.rules import certificate_expiry
+from crm.firms.rules import CANCEL_GROUNDS, certificate_expiry
 from crm.pipeline import queries as pipeline_queries
 from crm.pipeline.models import Enrollment, Stage
 from crm.pipeline.rules import HTE, BatchFacts
@@ -104,9 +104,12 @@ def _certificate_facts(programme: str, *, firm, inputs, today: date) -> dict[str
 
 
 @offering_move_choices.connect_via(HTE)
-def _batch_choices(programme: str, *, today: date) -> dict[str, list[tuple[int, str]]]:
-    """Offer the batches taking applications today to an application."""
-    return {"batch": [(batch.id, batch.label) for batch in queries.open_batches(today)]}
+def _batch_choices(programme: str, *, today: date) -> dict[str, list[tuple]]:
+    """Offer the batches taking applications today, and the grounds of a cancellation."""
+    return {
+        "batch": [(batch.id, batch.label) for batch in queries.open_batches(today)],
+        "cancel_ground": list(CANCEL_GROUNDS.items()),
+    }
 
 
 @stage_moved.connect_via(HTE)
@@ -133,7 +136,7 @@ def on_transition(enrollment, transition, inputs) -> list[str]:
     elif target in LEAVING and pending is not None:
         _close(pending, "withdrawn", transition.moved_on, transition.reason or LEAVING[target])
     elif target == "cancelled":
-        _cancel(enrollment.firm_id, transition)
+        _cancel(enrollment.firm_id, transition, inputs.cancel_ground or None)
     elif target == "lapsed":
         current = queries.latest_certified_application(enrollment.firm_id)
         if current is not None:
@@ -224,10 +227,11 @@ def _close(application, status: str, on: date, reason: str | None) -> None:
     application.reason = reason
 
 
-def _cancel(firm_id: int, transition) -> None:
-    """End the firm's certificate on the day of the move, and mark its application cancelled."""
+def _cancel(firm_id: int, transition, ground: str | None) -> None:
+    """End the firm's certificate on the day of the move, on its ground, and mark its
+    application cancelled."""
     certificates.end_current_certificate(
-        firm_id, "cancelled", transition.moved_on, reason=transition.reason
+        firm_id, "cancelled", transition.moved_on, reason=transition.reason, ground=ground
     )
     current = queries.latest_certified_application(firm_id)
     if current is not None:

@@ -57,10 +57,11 @@ FAILED_REASON = "专家评审得分未达 71 分"
 BATCH_YEARS = 6
 FIRST, SECOND = "第一批", "第二批"
 CANCEL_SHARE = 0.06
+#: Why the demo's firms lost their qualification: (ground, the reason written down).
 CANCEL_REASONS = [
-    "连续两年未按期填报年度发展情况报表",
-    "发生重大安全事故",
-    "名称变更未在三个月内报告",
+    ("missed_reports", "连续两年未按期填报年度发展情况报表"),
+    ("incident", "发生重大安全事故"),
+    ("unreported_change", "名称变更未在三个月内报告"),
 ]
 CHANGES = [
     ("business", "经营范围增加新材料研发、技术服务"),
@@ -206,7 +207,9 @@ class _Story:
         self.certificate_events.append(("issued", application, transition, number, issued))
         return True
 
-    def close(self, code: str, on: date, reason: str, status: str | None = None) -> bool:
+    def close(
+        self, code: str, on: date, reason: str, status: str | None = None, ground: str = ""
+    ) -> bool:
         """Move to an exit and mark the application it concerns."""
         if not self.step(code, on, reason=reason):
             return False
@@ -215,7 +218,7 @@ class _Story:
         if code != "lapsed":
             application.result_on, application.reason = self.last, reason
         if code in ("lapsed", "cancelled"):
-            self.certificate_events.append(("ended", code, self.last, reason))
+            self.certificate_events.append(("ended", code, self.last, reason, ground or None))
         return True
 
     def done(self) -> Enrollment | None:
@@ -258,7 +261,8 @@ def _certified_story(
             story.review(batch)
     elif len(certificates) == 1 and rng.random() < CANCEL_SHARE:
         cancel_on = _between(rng, story.last + timedelta(days=200), today - timedelta(days=30))
-        story.close("cancelled", cancel_on, rng.choice(CANCEL_REASONS))
+        ground, reason = rng.choice(CANCEL_REASONS)
+        story.close("cancelled", cancel_on, reason, ground=ground)
 
 
 def _reserve_story(rng, story: _Story, spec: dict, has_sme: bool, has_plan: bool, batches) -> None:
@@ -425,6 +429,6 @@ def record_certificates(events: list[tuple]) -> int:
             )
             recorded += 1
         else:
-            status, on, reason = details
-            end_current_certificate(firm_id, status, on, reason=reason)
+            status, on, reason, ground = details
+            end_current_certificate(firm_id, status, on, reason=reason, ground=ground)
     return recorded

@@ -260,6 +260,11 @@ class Certificate(Audited, TimestampMixin, db.Model):
         return rules.CERTIFICATE_STATUSES.get(self.status, self.status)
 
     @property
+    def cancel_ground_label(self) -> str:
+        """Return the ground of the cancellation in Chinese, or an empty string."""
+        return rules.CANCEL_GROUNDS.get(self.cancel_ground or "", "")
+
+    @property
     def source_label(self) -> str:
         """Return how the certificate was recorded, in Chinese."""
         return rules.CERTIFICATE_SOURCES.get(self.source, self.source)

@@ -4,7 +4,7 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from crm.core import clock
-from crm.core.forms import Form, optional_int, options, strip
+from crm.core.forms import Form, optional_int, optional_str, options, strip
 from crm.pipeline import rules
 from crm.pipeline.services import MoveInputs
 from crm.pipeline.signals import merged, offering_move_choices
@@ -27,11 +27,14 @@ class _MoveFields(Form):
     certificate_number = StringField("高企证书编号", [Length(max=100)], filters=[strip])
     certificate_issued_on = DateField("发证日期", [Optional()])
     batch = SelectField("认定批次", coerce=optional_int, validate_choice=False)
+    cancel_ground = SelectField("取消依据", coerce=optional_str, validate_choice=False)
 
     def __init__(self, programme: str, *args, **kwargs):
         super().__init__(*args, **kwargs)
         offered = merged(offering_move_choices.send(programme, today=clock.today()))
         self.batch.choices = options(offered.get("batch", ()), "请选择认定批次")
+        self.grounds = dict(offered.get("cancel_ground", ()))
+        self.cancel_ground.choices = options(self.grounds.items(), "请选择")
 
     def inputs(self) -> MoveInputs:
         """Return what the services read from the form."""
@@ -45,6 +48,9 @@ class _MoveFields(Form):
             certificate_number=self.certificate_number.data or "",
             certificate_issued_on=self.certificate_issued_on.data,
             batch_id=self.batch.data,
+            cancel_ground=self.cancel_ground.data
+            if self.cancel_ground.data in self.grounds
+            else "",
         )
 
 

@@ -155,6 +155,7 @@ class MoveFacts:
     batch: BatchFacts | None = None
     certificate_number: str = ""
     certificate_issued_on: date | None = None
+    cancel_ground: str = ""
     # Known about the firm.
     has_district: bool = False
     has_tech_field: bool = False
@@ -177,7 +178,8 @@ def stage_name(programme: str, code: str) -> str:
 
 
 def move_inputs(programme: str, code: str) -> str:
-    """Return the inputs a move into `code` asks for (entry_reason document certificate batch).
+    """Return the inputs a move into `code` asks for (entry_reason document certificate batch
+    cancel_ground).
 
     The move forms show these fields when the stage is chosen; the gates check them.
     """
@@ -191,6 +193,8 @@ def move_inputs(programme: str, code: str) -> str:
         needs.append("certificate")
     if programme == HTE and code == "applied":
         needs.append("batch")
+    if programme == HTE and code == "cancelled":
+        needs.append("cancel_ground")
     return " ".join(needs)
 
 
@@ -287,6 +291,9 @@ def _hte_gate(source: str | None, target: str, facts: MoveFacts) -> list[str]:
             missing.append("认定为高企需填写发证日期")
         elif facts.certificate_issued_on > facts.today:
             missing.append("发证日期不能晚于今天")
+    elif target == "cancelled":
+        if not facts.cancel_ground:
+            missing.append("取消资格需选择取消依据（《高新技术企业认定管理办法》第十九条）")
     elif target == "lapsed":
         expires = facts.certificate_expires_on
         if expires is not None and expires >= facts.today:

@@ -43,6 +43,8 @@ class MoveInputs:
     certificate_issued_on: date | None = None
     #: The certification batch of an application (a move into `applied`).
     batch_id: int | None = None
+    #: The ground of a cancellation (a move into `cancelled`), domain.md §2.5.
+    cancel_ground: str = ""
 
 
 @dataclass
@@ -120,6 +122,7 @@ def move_facts(firm: Firm, programme_code: str, inputs: MoveInputs, today: date)
         document_on=inputs.document_on,
         certificate_number=inputs.certificate_number,
         certificate_issued_on=inputs.certificate_issued_on,
+        cancel_ground=inputs.cancel_ground,
         has_district=firm.district_id is not None,
         has_tech_field=firm.tech_field_id is not None,
         missing_figure_years=missing_figure_years(firm, today)

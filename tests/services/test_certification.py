@@ -108,15 +108,28 @@ def test_a_re_certification_replaces_the_certificate_and_a_cancellation_ends_it(
     apply(world, enrollment, date(2026, 6, 20))
     certify(world, enrollment, date(2026, 11, 20), number="GR202645000321")
     with at(date(2027, 3, 2)):
-        move_firm(enrollment, "cancelled", MoveInputs(reason="发生重大安全事故"), world["manager"])
+        inputs = MoveInputs(reason="发生重大安全事故", cancel_ground="incident")
+        move_firm(enrollment, "cancelled", inputs, world["manager"])
     db.session.commit()
     old, new = certificates(world["firm"])
     assert (old.status, old.ended_on) == ("replaced", date(2026, 11, 20))
-    assert (new.status, new.ended_on, new.reason) == (
+    assert (new.status, new.ended_on, new.reason, new.cancel_ground) == (
         "cancelled",
         date(2027, 3, 2),
         "发生重大安全事故",
+        "incident",
     )
+    assert new.cancel_ground_label == "发生重大安全、重大质量事故或有严重环境违法行为"
+
+
+def test_a_cancellation_needs_one_of_the_grounds_of_article_19(world):
+    enrollment = certified_firm(world)
+    with at(date(2025, 3, 1)), pytest.raises(GateRefused) as refused:
+        move_firm(enrollment, "cancelled", MoveInputs(reason="年报未报"), world["manager"])
+    assert refused.value.messages == [
+        "取消资格需选择取消依据（《高新技术企业认定管理办法》第十九条）"
+    ]
+    assert refused.value.overridable
 
 
 def test_a_head_s_override_without_a_batch_records_the_certificate_from_the_move(world):
@@ -243,7 +256,7 @@ def test_a_failed_firm_goes_back_to_coaching_and_its_application_is_not_certifie
 def test_a_cancelled_firm_cannot_apply_again_that_year_but_may_the_next(world):
     enrollment = certified_firm(world)
     with at(date(2025, 3, 1)):
-        inputs = MoveInputs(reason="连续两年未报年度发展情况报表")
+        inputs = MoveInputs(reason="连续两年未报年度发展情况报表", cancel_ground="missed_reports")
         move_firm(enrollment, "cancelled", inputs, world["manager"])
         move_firm(enrollment, "reserve", MoveInputs(entry_reason=6), world["manager"])
     db.session.commit()
@@ -267,7 +280,7 @@ def test_a_cancelled_firm_cannot_apply_again_that_year_but_may_the_next(world):
 def test_the_cancellation_gate_reads_the_certificate(world):
     enrollment = certified_firm(world)
     with at(date(2024, 3, 1)):
-        inputs = MoveInputs(reason="年报未报")
+        inputs = MoveInputs(reason="年报未报", cancel_ground="missed_reports")
         move_firm(enrollment, "cancelled", inputs, world["manager"])
         move_firm(enrollment, "reserve", MoveInputs(entry_reason=6), world["manager"])
     # The date of the cancellation notice is corrected on the certificate.

@@ -258,7 +258,8 @@ def test_lapsing_before_expiry_is_refused(world):
 
 def test_a_cancelled_firm_cannot_apply_again_the_same_year(world):
     enrollment, _ = certify(world)
-    move_firm(enrollment, "cancelled", MoveInputs(reason="年报连续两年未报"), world["manager"])
+    inputs = MoveInputs(reason="年报连续两年未报", cancel_ground="missed_reports")
+    move_firm(enrollment, "cancelled", inputs, world["manager"])
     move_firm(enrollment, "reserve", MoveInputs(entry_reason=6), world["manager"])
     with pytest.raises(GateRefused) as refused:
         move_firm(enrollment, "applied", MoveInputs(), world["manager"])

@@ -15,6 +15,7 @@ from crm.pipeline.rules import (
     check_move,
     days_in_stages,
     entry_stages,
+    move_inputs,
     route_refusal,
     suggested_entry_reason,
 )
@@ -31,6 +32,7 @@ GOOD = MoveFacts(
     batch=OPEN_BATCH,
     certificate_number="GR202645000123",
     certificate_issued_on=date(2026, 6, 10),
+    cancel_ground="unreported_change",
     has_district=True,
     has_tech_field=True,
     plan_exists=True,
@@ -210,6 +212,16 @@ def test_exits_need_a_reason(programme, source, target, name):
     assert check_move(programme, source, target, facts(reason="  ")) == [
         f"转入「{name}」需填写原因"
     ]
+
+
+def test_a_cancellation_needs_its_ground_and_the_move_form_asks_for_it():
+    assert check_move(HTE, "certified", "cancelled", facts(cancel_ground="")) == [
+        "取消资格需选择取消依据（《高新技术企业认定管理办法》第十九条）"
+    ]
+    assert check_move(HTE, "certified", "cancelled", facts(cancel_ground="fraud")) == []
+    assert move_inputs(HTE, "cancelled").split() == ["document", "cancel_ground"]
+    assert move_inputs(HTE, "applied").split() == ["batch"]
+    assert move_inputs(LISTING, "sign").split() == ["document"]
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from crm.core import clock
 from crm.extensions import db
 from crm.pipeline.models import Enrollment, StageTransition
-from crm.pipeline.services import MoveInputs, enroll_firm
+from crm.pipeline.services import MoveInputs, enroll_firm, move_firm
 from tests import factories
 
 NOW = datetime(2026, 6, 15, 2, 0)
@@ -130,6 +130,35 @@ def test_a_move_through_the_form(client, login_as, world):
         select(StageTransition).order_by(StageTransition.id.desc())
     ).first()
     assert (transition.reason, transition.moved_on) == ("迁往南宁", date(2026, 6, 10))
+
+
+def test_a_cancellation_through_the_form_takes_one_of_the_grounds(client, login_as, world):
+    own, eid = world["own"], world["enrollments"]["own"]
+    enrollment = db.session.get(Enrollment, eid)
+    head = factories.make_user("bureau_head")
+    certified = MoveInputs(certificate_number="GR202645000555", certificate_issued_on=NOW.date())
+    for target, inputs in (
+        ("applied", MoveInputs()),
+        ("review", MoveInputs()),
+        ("certified", certified),
+    ):
+        move_firm(enrollment, target, inputs, head, override_reason="补录省厅认定")
+    db.session.commit()
+    login_as(user=user_for("manager", world))
+    html = tab(client, own)
+    assert 'data-need="cancel_ground"' in html and "累计两年未填报年度发展情况报表" in html
+
+    refused = move(client, eid, target="cancelled", reason="未报年报").get_data(as_text=True)
+    assert "取消资格需选择取消依据" in refused
+    done = move(client, eid, target="cancelled", reason="未报年报", cancel_ground="missed_reports")
+    assert done.status_code == 302
+    db.session.expire_all()
+    [certificate] = db.session.get(Enrollment, eid).firm.certificates
+    assert (certificate.status, certificate.ended_on, certificate.cancel_ground) == (
+        "cancelled",
+        NOW.date(),
+        "missed_reports",
+    )
 
 
 def test_a_refused_move_lists_the_unmet_requirements(client, login_as, world):
