@@ -1,7 +1,8 @@
 """Pure rules of the support ledger (domain.md §3): vocabularies, the rule in force, amounts.
 
 No Flask, no database: the services load the subsidy rules of an event and ask `rule_in_force`
-which one applies on a date; amounts typed by people are parsed here.
+which one applies on a date; amounts typed by people are parsed here. The listing events are the
+stages of the pipeline's (pure) listing programme.
 """
 
 import re
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Protocol, TypeVar
+
+from crm.pipeline.rules import LISTING_PROGRAMME
 
 SUPPORT_KINDS = {
     "coaching_fund": "辅导认定经费",
@@ -22,14 +25,15 @@ SUPPORT_KINDS = {
     "other": "其他扶持",
 }
 ENTRY_STATUSES = {"claimable": "可申领", "applied": "已申请", "paid": "已拨付"}
-#: What makes a rule create an entry: a stage reached, or a certification result.
+LISTING_PREFIX = "listing:"
+#: What makes a rule create an entry: any stage of the listing-reserve programme reached (the
+#: Wuzhou decision subsidises 股份制改造 and 券商签约 too, domain.md §9), or a certification result.
 RULE_EVENTS = {
-    "listing:tutor": "上市后备：辅导备案",
-    "listing:tutor_done": "上市后备：辅导验收",
-    "listing:filed": "上市后备：申报受理",
-    "listing:listed": "上市后备：上市",
-    "listing:neeq": "上市后备：新三板挂牌",
-    "listing:regional": "上市后备：区域股权市场挂牌",
+    **{
+        f"{LISTING_PREFIX}{stage.code}": f"上市后备：{stage.name}"
+        for stage in LISTING_PROGRAMME.stages
+        if stage.kind != "exit"
+    },
     "hte:first_certified": "高企：首次认定",
     "hte:recertified": "高企：重新认定",
     "hte:incubated_certified": "高企：在孵企业首次认定（奖励孵化器）",
@@ -39,7 +43,6 @@ FIRST_CERTIFIED = "hte:first_certified"
 RECERTIFIED = "hte:recertified"
 INCUBATED_CERTIFIED = "hte:incubated_certified"
 NOT_CERTIFIED = "hte:not_certified"
-LISTING_PREFIX = "listing:"
 
 #: The kind of support an event usually gives (the default of a new rule).
 EVENT_KINDS = {

@@ -154,9 +154,31 @@ def test_a_listing_firm_reaching_tutoring_gets_a_claimable_500000_entry(world):
     assert entry.document_number is None and entry.rule.event == "listing:tutor"
 
 
-def test_entering_the_pool_and_early_stages_gives_nothing(world):
+def test_entering_the_pool_and_early_stages_gives_nothing_without_a_rule(world):
     listing_walk(world["firm"], world["manager"], "reform", "sign")
     assert entries() == []
+
+
+def test_an_administrator_may_subsidise_the_share_reform_and_the_broker_signing(world):
+    for event, name, amount in (
+        ("listing:reform", "股份制改造补助", "300000"),
+        ("listing:sign", "券商签约补助", "200000"),
+    ):
+        services.create_rule(
+            {
+                "name": name,
+                "event": event,
+                "kind": "listing_subsidy",
+                "amount": Decimal(amount),
+                "effective_from": date(2025, 1, 1),
+                "is_active": True,
+            }
+        )
+    _, results = listing_walk(world["firm"], world["manager"], "reform", "sign")
+    assert [r.warnings for r in results] == [
+        ["已生成可申领扶持：股份制改造补助（300,000.00 元）"],
+        ["已生成可申领扶持：券商签约补助（200,000.00 元）"],
+    ]
 
 
 def test_moving_twice_never_duplicates_an_entry(world):

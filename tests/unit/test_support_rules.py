@@ -8,6 +8,7 @@ import pytest
 
 from crm.support import rules
 from crm.support.rules import (
+    RULE_EVENTS,
     AmountError,
     certification_events,
     describe_amount,
@@ -67,11 +68,14 @@ def test_of_two_versions_taking_effect_the_same_day_the_later_entered_wins():
     assert rule_in_force(list(reversed(versions)), TUTOR, date(2025, 1, 1)).id == 9
 
 
-def test_listing_stages_name_their_events_and_others_none():
+def test_every_listing_stage_but_the_exit_names_an_event():
     assert listing_event("tutor") == "listing:tutor"
     assert listing_event("neeq") == "listing:neeq"
-    assert listing_event("pool") is None
-    assert listing_event("sign") is None
+    assert listing_event("reform") == "listing:reform"
+    assert listing_event("sign") == "listing:sign"
+    assert RULE_EVENTS["listing:sign"] == "上市后备：券商签约"
+    assert listing_event("withdrawn") is None
+    assert listing_event("unknown") is None
 
 
 def test_a_first_certification_rewards_the_firm_and_its_incubator():
