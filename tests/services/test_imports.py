@@ -641,10 +641,10 @@ def test_a_change_made_after_the_dry_run_is_taken_into_account_by_the_apply(tmp_
 
 
 def test_the_import_command_dry_runs_then_imports_and_names_faulty_cells(app, tmp_path):
-    good, bad = factories.make_uscc(serial=424242), "91450400MA5L0XXXX"
+    good, short = factories.make_uscc(serial=424242), "91450400MA5L0123"
     path = workbook(
         tmp_path,
-        [["企业名称", "统一社会信用代码"], ["命令行科技有限公司", good], ["错误代码公司", bad]],
+        [["企业名称", "统一社会信用代码"], ["命令行科技有限公司", good], ["错误代码公司", short]],
     )
     runner = app.test_cli_runner()
 
