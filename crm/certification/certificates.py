@@ -11,10 +11,10 @@ from datetime import date
 
 from sqlalchemy import select
 
-from crm.certification import rules
+from crm.certification import queries, rules
 from crm.extensions import db
 from crm.firms.models import Certificate
-from crm.firms.rules import certificate_expiry
+from crm.firms.rules import certificate_expiry, same_certificate
 
 HTE = "hte"
 
@@ -66,7 +66,7 @@ def end_current_certificate(
     firm_id: int, status: str, on: date, *, reason: str | None = None, ground: str | None = None
 ) -> Certificate | None:
     """End the firm's latest valid certificate: `lapsed` at its expiry, or `cancelled` on `on`."""
-    certificate = current_certificate(firm_id)
+    certificate = queries.current_certificate(firm_id)
     if certificate is None:
         return None
     certificate.status = status
@@ -78,34 +78,17 @@ def end_current_certificate(
     return certificate
 
 
-def current_certificate(firm_id: int) -> Certificate | None:
-    """Return the firm's latest certificate still marked valid, expired or not."""
-    return db.session.scalar(
-        select(Certificate)
-        .where(
-            Certificate.firm_id == firm_id, Certificate.kind == HTE, Certificate.status == "valid"
-        )
-        .order_by(Certificate.issued_on.desc(), Certificate.id.desc())
-        .limit(1)
-    )
-
-
 def _same(firm_id: int, issued_on: date, estimated: bool) -> Certificate | None:
-    """Return the certificate recorded for that issue day, or for that year when either date
-    is an estimate."""
+    """Return the certificate already recorded as the one issued on `issued_on`, if any."""
     recorded = list(
         db.session.scalars(
             select(Certificate).where(Certificate.firm_id == firm_id, Certificate.kind == HTE)
         )
     )
-    for certificate in recorded:
-        if certificate.issued_on == issued_on:
-            return certificate
-    for certificate in recorded:
-        same_year = certificate.issued_on.year == issued_on.year
-        if same_year and (estimated or certificate.issued_on_estimated):
-            return certificate
-    return None
+    index = same_certificate(
+        [(c.issued_on, c.issued_on_estimated) for c in recorded], issued_on, estimated
+    )
+    return recorded[index] if index is not None else None
 
 
 def _valid(firm_id: int, before: date) -> list[Certificate]:

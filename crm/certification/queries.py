@@ -6,7 +6,7 @@ from datetime import date
 from sqlalchemy import extract, func, select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from crm.certification import certificates, rules
+from crm.certification import rules
 from crm.certification.models import CertificationApplication, CertificationBatch, ChangeReport
 from crm.extensions import db
 from crm.firms.access import firm_scope
@@ -122,7 +122,14 @@ def latest_certified_application(firm_id: int) -> CertificationApplication | Non
 
 def current_certificate(firm_id: int) -> Certificate | None:
     """Return the firm's latest certificate still marked valid, expired or not."""
-    return certificates.current_certificate(firm_id)
+    return db.session.scalar(
+        select(Certificate)
+        .where(
+            Certificate.firm_id == firm_id, Certificate.kind == HTE, Certificate.status == "valid"
+        )
+        .order_by(Certificate.issued_on.desc(), Certificate.id.desc())
+        .limit(1)
+    )
 
 
 def cancelled_on(firm_id: int) -> date | None:

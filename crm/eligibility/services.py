@@ -157,13 +157,7 @@ def firm_facts(
         e.firm_id: e.facts()
         for e in session.scalars(select(ExpertAssessment).where(ExpertAssessment.firm_id.in_(ids)))
     }
-    certified = set(
-        session.scalars(
-            select(Certificate.firm_id)
-            .where(Certificate.firm_id.in_(ids), certificates.valid_on(today))
-            .distinct()
-        )
-    )
+    certified = certificates.firms_certified_on(ids, today, session=session)
     return {
         firm_id: FirmFacts(
             established_on=established_on,

@@ -19,6 +19,7 @@ from crm.certification.certificates import record_certificate
 from crm.core.audit import AuditContext, audit_source
 from crm.extensions import db
 from crm.firms.models import Certificate
+from crm.firms.rules import same_certificate
 
 TABLE = "certificates"
 #: What a certificate row of the plan carries.
@@ -78,15 +79,11 @@ def plan_certificate(row, plan, firm_id: int, year: int, stored: list) -> None:
 
 
 def _recorded(stored: list, issued: date, estimated: bool):
-    """Return the stored certificate the row describes: same day, or the same year's estimate."""
-    for row_id, old in stored:
-        if old["issued_on"] == issued:
-            return row_id, old
-    for row_id, old in stored:
-        same_year = old["issued_on"].year == issued.year
-        if same_year and (estimated or old["issued_on_estimated"]):
-            return row_id, old
-    return None
+    """Return the stored certificate (id, values) the row describes, if any."""
+    index = same_certificate(
+        [(old["issued_on"], old["issued_on_estimated"]) for _, old in stored], issued, estimated
+    )
+    return stored[index] if index is not None else None
 
 
 def write_certificates(rows, context: AuditContext) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy.orm import Session
 
 from crm.extensions import db
 from crm.firms.models import Certificate, Firm
@@ -28,13 +29,15 @@ def certified_condition(day: date, kind: str = "hte") -> ColumnElement[bool]:
     return exists().where(Certificate.firm_id == Firm.id, valid_on(day, kind))
 
 
-def firms_certified_on(firm_ids: Iterable[int], day: date, kind: str = "hte") -> set[int]:
+def firms_certified_on(
+    firm_ids: Iterable[int], day: date, kind: str = "hte", session: Session | None = None
+) -> set[int]:
     """Return those of `firm_ids` holding a valid certificate of `kind` on `day` (one query)."""
     ids = sorted(set(firm_ids))
     if not ids:
         return set()
     return set(
-        db.session.scalars(
+        (session or db.session).scalars(
             select(Certificate.firm_id)
             .where(Certificate.firm_id.in_(ids), valid_on(day, kind))
             .distinct()

@@ -1,5 +1,6 @@
 """Pure vocabularies and small rules about firms (no Flask, no database)."""
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -107,3 +108,17 @@ def certificate_valid_on(
     if ended_on is not None and ended_on <= day:
         return False
     return issued_on <= day <= expires_on
+
+
+def same_certificate(
+    recorded: Sequence[tuple[date, bool]], issued_on: date, estimated: bool
+) -> int | None:
+    """Return which recorded certificate, given as (issue date, date estimated), one issued on
+    `issued_on` is: the one of that day, else one of that year when either date is an estimate."""
+    for index, (day, _) in enumerate(recorded):
+        if day == issued_on:
+            return index
+    for index, (day, was_estimated) in enumerate(recorded):
+        if day.year == issued_on.year and (estimated or was_estimated):
+            return index
+    return None

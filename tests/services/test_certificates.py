@@ -4,11 +4,8 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from crm.certification.certificates import (
-    current_certificate,
-    end_current_certificate,
-    record_certificate,
-)
+from crm.certification.certificates import end_current_certificate, record_certificate
+from crm.certification.queries import current_certificate
 from crm.extensions import db
 from crm.firms.models import Certificate
 from tests import factories

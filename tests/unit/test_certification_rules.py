@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from crm.certification import rules
-from crm.firms.rules import certificate_expiry, certificate_valid_on
+from crm.firms.rules import certificate_expiry, certificate_valid_on, same_certificate
 
 
 @pytest.mark.parametrize(
@@ -113,3 +113,12 @@ def test_the_batch_window():
     assert rules.batch_window_label(opens, closes, date(2026, 5, 21)) == "申报中"
     assert rules.batch_window_label(opens, closes, date(2026, 9, 5)) == "申报中"
     assert rules.batch_window_label(opens, closes, date(2026, 9, 6)) == "已截止"
+
+
+def test_a_certificate_is_the_one_recorded_that_day_or_that_year_when_a_date_is_estimated():
+    recorded = [(date(2021, 12, 8), False), (date(2024, 1, 1), True)]
+    assert same_certificate(recorded, date(2021, 12, 8), False) == 0
+    assert same_certificate(recorded, date(2024, 12, 8), False) == 1
+    assert same_certificate(recorded, date(2021, 1, 1), True) == 0
+    assert same_certificate(recorded, date(2021, 6, 1), False) is None
+    assert same_certificate([], date(2021, 6, 1), True) is None
