@@ -14,9 +14,7 @@ from sqlalchemy import select
 from crm.certification import queries, rules
 from crm.extensions import db
 from crm.firms.models import Certificate
-from crm.firms.rules import certificate_expiry, same_certificate
-
-HTE = "hte"
+from crm.firms.rules import HTE_KIND, certificate_expiry, same_certificate
 
 
 def record_certificate(
@@ -41,7 +39,7 @@ def record_certificate(
     number = (number or "").strip() or None
     certificate = _same(firm_id, issued_on, estimated)
     if certificate is None:
-        certificate = Certificate(firm_id=firm_id, kind=HTE, status="valid")
+        certificate = Certificate(firm_id=firm_id, kind=HTE_KIND, status="valid")
         db.session.add(certificate)
     if certificate.issued_on is None or not estimated:
         certificate.issued_on = issued_on
@@ -82,7 +80,7 @@ def _same(firm_id: int, issued_on: date, estimated: bool) -> Certificate | None:
     """Return the certificate already recorded as the one issued on `issued_on`, if any."""
     recorded = list(
         db.session.scalars(
-            select(Certificate).where(Certificate.firm_id == firm_id, Certificate.kind == HTE)
+            select(Certificate).where(Certificate.firm_id == firm_id, Certificate.kind == HTE_KIND)
         )
     )
     index = same_certificate(
@@ -96,7 +94,7 @@ def _valid(firm_id: int, before: date) -> list[Certificate]:
         db.session.scalars(
             select(Certificate).where(
                 Certificate.firm_id == firm_id,
-                Certificate.kind == HTE,
+                Certificate.kind == HTE_KIND,
                 Certificate.status == "valid",
                 Certificate.issued_on < before,
             )

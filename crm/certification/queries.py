@@ -11,6 +11,7 @@ from crm.certification.models import CertificationApplication, CertificationBatc
 from crm.extensions import db
 from crm.firms.access import firm_scope
 from crm.firms.models import Certificate, Firm
+from crm.firms.rules import HTE_KIND
 from crm.pipeline import queries as pipeline_queries
 from crm.pipeline.rules import HTE
 
@@ -125,7 +126,9 @@ def current_certificate(firm_id: int) -> Certificate | None:
     return db.session.scalar(
         select(Certificate)
         .where(
-            Certificate.firm_id == firm_id, Certificate.kind == HTE, Certificate.status == "valid"
+            Certificate.firm_id == firm_id,
+            Certificate.kind == HTE_KIND,
+            Certificate.status == "valid",
         )
         .order_by(Certificate.issued_on.desc(), Certificate.id.desc())
         .limit(1)
@@ -141,7 +144,7 @@ def cancelled_on(firm_id: int) -> date | None:
     ended = db.session.scalar(
         select(func.max(Certificate.ended_on)).where(
             Certificate.firm_id == firm_id,
-            Certificate.kind == HTE,
+            Certificate.kind == HTE_KIND,
             Certificate.status == "cancelled",
         )
     )
@@ -178,7 +181,7 @@ def expiry_years() -> list[int]:
     year = extract("year", Certificate.expires_on)
     rows = db.session.scalars(
         select(year)
-        .where(Certificate.kind == HTE, Certificate.status.in_(COHORT_STATUSES))
+        .where(Certificate.kind == HTE_KIND, Certificate.status.in_(COHORT_STATUSES))
         .distinct()
         .order_by(year.desc())
     )
@@ -201,7 +204,7 @@ def cohort(user, filters: CohortFilters) -> list[Certificate]:
             )
         )
         .where(
-            Certificate.kind == HTE,
+            Certificate.kind == HTE_KIND,
             Certificate.status.in_(COHORT_STATUSES),
             Certificate.expires_on.between(start, end),
             firm_scope(user),

@@ -1,10 +1,11 @@
 """Certification use cases: batches, the applications that follow pipeline moves, and lapses.
 
 The pipeline is the single truth of where a firm stands: `on_transition` follows every high-tech
-programme move (the pipeline's `stage_moved` signal) and keeps the application and the firm's HTE
-qualification in step, so a result entered anywhere (the firm's 培育进程 tab, a batch's result
+programme move (the pipeline's `stage_moved` signal) and keeps the application and the firm's
+certificate in step, so a result entered anywhere (the firm's 培育进程 tab, a batch's result
 form, the lapse run) is recorded once. It also answers what the application gate reads about
-batches and certificates (`gathering_move_facts`) and offers the open batches to the move forms.
+batches and certificates (`gathering_move_facts`) and offers the open batches and the grounds of
+a cancellation to the move forms.
 Everything here flushes and never commits.
 """
 
@@ -20,7 +21,7 @@ from crm.certification.models import CertificationApplication, CertificationBatc
 from crm.eligibility.services import current_assessment
 from crm.extensions import db
 from crm.firms.models import Certificate
-from crm.firms.rules import CANCEL_GROUNDS, certificate_expiry
+from crm.firms.rules import CANCEL_GROUNDS, HTE_KIND, certificate_expiry
 from crm.pipeline import queries as pipeline_queries
 from crm.pipeline.models import Enrollment, Stage
 from crm.pipeline.rules import HTE, BatchFacts
@@ -97,14 +98,13 @@ def _certificate_facts(programme: str, *, firm, inputs, today: date) -> dict[str
     certificate = queries.current_certificate(firm.id)
     return {
         "batch": BatchFacts(batch.label, batch.opens_on, batch.closes_on) if batch else None,
-        # The certification cases are the record; they fall back to the transitions.
         "cancelled_on": queries.cancelled_on(firm.id),
         "certificate_expires_on": certificate.expires_on if certificate else None,
     }
 
 
 @offering_move_choices.connect_via(HTE)
-def _batch_choices(programme: str, *, today: date) -> dict[str, list[tuple]]:
+def _move_choices(programme: str, *, today: date) -> dict[str, list[tuple]]:
     """Offer the batches taking applications today, and the grounds of a cancellation."""
     return {
         "batch": [(batch.id, batch.label) for batch in queries.open_batches(today)],
@@ -265,7 +265,7 @@ def lapse_expired_certificates(today: date) -> list[Lapse]:
             Certificate,
             and_(
                 Certificate.firm_id == Enrollment.firm_id,
-                Certificate.kind == HTE,
+                Certificate.kind == HTE_KIND,
                 Certificate.status == "valid",
             ),
         )
@@ -291,7 +291,9 @@ def lapse_expired_certificates(today: date) -> list[Lapse]:
     refused = {lapse.firm_id for lapse in done if lapse.refusal}
     for certificate in db.session.scalars(
         select(Certificate).where(
-            Certificate.kind == HTE, Certificate.status == "valid", Certificate.expires_on < today
+            Certificate.kind == HTE_KIND,
+            Certificate.status == "valid",
+            Certificate.expires_on < today,
         )
     ):
         if certificate.firm_id not in refused:

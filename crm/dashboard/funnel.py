@@ -37,6 +37,7 @@ from crm.core import clock
 from crm.extensions import db
 from crm.firms.access import firm_scope
 from crm.firms.models import Certificate, Firm
+from crm.firms.rules import HTE_KIND
 from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
 from crm.pipeline.rules import PROGRAMMES
 from crm.reference.models import District, Park, TechField
@@ -331,7 +332,7 @@ def certificates_expiring(
         .select_from(Certificate)
         .join(Firm, Firm.id == Certificate.firm_id)
         .where(
-            Certificate.kind == "hte",
+            Certificate.kind == HTE_KIND,
             Certificate.status == "valid",
             # The range lets the database use the index on (kind, expires_on).
             Certificate.expires_on >= date(years[0], 1, 1),

@@ -19,7 +19,7 @@ from crm.certification.certificates import record_certificate
 from crm.core.audit import AuditContext, audit_source
 from crm.extensions import db
 from crm.firms.models import Certificate
-from crm.firms.rules import same_certificate
+from crm.firms.rules import HTE_KIND, same_certificate
 
 TABLE = "certificates"
 #: What a certificate row of the plan carries.
@@ -31,7 +31,7 @@ def load_certificates(firm_ids: list[int]) -> dict[int, list[tuple[int, dict[str
     found: dict[int, list[tuple[int, dict[str, Any]]]] = {}
     stmt = select(Certificate.id, Certificate.firm_id, *(getattr(Certificate, c) for c in COLUMNS))
     for row in db.session.execute(
-        stmt.where(Certificate.firm_id.in_(firm_ids), Certificate.kind == "hte")
+        stmt.where(Certificate.firm_id.in_(firm_ids), Certificate.kind == HTE_KIND)
     ):
         found.setdefault(row[1], []).append((row[0], dict(zip(COLUMNS, row[2:], strict=True))))
     return found
@@ -63,7 +63,7 @@ def plan_certificate(row, plan, firm_id: int, year: int, stored: list) -> None:
     }
     match = _recorded(stored, issued, estimated)
     if match is None:
-        plan.children.append((TABLE, (firm_id, "hte", issued), None, values, {}))
+        plan.children.append((TABLE, (firm_id, HTE_KIND, issued), None, values, {}))
         return
     row_id, old = match
     if estimated:  # a year alone never overrides what is recorded, only fills it in
@@ -75,7 +75,7 @@ def plan_certificate(row, plan, firm_id: int, year: int, stored: list) -> None:
         }
     changed = {c for c in COLUMNS if values[c] is not None and values[c] != old[c]}
     if changed:
-        plan.children.append((TABLE, (firm_id, "hte", issued), row_id, values, old))
+        plan.children.append((TABLE, (firm_id, HTE_KIND, issued), row_id, values, old))
 
 
 def _recorded(stored: list, issued: date, estimated: bool):

@@ -21,6 +21,7 @@ from crm.excel.convert import ConvertedRow
 from crm.extensions import db
 from crm.firms.access import firm_scope
 from crm.firms.models import Firm, FirmFormerName, FirmYear, IPItem, Qualification
+from crm.firms.rules import HTE_KIND
 
 #: Firm columns an import may set, by field key (reference fields end in `_id`).
 FIRM_COLUMNS = {
@@ -433,7 +434,9 @@ def _plan_ip(world, rows, plans, matched, children) -> None:
 
 def _plan_qualifications(world, rows, plans, matched, children, options) -> None:
     default_tier = options.get("tier")
-    certificates = load_certificates(sorted({m for m in matched if m is not None}))
+    certificates = {}
+    if any((row.values.get("tier") or default_tier) == HTE_KIND for row in rows):
+        certificates = load_certificates(sorted({m for m in matched if m is not None}))
     for row, plan, firm_id in zip(rows, plans, matched, strict=True):
         if plan.has_errors:
             continue
@@ -450,7 +453,7 @@ def _plan_qualifications(world, rows, plans, matched, children, options) -> None
             plan.error(row.letters.get("year", ""), "缺少年度：请填写年度或发证日期")
         if plan.has_errors:
             continue
-        if tier == "hte":
+        if tier == HTE_KIND:
             plan_certificate(row, plan, firm_id, year, certificates.get(firm_id, []))
             continue
         values = {c: row.values[c] for c in QUALIFICATION_COLUMNS if row.values.get(c)}

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from crm.extensions import db
 from crm.firms.models import Certificate, Firm
+from crm.firms.rules import HTE_KIND
 
 
-def valid_on(day: date, kind: str = "hte") -> ColumnElement[bool]:
+def valid_on(day: date, kind: str = HTE_KIND) -> ColumnElement[bool]:
     """Return the condition selecting the certificates of `kind` in force on `day`."""
     return and_(
         Certificate.kind == kind,
@@ -24,13 +25,13 @@ def valid_on(day: date, kind: str = "hte") -> ColumnElement[bool]:
     )
 
 
-def certified_condition(day: date, kind: str = "hte") -> ColumnElement[bool]:
+def certified_condition(day: date, kind: str = HTE_KIND) -> ColumnElement[bool]:
     """Return the condition selecting the firms holding a valid certificate of `kind` on `day`."""
     return exists().where(Certificate.firm_id == Firm.id, valid_on(day, kind))
 
 
 def firms_certified_on(
-    firm_ids: Iterable[int], day: date, kind: str = "hte", session: Session | None = None
+    firm_ids: Iterable[int], day: date, kind: str = HTE_KIND, session: Session | None = None
 ) -> set[int]:
     """Return those of `firm_ids` holding a valid certificate of `kind` on `day` (one query)."""
     ids = sorted(set(firm_ids))
@@ -45,6 +46,6 @@ def firms_certified_on(
     )
 
 
-def holds_certificate_on(firm_id: int, day: date, kind: str = "hte") -> bool:
+def holds_certificate_on(firm_id: int, day: date, kind: str = HTE_KIND) -> bool:
     """Tell whether the firm held a valid certificate of `kind` on `day`."""
     return bool(firms_certified_on([firm_id], day, kind))

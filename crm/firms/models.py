@@ -217,7 +217,9 @@ class Certificate(Audited, TimestampMixin, db.Model):
         ForeignKey("firms.id", ondelete="CASCADE"), index=True, info={"label": "企业"}
     )
     #: CERTIFICATE_KINDS.
-    kind: Mapped[str] = mapped_column(String(16), default="hte", info={"label": "证书类型"})
+    kind: Mapped[str] = mapped_column(
+        String(16), default=rules.HTE_KIND, info={"label": "证书类型"}
+    )
     number: Mapped[str | None] = mapped_column(String(64), index=True, info={"label": "证书编号"})
     issued_on: Mapped[date] = mapped_column(info={"label": "发证日期"})
     #: True when only the year is known (a record from before this table): dated 1 January

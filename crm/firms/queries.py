@@ -125,8 +125,7 @@ def tiers_held(firm_ids: Iterable[int], today: date) -> dict[int, list[str]]:
                 Qualification.tier == tier,
                 Qualification.year >= rules.tier_current_since(tier, today),
             )
-            for tier in rules.TIERS
-            if tier not in rules.CERTIFICATE_KINDS
+            for tier in rules.QUALIFICATION_TIERS
         )
     )
     rows = list(

@@ -146,16 +146,12 @@ class ContactForm(Form):
         }
 
 
-#: The tiers kept as qualifications of a year (the certificates are dated records).
-QUALIFICATION_TIERS = {k: v for k, v in rules.TIERS.items() if k not in rules.CERTIFICATE_KINDS}
-
-
 class QualificationForm(Form):
     """A tier held for a year; the high-tech certificate is a dated record of its own."""
 
     tier = SelectField(
         "资质",
-        choices=options((k, v[0]) for k, v in QUALIFICATION_TIERS.items()),
+        choices=options((k, v[0]) for k, v in rules.QUALIFICATION_TIERS.items()),
     )
     year = IntegerField("年度", [InputRequired("请填写年度")])
     number = StringField("证书/登记编号", [Length(max=64)], filters=[strip])
@@ -170,7 +166,7 @@ class QualificationForm(Form):
         last = clock.today().year + 1
         if not MIN_YEAR <= field.data <= last:
             raise ValidationError(f"年度应在 {MIN_YEAR} 至 {last} 之间")
-        if self.tier.data in QUALIFICATION_TIERS and queries.qualification_taken(
+        if self.tier.data in rules.QUALIFICATION_TIERS and queries.qualification_taken(
             self.firm.id, self.tier.data, field.data
         ):
             label = rules.TIERS[self.tier.data][0]

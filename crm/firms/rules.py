@@ -38,8 +38,10 @@ TIERS: dict[str, tuple[str, int]] = {
     "gazelle": ("瞪羚企业", 1),
 }
 
+#: The kind of a high-tech enterprise certificate (the same code as its tier).
+HTE_KIND = "hte"
 #: Dated certificates, kept as `Certificate` rows: kind → label.
-CERTIFICATE_KINDS = {"hte": "高新技术企业证书"}
+CERTIFICATE_KINDS = {HTE_KIND: "高新技术企业证书"}
 #: How a certificate came to be recorded.
 CERTIFICATE_SOURCES = {
     "batch": "认定批次结果",
@@ -64,6 +66,9 @@ CANCEL_GROUNDS = {
     "missed_reports": "累计两年未填报年度发展情况报表",
 }
 _ONE_DAY = timedelta(days=1)
+
+#: The tiers kept as qualifications of a year; the certificates are dated records of their own.
+QUALIFICATION_TIERS = {k: v for k, v in TIERS.items() if k not in CERTIFICATE_KINDS}
 
 CONTACT_ROLES = ("法定代表人", "总经理", "技术负责人", "财务负责人", "科技项目联系人", "其他")
 

@@ -13,6 +13,7 @@ from sqlalchemy import and_, or_, select
 
 from crm.extensions import db
 from crm.firms.models import Certificate, Firm
+from crm.firms.rules import HTE_KIND
 from crm.pipeline.models import Enrollment, Stage, StageTransition
 from crm.pipeline.rules import HTE, LISTING
 from crm.pipeline.signals import stage_moved
@@ -176,7 +177,7 @@ def is_first_certification(transition: StageTransition, certified_stage_id: int)
         select(Certificate.id)
         .where(
             Certificate.firm_id == transition.firm_id,
-            Certificate.kind == "hte",
+            Certificate.kind == HTE_KIND,
             # A certificate known by its year alone may be this very one, if of the same year.
             or_(
                 and_(Certificate.issued_on_estimated.is_(False), Certificate.issued_on < issued),
