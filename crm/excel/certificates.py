@@ -61,21 +61,23 @@ def plan_certificate(row, plan, firm_id: int, year: int, stored: list) -> None:
         "number": number,
         "document": row.values.get("source_document"),
     }
+    # The key says which certificate the row is; the values, only what it gives or changes.
+    key = (firm_id, HTE_KIND, issued.isoformat(), estimated)
     match = _recorded(stored, issued, estimated)
     if match is None:
-        plan.children.append((TABLE, (firm_id, HTE_KIND, issued), None, values, {}))
+        given = {c: v for c, v in values.items() if v is not None and v is not False}
+        plan.children.append((TABLE, key, None, given, {}))
         return
     row_id, old = match
     if estimated:  # a year alone never overrides what is recorded, only fills it in
         values = {
-            "issued_on": old["issued_on"],
-            "issued_on_estimated": old["issued_on_estimated"],
             "number": old["number"] or number,
             "document": old["document"] or values["document"],
         }
-    changed = {c for c in COLUMNS if values[c] is not None and values[c] != old[c]}
+    changed = [c for c, v in values.items() if v is not None and v != old[c]]
     if changed:
-        plan.children.append((TABLE, (firm_id, HTE_KIND, issued), row_id, values, old))
+        new, before = {c: values[c] for c in changed}, {c: old[c] for c in changed}
+        plan.children.append((TABLE, key, row_id, new, before))
 
 
 def _recorded(stored: list, issued: date, estimated: bool):
@@ -90,14 +92,15 @@ def write_certificates(rows, context: AuditContext) -> None:
     """Record the planned certificates through certification, under the batch's audit source."""
     with audit_source(context.source, context.actor_id):
         for row in rows:
-            for table, _key, _row_id, values, _old in row.children:
+            for table, key, _row_id, values, _old in row.children:
                 if table != TABLE:
                     continue
+                _, _, issued, estimated = key
                 record_certificate(
                     row.firm_id,
-                    values["issued_on"],
-                    values["number"],
+                    date.fromisoformat(issued),
+                    values.get("number"),
                     "import",
-                    document=values["document"],
-                    estimated=values["issued_on_estimated"],
+                    document=values.get("document"),
+                    estimated=estimated,
                 )

@@ -512,6 +512,11 @@ def test_a_provincial_list_of_certified_firms_records_their_certificates_with_th
     db.session.commit()
     batch, plan = preview(_certified_list(tmp_path, firm), kind="qualifications", tier="hte")
     assert batch.counts["update"] == 1
+    [row] = db.session.scalars(select(ImportRow).filter_by(batch_id=batch.id)).all()
+    assert Describer().changes(row.writes) == [
+        ("发证日期", None, "2025-12-08"),
+        ("证书编号", None, "GR202545000123"),
+    ]
     apply(batch, plan)
     [certificate] = db.session.scalars(select(Certificate).filter_by(firm_id=firm.id)).all()
     assert (certificate.number, certificate.issued_on, certificate.expires_on) == (
@@ -557,6 +562,12 @@ def test_a_certificate_listed_without_its_date_counts_from_1_january_until_a_lis
 
     dated = _certified_list(tmp_path, firm, number="GR202445000456", issued="2024-12-08")
     batch, plan = preview(dated, kind="qualifications", tier="hte")
+    [row] = db.session.scalars(select(ImportRow).filter_by(batch_id=batch.id)).all()
+    assert Describer().changes(row.writes) == [
+        ("发证日期", "2024-01-01", "2024-12-08"),
+        ("发证日期按年度估计", "是", "否"),
+        ("证书编号", "GR202545000123", "GR202445000456"),
+    ]
     apply(batch, plan)
     db.session.refresh(certificate)
     assert (certificate.issued_on, certificate.issued_on_estimated, certificate.number) == (
