@@ -134,6 +134,9 @@ class StageTransition(TimestampMixin, db.Model):
     #: A bureau head moved the firm although the gate's requirements were not met.
     is_override: Mapped[bool] = mapped_column(default=False, info={"label": "越过门槛"})
     override_reason: Mapped[str | None] = mapped_column(Text, info={"label": "越过门槛理由"})
+    #: The import batch (`import:<id>`) whose official list placed the firm here; None for a
+    #: move made by a person.
+    source: Mapped[str | None] = mapped_column(String(40), index=True, info={"label": "来源"})
 
     enrollment = relationship("Enrollment", back_populates="transitions")
     from_stage = relationship("Stage", foreign_keys=[from_stage_id], lazy="joined")

@@ -8,7 +8,7 @@ programme's graph forbids is never possible. Everything here flushes and never c
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from crm.core import clock
 from crm.core.permissions import may_override_gates
@@ -255,6 +255,102 @@ def _after_move(
             enrollment.programme.code, enrollment=enrollment, transition=transition, inputs=inputs
         )
     )
+
+
+# --- Placements from official lists --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A firm put into a stage by an official list (a province's certified firms, a county's
+    reserve pool), with the date and document the list gives."""
+
+    firm_id: int
+    stage_code: str
+    moved_on: date
+    entry_reason: int | None = None
+    document_number: str | None = None
+    document_on: date | None = None
+    reason: str | None = None
+
+
+#: Stages from which an official list may move an open enrollment, by the stage it places in.
+PLACEABLE_FROM = {
+    "reserve": frozenset({"prospect", "not_certified", "lapsed", "cancelled"}),
+    "certified": frozenset(),
+}
+
+
+def open_enrollments(programme_code: str, firm_ids: list[int]) -> dict[int, tuple]:
+    """Return (enrollment id, stage code, entry reason, last move date) of each firm's open
+    enrollment in the programme, by firm id."""
+    found: dict[int, tuple] = {}
+    last = (
+        select(func.max(StageTransition.moved_on))
+        .where(StageTransition.enrollment_id == Enrollment.id)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(Enrollment.firm_id, Enrollment.id, Stage.code, Enrollment.entry_reason, last)
+        .join(Stage, Stage.id == Enrollment.stage_id)
+        .join(Programme, Programme.id == Enrollment.programme_id)
+        .where(Programme.code == programme_code, Enrollment.closed_on.is_(None))
+    )
+    for start in range(0, len(firm_ids), 900):
+        chunk = firm_ids[start : start + 900]
+        for firm_id, *values in db.session.execute(stmt.where(Enrollment.firm_id.in_(chunk))):
+            found[firm_id] = tuple(values)
+    return found
+
+
+def place_firm(
+    programme_code: str, placement: Placement, *, source: str, actor_id: int | None
+) -> StageTransition:
+    """Record the stage an official list puts the firm in; return the transition.
+
+    The list is the authority, so no gate is asked: the importer checks what the list must
+    give. A firm with no open enrollment in the programme is enrolled at the stage; an open one
+    moves there from a stage of `PLACEABLE_FROM`. The transition carries `source` (the import
+    batch), whose undo removes it. No `stage_moved` follower is told: the certificate of a
+    certified firm is recorded by the importer itself, and entering a stage from a list earns
+    no subsidy a person's move would.
+    """
+    programme = queries.programme(programme_code)
+    stage = queries.stage(programme.id, placement.stage_code)
+    enrollment = queries.open_enrollment(placement.firm_id, programme.id)
+    source_stage = None
+    if enrollment is None:
+        enrollment = Enrollment(
+            firm_id=placement.firm_id,
+            programme_id=programme.id,
+            stage_id=stage.id,
+            opened_on=placement.moved_on,
+        )
+        db.session.add(enrollment)
+    else:
+        source_stage = enrollment.stage
+        if source_stage.code not in PLACEABLE_FROM[stage.code]:
+            raise GateRefused(
+                [f"企业已在「{source_stage.name}」阶段，不能按名单转入「{stage.name}」"]
+            )
+        enrollment.stage = stage
+    if stage.code == "reserve":
+        enrollment.entry_reason = placement.entry_reason
+    transition = StageTransition(
+        enrollment=enrollment,
+        firm_id=placement.firm_id,
+        from_stage_id=source_stage.id if source_stage else None,
+        to_stage_id=stage.id,
+        moved_on=placement.moved_on,
+        by_id=actor_id,
+        reason=placement.reason,
+        document_number=placement.document_number,
+        document_on=placement.document_on,
+        source=source,
+    )
+    db.session.add(transition)
+    db.session.flush()
+    return transition
 
 
 # --- Reading -------------------------------------------------------------------------------------
