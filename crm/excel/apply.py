@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from crm.certification import changes
 from crm.core import bulk, clock
 from crm.core.audit import AuditContext, BulkAudit, audit_source
-from crm.excel import certificates
+from crm.excel import certificates, placements
 from crm.excel.columns import KINDS
 from crm.excel.creates import write_creates
 from crm.excel.models import ImportRow
@@ -63,10 +63,13 @@ def apply_stored(
             f"有 {rejected} 行存在错误，未导入任何数据。请修改后重新上传，或选择“只导入无误的行”。"
         )
     counts = Counter(batch.counts)
-    firm_ids = write_creates(
-        batch.id, KINDS[batch.kind], context, clock.utcnow(), batch.options.get("written")
-    )
-    for plans in stored_plans(batch.id, CHANGED):
+    kind = KINDS[batch.kind]
+    firm_ids = set()
+    if kind.written_in_sql:
+        firm_ids = write_creates(
+            batch.id, kind, context, clock.utcnow(), batch.options.get("written")
+        )
+    for plans in stored_plans(batch.id, CHANGED if kind.written_in_sql else (*CHANGED, "create")):
         for row in plans:
             unconfirmed = confirmed_renames is not None and row.number not in confirmed_renames
             if row.action == "rename" and unconfirmed:
@@ -82,15 +85,17 @@ def apply_stored(
 def apply_rows(rows: list[RowPlan], context: AuditContext) -> set[int]:
     """Write planned updates and renames; return the ids of the firms touched.
 
-    Creates are written in SQL beforehand (`crm.excel.creates`).
+    Creates are written in SQL beforehand (`crm.excel.creates`), except those of a kind whose
+    records go through their own package (a reserve-pool list's placements).
     """
-    rows = [row for row in rows if row.action in CHANGED]
+    rows = [row for row in rows if row.action in (*CHANGED, "create")]
     audit = BulkAudit(context)
     now = clock.utcnow()
     _rename(rows, context)
     _update_firms(rows, audit, now)
     _write_children(rows, audit, now)
-    certificates.write_certificates(rows, context)
+    transitions = placements.write_placements(rows, context)
+    certificates.write_certificates(rows, context, transitions)
     audit.write()
     db.session.flush()
     return {row.firm_id for row in rows if row.firm_id is not None}
@@ -143,8 +148,8 @@ def _write_children(rows: list[RowPlan], audit: BulkAudit, now) -> None:
     for row in rows:
         firm_id = row.firm_id
         for table, _key, row_id, values, old in row.children:
-            if table == certificates.TABLE:
-                continue  # recorded through certification (`write_certificates`)
+            if table in (certificates.TABLE, placements.TABLE):
+                continue  # recorded through certification and the pipeline
             if row_id is None:
                 inserts[table].append(
                     (row, {"firm_id": firm_id, **values, "created_at": now, "updated_at": now})

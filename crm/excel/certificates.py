@@ -37,8 +37,12 @@ def load_certificates(firm_ids: list[int]) -> dict[int, list[tuple[int, dict[str
     return found
 
 
-def plan_certificate(row, plan, firm_id: int, year: int, stored: list) -> None:
-    """Add the row's certificate to its plan: new, changed, or nothing when already recorded."""
+def plan_certificate(row, plan, firm_id: int, year: int, stored: list) -> date | None:
+    """Add the row's certificate to its plan: new, changed, or nothing when already recorded.
+
+    Return the certificate's issue date (1 January of `year` when the row gives none), or None
+    when the row is in error.
+    """
     issued = row.values.get("issued_on")
     number = row.values.get("number")
     estimated = issued is None
@@ -50,7 +54,7 @@ def plan_certificate(row, plan, firm_id: int, year: int, stored: list) -> None:
         )
     elif issued.year != year:
         plan.error(row.letters.get("year", ""), f"年度 {year} 与发证日期的年份不一致")
-        return
+        return None
     if number:
         warning = certification_rules.certificate_number_warning(number)
         if warning:
@@ -67,9 +71,10 @@ def plan_certificate(row, plan, firm_id: int, year: int, stored: list) -> None:
     if match is None:
         given = {c: v for c, v in values.items() if v is not None and v is not False}
         plan.children.append((TABLE, key, None, given, {}))
-        return
+        return issued
     row_id, old = match
     if estimated:  # a year alone never overrides what is recorded, only fills it in
+        issued = old["issued_on"]
         values = {
             "number": old["number"] or number,
             "document": old["document"] or values["document"],
@@ -78,6 +83,7 @@ def plan_certificate(row, plan, firm_id: int, year: int, stored: list) -> None:
     if changed:
         new, before = {c: values[c] for c in changed}, {c: old[c] for c in changed}
         plan.children.append((TABLE, key, row_id, new, before))
+    return issued
 
 
 def _recorded(stored: list, issued: date, estimated: bool):
@@ -88,8 +94,12 @@ def _recorded(stored: list, issued: date, estimated: bool):
     return stored[index] if index is not None else None
 
 
-def write_certificates(rows, context: AuditContext) -> None:
-    """Record the planned certificates through certification, under the batch's audit source."""
+def write_certificates(rows, context: AuditContext, transitions: dict[int, int]) -> None:
+    """Record the planned certificates through certification, under the batch's audit source.
+
+    `transitions` holds, by row number, the transition of the row's firm into the certified
+    stage that the row's own certificate placed it in (`crm.excel.placements`).
+    """
     with audit_source(context.source, context.actor_id):
         for row in rows:
             for table, key, _row_id, values, _old in row.children:
@@ -103,4 +113,5 @@ def write_certificates(rows, context: AuditContext) -> None:
                     "import",
                     document=values.get("document"),
                     estimated=estimated,
+                    transition_id=transitions.get(row.number),
                 )

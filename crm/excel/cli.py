@@ -12,6 +12,7 @@ from crm.excel.apply import ImportRefused
 from crm.extensions import db
 from crm.firms import rules as firm_rules
 from crm.jobs.queue import JobError
+from crm.pipeline.rules import ENTRY_REASONS
 
 #: Problems printed before "……" (the annotated file has all of them).
 SHOWN_ISSUES = 30
@@ -34,8 +35,13 @@ def _imports_folder() -> Path:
 @click.option("--valid-only", is_flag=True, help="有错误的行不导入，其余照常导入。")
 @click.option("--sheet", help="工作表名称；默认自动选择。")
 @click.option("--tier", type=click.Choice(sorted(firm_rules.TIERS)), help="资质名单的默认资质。")
+@click.option(
+    "--entry-reason",
+    type=click.Choice([str(code) for code in ENTRY_REASONS]),
+    help="高企后备库入库名单的默认入库理由（序号）。",
+)
 @click.option("--user", "username", help="以该用户的身份和权限导入；默认不限范围。")
-def import_command(path, kind, dry_run, valid_only, sheet, tier, username) -> None:
+def import_command(path, kind, dry_run, valid_only, sheet, tier, entry_reason, username) -> None:
     """Dry-run a workbook and, unless --dry-run, import it (a relative PATH may be in imports/)."""
     if not path.exists() and (_imports_folder() / path).exists():
         path = _imports_folder() / path
@@ -46,7 +52,8 @@ def import_command(path, kind, dry_run, valid_only, sheet, tier, username) -> No
         user = queries.user_named(username)
         if user is None or not is_editor(user):
             raise click.ClickException(f"用户 {username} 不存在或无权导入")
-    options = {k: v for k, v in {"sheet": sheet, "tier": tier}.items() if v}
+    given = {"sheet": sheet, "tier": tier, "entry_reason": entry_reason}
+    options = {k: v for k, v in given.items() if v}
     batch = services.start_import_from_path(kind, path, user, options)
     annotated = path.with_name(annotate.result_name(path.name))
     try:

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from crm.excel.values import IP_KIND_SYNONYMS
 from crm.firms import rules as firm_rules
+from crm.pipeline.rules import ENTRY_REASONS
 
 #: Units a header may carry, and what one unit is in yuan (money) or in itself (counts).
 MONEY_UNITS = {
@@ -64,6 +65,9 @@ class ImportKind:
     creates_firms: bool = False
     #: The table of the records a row adds to its firm (the firm list adds yearly figures).
     records: str = "firm_years"
+    #: Whether new records are written in SQL from the stored dry run (`crm.excel.creates`);
+    #: otherwise they go through the package that owns them, one row at a time.
+    written_in_sql: bool = True
 
     def get(self, key: str) -> FieldDef:
         """Return the field with `key`."""
@@ -396,7 +400,52 @@ QUALIFICATIONS = ImportKind(
     records="qualifications",
 )
 
-KINDS: dict[str, ImportKind] = {k.code: k for k in (FIRMS, YEARS, IP, QUALIFICATIONS)}
+RESERVE = ImportKind(
+    "reserve",
+    "高企后备库入库名单",
+    (
+        FIRM_NAME,
+        USCC,
+        FieldDef(
+            "entry_reason",
+            "入库理由",
+            "choice",
+            ("入库原因", "入库类别", "入库条件", "推荐理由"),
+            choices={str(code): label for code, label in ENTRY_REASONS.items()},
+            help="可填理由的序号（1–6）或全文；没有此列时，使用导入时选择的入库理由",
+            example=ENTRY_REASONS[4],
+        ),
+        FieldDef(
+            "moved_on",
+            "入库日期",
+            "date",
+            ("入库时间", "纳入日期", "入库年月"),
+            help="没有此列时取文件日期，再没有则为导入当天",
+            example="2026-03-15",
+        ),
+        FieldDef(
+            "document_number",
+            "文号",
+            "text",
+            ("入库文号", "发文文号", "依据文件", "批文"),
+            max_length=100,
+            example="梧科发〔2026〕8号",
+        ),
+        FieldDef(
+            "document_on",
+            "文件日期",
+            "date",
+            ("发文日期", "印发日期"),
+            example="2026-03-10",
+        ),
+    ),
+    "把县（市、区）报送的高企后备库名单中的企业纳入高企后备库；已在后备库或已进入辅导、申报、"
+    "认定阶段的企业保持原阶段。",
+    records="placements",
+    written_in_sql=False,
+)
+
+KINDS: dict[str, ImportKind] = {k.code: k for k in (FIRMS, YEARS, IP, QUALIFICATIONS, RESERVE)}
 
 
 @dataclass(frozen=True)

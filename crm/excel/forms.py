@@ -10,8 +10,10 @@ from crm.core.forms import Form, options, strip
 from crm.excel import columns
 from crm.excel.columns import MONEY_UNITS
 from crm.firms import rules as firm_rules
+from crm.pipeline.rules import ENTRY_REASONS
 
 EXTENSIONS = ("xlsx", "xlsm", "xls", "ods", "csv")
+REASON_CODES = {str(code) for code in ENTRY_REASONS}
 
 
 class UploadForm(Form):
@@ -48,6 +50,15 @@ class UploadForm(Form):
         description="仅资质名单：表中没有「资质」列时，每行登记的资质",
         validate_choice=False,
     )
+    entry_reason = SelectField(
+        "入库理由",
+        choices=options(
+            ((str(code), f"{code}. {label}") for code, label in ENTRY_REASONS.items()),
+            "（按表中「入库理由」列）",
+        ),
+        description="仅高企后备库入库名单：表中没有「入库理由」列时，每家企业的入库理由",
+        validate_choice=False,
+    )
 
     def __init__(self, names: list[str], **kwargs):
         super().__init__(**kwargs)
@@ -63,6 +74,8 @@ class UploadForm(Form):
             chosen["template"] = self.template.data
         if self.kind.data == "qualifications" and self.tier.data in firm_rules.TIERS:
             chosen["tier"] = self.tier.data
+        if self.kind.data == "reserve" and self.entry_reason.data in REASON_CODES:
+            chosen["entry_reason"] = self.entry_reason.data
         return chosen
 
 

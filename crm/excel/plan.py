@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from crm.accounts.models import User
 from crm.core.permissions import is_admin, is_manager
+from crm.excel import placements
 from crm.excel.certificates import load_certificates, plan_certificate
 from crm.excel.columns import ImportKind
 from crm.excel.convert import ConvertedRow
@@ -241,6 +242,7 @@ class Planner:
         self.kind = kind
         self.options = options
         self.world = World(kind, user, firm_columns)
+        self.placements = placements.Placements()
         self._seen: dict[tuple, list[int]] = {}
 
     def plan(self, rows: list[ConvertedRow]) -> list[RowPlan]:
@@ -272,8 +274,11 @@ class Planner:
                 _plan_years(world, rows, plans, matched, children, long_form=True)
             elif kind.code == "ip":
                 _plan_ip(world, rows, plans, matched, children)
+            elif kind.code == "reserve":
+                placements.plan_reserve(self.placements, rows, plans, matched, self.options)
             else:
-                _plan_qualifications(world, rows, plans, matched, children, self.options)
+                candidates = _plan_qualifications(rows, plans, matched, children, self.options)
+                placements.plan_certified(self.placements, candidates)
         self._note_keys(rows, plans, matched)
         for plan in plans:
             settle(kind, plan)
@@ -308,7 +313,8 @@ def settle(kind: ImportKind, plan: RowPlan) -> None:
     elif plan.firm_values:
         plan.action = "update"
     elif plan.children:
-        # Only new rows of the kind's own table are written in SQL (`crm.excel.creates`).
+        # Only new rows of the kind's own table are creates: written in SQL
+        # (`crm.excel.creates`), or by the package that owns them.
         creates_only = kind.code != "firms" and all(
             c[2] is None and c[0] == kind.records for c in plan.children
         )
@@ -432,7 +438,10 @@ def _plan_ip(world, rows, plans, matched, children) -> None:
             plan.children.append(("ip_items", key, row_id, changed, {c: old[c] for c in changed}))
 
 
-def _plan_qualifications(world, rows, plans, matched, children, options) -> None:
+def _plan_qualifications(rows, plans, matched, children, options) -> list[tuple]:
+    """Plan each row's qualification or certificate; return (plan, firm id, issue date,
+    number) of the rows whose certificate was planned, which may enrol their firm."""
+    candidates = []
     default_tier = options.get("tier")
     certificates = {}
     if any((row.values.get("tier") or default_tier) == HTE_KIND for row in rows):
@@ -454,7 +463,9 @@ def _plan_qualifications(world, rows, plans, matched, children, options) -> None
         if plan.has_errors:
             continue
         if tier == HTE_KIND:
-            plan_certificate(row, plan, firm_id, year, certificates.get(firm_id, []))
+            issued = plan_certificate(row, plan, firm_id, year, certificates.get(firm_id, []))
+            if issued is not None:
+                candidates.append((plan, firm_id, issued, row.values.get("number")))
             continue
         values = {c: row.values[c] for c in QUALIFICATION_COLUMNS if row.values.get(c)}
         key = (firm_id, tier, year)
@@ -469,6 +480,7 @@ def _plan_qualifications(world, rows, plans, matched, children, options) -> None
         if changed:
             old = {c: old[c] for c in changed}
             plan.children.append(("qualifications", key, row_id, changed, old))
+    return candidates
 
 
 def _record_keys(kind, row: ConvertedRow, plan: RowPlan, firm_id: int | None) -> set[tuple]:
@@ -482,9 +494,13 @@ def _record_keys(kind, row: ConvertedRow, plan: RowPlan, firm_id: int | None) ->
             if row.values.get(key):
                 keys.add((key, row.values[key]))
         return keys
-    return {(firm_key, *child[1][1:]) for child in plan.children} or {
-        (firm_key, *_row_key(kind.code, row))
+    # A certificate's row may also place its firm: the certificate tells the rows apart.
+    keys = {
+        (firm_key, *child[1][1:])
+        for child in plan.children
+        if child[0] != placements.TABLE or kind.code == "reserve"
     }
+    return keys or {(firm_key, *_row_key(kind.code, row))}
 
 
 def _new_firm_key(row: ConvertedRow) -> tuple | None:
@@ -500,4 +516,6 @@ def _row_key(kind: str, row: ConvertedRow) -> tuple:
         return (row.values.get("year"),)
     if kind == "ip":
         return ip_key(row.values)
+    if kind == "reserve":
+        return (placements.HTE,)
     return (row.values.get("tier"), row.values.get("year"))

@@ -15,11 +15,14 @@ from typing import Any
 from sqlalchemy import Date, DateTime, Numeric, select
 
 from crm.core.filters import format_wan
+from crm.excel import placements
 from crm.excel.models import ImportRow
 from crm.excel.plan import RowPlan
 from crm.extensions import db
 from crm.firms import rules as firm_rules
 from crm.firms.models import Certificate, Firm, FirmYear, IPItem, Qualification
+from crm.pipeline.models import Stage
+from crm.pipeline.rules import ENTRY_REASONS
 from crm.reference.models import District, Industry, Park, TechField
 
 TABLES = {
@@ -28,6 +31,7 @@ TABLES = {
     "ip_items": IPItem.__table__,
     "qualifications": Qualification.__table__,
     "certificates": Certificate.__table__,
+    placements.TABLE: placements.COLUMNS,
 }
 #: Stored rows read back together.
 PAGE_ROWS = 2000
@@ -38,12 +42,14 @@ REFERENCES = {
     "park_id": Park,
     "industry_id": Industry,
     "tech_field_id": TechField,
+    "stage_id": Stage,
 }
 CODE_LABELS = {
     ("ip_items", "kind"): {k: label for k, (label, _) in firm_rules.IP_KINDS.items()},
     ("ip_items", "status"): firm_rules.IP_STATUSES,
     ("ip_items", "acquisition"): firm_rules.ACQUISITION_MODES,
     ("qualifications", "tier"): {k: label for k, (label, _) in firm_rules.TIERS.items()},
+    (placements.TABLE, "entry_reason"): ENTRY_REASONS,
 }
 
 

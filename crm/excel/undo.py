@@ -21,10 +21,12 @@ from crm.excel.models import ImportBatch
 from crm.extensions import db
 from crm.firms.history import entity_label
 from crm.firms.models import Firm
+from crm.pipeline.models import StageTransition
 
 #: Children first, so no row is deleted while another still points at it.
 DELETE_ORDER = (
     "certificates",
+    "enrollments",
     "change_reports",
     "firm_former_names",
     "firm_contacts",
@@ -164,6 +166,9 @@ def undo_batch(batch: ImportBatch, actor_id: int | None) -> Undone:
         raise UndoRefused(shown)
     audit = BulkAudit(AuditContext(actor_id, f"undo:{batch.id}"))
     result.restored = _restore(updated, audit)
+    # The stages an official list placed firms in (`crm.excel.placements`) go before the
+    # enrollments they opened; transitions are not audited, their source names the batch.
+    db.session.execute(delete(StageTransition).where(StageTransition.source == batch.source))
     result.deleted = _delete_created(created, created_firms, audit)
     audit.write()
     result.firm_ids = {

@@ -516,6 +516,8 @@ def test_a_provincial_list_of_certified_firms_records_their_certificates_with_th
     assert Describer().changes(row.writes) == [
         ("发证日期", None, "2025-12-08"),
         ("证书编号", None, "GR202545000123"),
+        ("培育阶段", None, "已认定高企"),
+        ("转入日期", None, "2025-12-08"),
     ]
     apply(batch, plan)
     [certificate] = db.session.scalars(select(Certificate).filter_by(firm_id=firm.id)).all()
