@@ -5,6 +5,8 @@ from datetime import date
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from crm.certification.rules import DUTY_KINDS, DUTY_STATUSES, duty_status
+from crm.core import clock
 from crm.core.audit import Audited
 from crm.core.models import TimestampMixin
 from crm.extensions import db
@@ -123,3 +125,60 @@ class ChangeReport(Audited, TimestampMixin, db.Model):
     def kind_label(self) -> str:
         """Return the kind of change in Chinese."""
         return CHANGE_KINDS.get(self.kind, self.kind)
+
+
+class Duty(Audited, TimestampMixin, db.Model):
+    """A yearly report a certified firm owes (§2.4): for which year, by when, and when filed.
+
+    The daily run opens one for every firm holding a valid certificate at the end of the year
+    reported (`crm.certification.duties`); a manager marks it filed, one by one, in bulk, or by
+    importing the national system's list.
+    """
+
+    __tablename__ = "certification_duties"
+    __table_args__ = (
+        UniqueConstraint("firm_id", "kind", "year"),
+        Index("ix_certification_duties_kind_year", "kind", "year"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(
+        ForeignKey("firms.id", ondelete="CASCADE"), index=True, info={"label": "企业"}
+    )
+    #: DUTY_KINDS.
+    kind: Mapped[str] = mapped_column(String(20), info={"label": "报表"})
+    #: The year reported on.
+    year: Mapped[int] = mapped_column(info={"label": "报告年度"})
+    due_on: Mapped[date] = mapped_column(info={"label": "填报截止"})
+    filed_on: Mapped[date | None] = mapped_column(info={"label": "填报日期"})
+    marked_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), info={"label": "标记人"}
+    )
+
+    firm = relationship("Firm")
+    marked_by = relationship("User")
+
+    @property
+    def kind_label(self) -> str:
+        """Return the report's name in Chinese."""
+        return DUTY_KINDS.get(self.kind, self.kind)
+
+    def status(self, today: date | None = None) -> str:
+        """Return DUTY_STATUSES' code on `today`."""
+        return duty_status(self.due_on, self.filed_on, today or clock.today())
+
+    def status_label(self, today: date | None = None) -> str:
+        """Return the status in Chinese."""
+        return DUTY_STATUSES[self.status(today)]
+
+
+class DutyDeadline(Audited, TimestampMixin, db.Model):
+    """The deadline an administrator set for a report of a year, instead of the default."""
+
+    __tablename__ = "duty_deadlines"
+    __table_args__ = (UniqueConstraint("kind", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), info={"label": "报表"})
+    year: Mapped[int] = mapped_column(info={"label": "报告年度"})
+    due_on: Mapped[date] = mapped_column(info={"label": "填报截止"})

@@ -92,3 +92,46 @@ def batch_window_label(opens_on: date, closes_on: date, today: date) -> str:
     if today > closes_on:
         return "已截止"
     return "申报中"
+
+
+# --- Duties of a certified firm (§2.4) ----------------------------------------------------------
+
+#: The yearly reports a certified firm files on the national system for the previous year.
+DUTY_KINDS = {
+    "annual_report": "年度发展情况报表",
+    "torch": "火炬统计年报",
+}
+#: The default deadline of each report, as (month, day) of the year after the one reported; an
+#: administrator may set another for a year (`DutyDeadline`).
+DEFAULT_DEADLINES = {"annual_report": (5, 31), "torch": (3, 31)}
+DUTY_STATUSES = {
+    "due": "待填报",
+    "overdue": "逾期未报",
+    "filed": "已填报",
+    "late": "逾期补报",
+}
+#: Missed annual reports over a certificate's validity that cancel the qualification (§2.5).
+MISSED_REPORTS_CANCEL = 2
+
+
+def default_deadline(kind: str, year: int) -> date:
+    """Return the default deadline of the report of `kind` for `year` (in the year after)."""
+    month, day = DEFAULT_DEADLINES[kind]
+    return date(year + 1, month, day)
+
+
+def duty_status(due_on: date, filed_on: date | None, today: date) -> str:
+    """Return the status of a report: due, overdue, filed, or filed late."""
+    if filed_on is not None:
+        return "late" if filed_on > due_on else "filed"
+    return "overdue" if today > due_on else "due"
+
+
+def is_missed(due_on: date, filed_on: date | None, today: date) -> bool:
+    """Tell whether a report was not filed by its deadline, once the deadline has passed."""
+    return duty_status(due_on, filed_on, today) in ("overdue", "late")
+
+
+def reporting_years(today: date) -> range:
+    """Return the years whose reports may be owed on `today`: those that have ended."""
+    return range(today.year - 1, today.year)

@@ -1,0 +1,264 @@
+"""The yearly reports certified firms owe (domain.md §2.4): opened, marked filed, missed.
+
+A firm owes the reports for a year when it held a valid high-tech certificate at the end of
+that year (a firm certified in December reports on that year; one whose certificate expired
+or was cancelled during the year does not). Once the year has ended, the daily run opens every
+owed report in one set-based statement per kind; the unique key (firm, report, year) makes a
+second run, or a second worker, open nothing twice. Deadlines are 31 May and 31 March of the
+following year unless an administrator sets another for a year. Two annual reports missed over
+the current certificate's validity put the firm at risk of cancellation (§2.5).
+
+Opening is derived from the certificate record and is not audited; marking and deadlines are.
+Everything here flushes and never commits.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import ColumnElement, and_, exists, extract, func, insert, literal, or_, select
+from sqlalchemy.orm import contains_eager, joinedload
+
+from crm.certification import rules
+from crm.certification.models import Duty, DutyDeadline
+from crm.core import clock
+from crm.extensions import db
+from crm.firms.access import firm_scope
+from crm.firms.certificates import valid_on
+from crm.firms.models import Certificate, Firm
+
+ANNUAL = "annual_report"
+
+
+def deadline(kind: str, year: int) -> date:
+    """Return the deadline of the report of `kind` for `year`: the one set, else the default."""
+    stored = db.session.scalar(select(DutyDeadline.due_on).filter_by(kind=kind, year=year))
+    return stored or rules.default_deadline(kind, year)
+
+
+def set_deadline(kind: str, year: int, due_on: date) -> int:
+    """Set the deadline of a report for a year, for the reports opened and to open; return how
+    many opened reports it moved."""
+    stored = db.session.scalar(select(DutyDeadline).filter_by(kind=kind, year=year))
+    if stored is None:
+        db.session.add(DutyDeadline(kind=kind, year=year, due_on=due_on))
+    else:
+        stored.due_on = due_on
+    moved = db.session.execute(
+        Duty.__table__.update()
+        .where(Duty.kind == kind, Duty.year == year, Duty.due_on != due_on)
+        .values(due_on=due_on, updated_at=clock.utcnow())
+    ).rowcount
+    db.session.flush()
+    return moved
+
+
+def open_duties(year: int, today: date | None = None) -> int:
+    """Open the reports owed for `year` that are not open yet; return how many (0 before the
+    year has ended)."""
+    today = today or clock.today()
+    if today <= date(year, 12, 31):
+        return 0
+    now = clock.utcnow()
+    opened = 0
+    for kind in rules.DUTY_KINDS:
+        owed = (
+            select(
+                Certificate.firm_id,
+                literal(kind),
+                literal(year),
+                literal(deadline(kind, year)),
+                literal(now),
+                literal(now),
+            )
+            .join(Firm, Firm.id == Certificate.firm_id)
+            .where(
+                valid_on(date(year, 12, 31)),
+                Firm.deleted_at.is_(None),
+                ~exists().where(
+                    Duty.firm_id == Certificate.firm_id, Duty.kind == kind, Duty.year == year
+                ),
+            )
+            .distinct()
+        )
+        columns = ["firm_id", "kind", "year", "due_on", "created_at", "updated_at"]
+        stmt = insert(Duty).from_select(columns, owed).returning(Duty.id)
+        opened += len(db.session.execute(stmt).all())
+    db.session.flush()
+    return opened
+
+
+def open_due_duties(today: date | None = None) -> int:
+    """Open the reports of every year whose reports may be owed on `today`."""
+    today = today or clock.today()
+    return sum(open_duties(year, today) for year in rules.reporting_years(today))
+
+
+def mark_filed(duties: list[Duty], filed_on: date, actor) -> int:
+    """Mark the reports not yet marked as filed on `filed_on`; return how many."""
+    marked = 0
+    for duty in duties:
+        if duty.filed_on is None:
+            duty.filed_on = filed_on
+            duty.marked_by_id = actor.id if actor is not None else None
+            marked += 1
+    db.session.flush()
+    return marked
+
+
+def unmark(duty: Duty) -> None:
+    """Take back a report's filing, marked by mistake."""
+    duty.filed_on = None
+    duty.marked_by_id = None
+    db.session.flush()
+
+
+# --- Reading -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DutyFilters:
+    """What the reports page narrows the reports to."""
+
+    year: int
+    kind: str = ANNUAL
+    status: str | None = None
+    district_id: int | None = None
+    manager_id: int | None = None
+
+
+def status_condition(status: str, today: date) -> ColumnElement[bool]:
+    """Return the condition selecting the reports of a status (`rules.duty_status`) on `today`."""
+    if status == "filed":
+        return and_(Duty.filed_on.is_not(None), Duty.filed_on <= Duty.due_on)
+    if status == "late":
+        return and_(Duty.filed_on.is_not(None), Duty.filed_on > Duty.due_on)
+    if status == "overdue":
+        return and_(Duty.filed_on.is_(None), Duty.due_on < today)
+    return and_(Duty.filed_on.is_(None), Duty.due_on >= today)
+
+
+def _scoped(user, filters: DutyFilters):
+    stmt = (
+        select(Duty)
+        .join(Duty.firm)
+        .where(
+            Duty.kind == filters.kind,
+            Duty.year == filters.year,
+            firm_scope(user),
+            Firm.deleted_at.is_(None),
+        )
+    )
+    if filters.district_id:
+        stmt = stmt.where(Firm.district_id == filters.district_id)
+    if filters.manager_id:
+        stmt = stmt.where(Firm.manager_id == filters.manager_id)
+    return stmt
+
+
+def duty_list(user, filters: DutyFilters, today: date) -> list[Duty]:
+    """Return the reports `user` may see, overdue and due first, then by firm name."""
+    stmt = _scoped(user, filters).options(
+        contains_eager(Duty.firm).options(joinedload(Firm.district), joinedload(Firm.manager)),
+        joinedload(Duty.marked_by),
+    )
+    if filters.status:
+        stmt = stmt.where(status_condition(filters.status, today))
+    return list(db.session.scalars(stmt.order_by(Duty.filed_on.is_not(None), Firm.name, Duty.id)))
+
+
+def duty_counts(user, filters: DutyFilters, today: date) -> dict[str, int]:
+    """Return how many of the reports `user` may see are in each status."""
+    counts = {}
+    base = _scoped(user, DutyFilters(**{**filters.__dict__, "status": None})).subquery()
+    for status in rules.DUTY_STATUSES:
+        condition = status_condition(status, today)
+        counts[status] = db.session.scalar(
+            select(func.count()).select_from(Duty).where(Duty.id.in_(select(base.c.id)), condition)
+        )
+    return counts
+
+
+def duty_years() -> list[int]:
+    """Return the years that have reports, and the last year, newest first."""
+    years = set(db.session.scalars(select(Duty.year).distinct()))
+    return sorted(years | {clock.today().year - 1}, reverse=True)
+
+
+def firm_duties(firm_id: int) -> list[Duty]:
+    """Return the firm's reports, newest year first."""
+    return list(
+        db.session.scalars(
+            select(Duty)
+            .where(Duty.firm_id == firm_id)
+            .options(joinedload(Duty.marked_by))
+            .order_by(Duty.year.desc(), Duty.kind)
+        )
+    )
+
+
+def missed_condition(today: date) -> ColumnElement[bool]:
+    """Return the condition selecting annual reports missed by `today`, counted against the
+    certificate the firm holds now (reports of years before its issue year do not count)."""
+    return and_(
+        Duty.kind == ANNUAL,
+        or_(
+            and_(Duty.filed_on.is_(None), Duty.due_on < today),
+            Duty.filed_on > Duty.due_on,
+        ),
+        exists().where(
+            Certificate.firm_id == Duty.firm_id,
+            valid_on(today),
+            extract("year", Certificate.issued_on) <= Duty.year,
+        ),
+    )
+
+
+def missed_years(firm_id: int, today: date) -> list[int]:
+    """Return the years of the annual reports the firm missed under its current certificate."""
+    return list(
+        db.session.scalars(
+            select(Duty.year)
+            .where(Duty.firm_id == firm_id, missed_condition(today))
+            .order_by(Duty.year)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class RiskRow:
+    """A certified firm with missed annual reports."""
+
+    firm: Firm
+    missed: int
+    years: list[int]
+
+    @property
+    def at_risk(self) -> bool:
+        """Tell whether the missed reports cancel the qualification (§2.5)."""
+        return self.missed >= rules.MISSED_REPORTS_CANCEL
+
+
+def firms_missing_reports(
+    user, today: date, district_id: int | None = None, manager_id: int | None = None
+) -> list[RiskRow]:
+    """Return the firms `user` may see that missed annual reports, most missed first."""
+    stmt = (
+        select(Firm, Duty.year)
+        .join(Duty, Duty.firm_id == Firm.id)
+        .where(missed_condition(today), firm_scope(user), Firm.deleted_at.is_(None))
+        .options(joinedload(Firm.district), joinedload(Firm.manager))
+    )
+    if district_id:
+        stmt = stmt.where(Firm.district_id == district_id)
+    if manager_id:
+        stmt = stmt.where(Firm.manager_id == manager_id)
+    firms: dict[int, Firm] = {}
+    years: dict[int, list[int]] = {}
+    for firm, year in db.session.execute(stmt):
+        firms[firm.id] = firm
+        years.setdefault(firm.id, []).append(year)
+    rows = [
+        RiskRow(firm, len(years[firm_id]), sorted(years[firm_id]))
+        for firm_id, firm in firms.items()
+    ]
+    return sorted(rows, key=lambda row: (-row.missed, row.firm.name))

@@ -1,0 +1,107 @@
+"""The yearly reports of certified firms: who owes them, by when, and two missed years."""
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from crm.certification import duties
+from crm.certification.jobs import open_duties_daily
+from crm.certification.models import Duty
+from crm.core import clock
+from crm.core.audit import AuditEntry
+from crm.extensions import db
+from tests import factories
+
+
+def _owed(year: int) -> dict[tuple[int, str], date]:
+    rows = db.session.scalars(select(Duty).filter_by(year=year))
+    return {(duty.firm_id, duty.kind): duty.due_on for duty in rows}
+
+
+def test_a_year_s_reports_are_owed_by_the_firms_certified_at_its_end_and_opened_once(app):
+    december = factories.make_firm(name="十二月发证企业")
+    expired = factories.make_firm(name="年中到期企业")
+    cancelled = factories.make_firm(name="年中取消企业")
+    new = factories.make_firm(name="年底新认定企业")
+    factories.make_certificate(december, date(2023, 12, 8))
+    factories.make_certificate(expired, date(2022, 3, 1))
+    factories.make_certificate(
+        cancelled, date(2024, 5, 1), status="cancelled", ended_on=date(2025, 6, 1)
+    )
+    factories.make_certificate(new, date(2025, 12, 20))
+
+    assert duties.open_duties(2025, date(2025, 12, 31)) == 0
+    assert duties.open_duties(2025, date(2026, 1, 2)) == 4
+    assert _owed(2025) == {
+        (december.id, "annual_report"): date(2026, 5, 31),
+        (december.id, "torch"): date(2026, 3, 31),
+        (new.id, "annual_report"): date(2026, 5, 31),
+        (new.id, "torch"): date(2026, 3, 31),
+    }
+    assert duties.open_duties(2025, date(2026, 1, 3)) == 0
+
+
+def test_the_daily_run_opens_the_year_just_ended(app):
+    firm = factories.make_firm()
+    factories.make_certificate(firm, date(2024, 4, 1))
+    with clock.frozen(datetime(2026, 1, 1, 1, 0)):
+        assert open_duties_daily() == 2
+        assert open_duties_daily() == 0
+    assert set(_owed(2025)) == {(firm.id, "annual_report"), (firm.id, "torch")}
+
+
+def test_an_annual_report_is_due_until_31_may_and_overdue_on_1_june(app):
+    firm = factories.make_firm()
+    factories.make_certificate(firm, date(2024, 4, 1))
+    duties.open_duties(2025, date(2026, 1, 2))
+    report = db.session.scalar(select(Duty).filter_by(firm_id=firm.id, kind="annual_report"))
+    assert report.status(date(2026, 5, 31)) == "due"
+    assert report.status(date(2026, 6, 1)) == "overdue"
+    assert report.status_label(date(2026, 6, 1)) == "逾期未报"
+    filters = duties.DutyFilters(2025, status="overdue")
+    admin = factories.make_user("admin")
+    assert duties.duty_list(admin, filters, date(2026, 6, 1)) == [report]
+    assert duties.duty_list(admin, filters, date(2026, 5, 31)) == []
+
+    duties.mark_filed([report], date(2026, 6, 3), admin)
+    assert report.status(date(2026, 6, 5)) == "late"
+    entry = db.session.scalar(
+        select(AuditEntry).filter_by(entity="certification_duties", field="filed_on")
+    )
+    assert (entry.entity_id, entry.new_value) == (report.id, "2026-06-03")
+
+
+def test_a_deadline_set_for_a_year_moves_the_open_reports_and_the_ones_to_open(app):
+    first, later = factories.make_firm(), factories.make_firm()
+    factories.make_certificate(first, date(2024, 4, 1))
+    duties.open_duties(2025, date(2026, 1, 2))
+    assert duties.set_deadline("torch", 2025, date(2026, 4, 15)) == 1
+    factories.make_certificate(later, date(2025, 2, 1))
+    duties.open_duties(2025, date(2026, 2, 1))
+    owed = _owed(2025)
+    assert owed[(first.id, "torch")] == owed[(later.id, "torch")] == date(2026, 4, 15)
+    assert owed[(later.id, "annual_report")] == date(2026, 5, 31)
+
+
+def test_two_missed_annual_reports_under_the_current_certificate_put_a_firm_at_risk(app):
+    risky = factories.make_firm(name="两年未报企业")
+    renewed = factories.make_firm(name="重新认定企业")
+    factories.make_certificate(risky, date(2023, 3, 1))
+    factories.make_certificate(renewed, date(2020, 3, 1))
+    factories.make_certificate(renewed, date(2023, 2, 1))
+    for year in (2021, 2022, 2023, 2024):
+        duties.open_duties(year, date(year + 1, 1, 2))
+    admin = factories.make_user("admin")
+    # The renewed firm missed 2021 and 2022 under its old certificate, and filed since.
+    for report in db.session.scalars(
+        select(Duty).filter_by(firm_id=renewed.id).where(Duty.year >= 2023)
+    ):
+        duties.mark_filed([report], date(report.year + 1, 4, 1), admin)
+    today = date(2025, 6, 15)
+    assert duties.missed_years(risky.id, today) == [2023, 2024]
+    assert duties.missed_years(renewed.id, today) == []
+    [row] = duties.firms_missing_reports(admin, today)
+    assert (row.firm, row.years, row.at_risk) == (risky, [2023, 2024], True)
+    # A manager sees only the firms of their districts.
+    other = factories.make_user("manager", districts=[factories.district("450405")])
+    assert duties.firms_missing_reports(other, today) == []
