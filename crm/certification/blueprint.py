@@ -8,14 +8,16 @@ its records.
 
 from flask import Blueprint
 
-from crm.certification import firm_views, timeline, views
+from crm.certification import duty_views, firm_views, timeline, views
 from crm.certification.models import (
     APPLICATION_STATUSES,
     CHANGE_KINDS,
     CertificationApplication,
     CertificationBatch,
     ChangeReport,
+    Duty,
 )
+from crm.certification.rules import DUTY_KINDS
 from crm.core.web import FORM, GET, POST, add_routes
 from crm.firms.history import Entity, coded, describe, name_references
 from crm.firms.tabs import FirmTab, register_tab
@@ -33,6 +35,13 @@ ROUTES = (
     ("/batches/<int:batch_id>", "detail", views.detail, GET),
     ("/batches/<int:batch_id>/results", "results", views.results, POST),
     ("/cohort", "cohort", views.cohort, GET),
+    # duty_views
+    ("/duties", "duties", duty_views.duty_list, GET),
+    ("/duties/filed", "mark_duties", duty_views.mark_duties, POST),
+    ("/duties/deadline", "duty_deadline", duty_views.set_deadline, POST),
+    ("/duties/at-risk", "duties_at_risk", duty_views.at_risk, GET),
+    ("/duties/<int:duty_id>/filed", "duty_filed", duty_views.duty_filed, POST),
+    ("/duties/<int:duty_id>/unfiled", "duty_unfiled", duty_views.duty_unfiled, POST),
     # firm_views
     ("/firms/<int:firm_id>/rename", "rename", firm_views.rename, POST),
     (
@@ -59,6 +68,14 @@ describe(
         CertificationApplication,
         codes={"status": APPLICATION_STATUSES},
         summary=lambda v: f"{v.get('submitted_on', '')} 申报",
+    )
+)
+describe(
+    Entity(
+        "年报",
+        Duty,
+        codes={"kind": DUTY_KINDS},
+        summary=lambda v: f"{v.get('year', '')} 年度{coded(DUTY_KINDS, v, 'kind')}",
     )
 )
 describe(

@@ -185,3 +185,61 @@ class CertificateForm(Form):
         """Refuse a future issue date."""
         if field.data > clock.today():
             raise ValidationError("发证日期不能晚于今天")
+
+
+class DutyFilterForm(Form):
+    """The filters of the yearly reports page (read from the query string)."""
+
+    class Meta:
+        csrf = False
+
+    year = SelectField("报告年度", coerce=optional_int, validate_choice=False)
+    kind = SelectField("报表", choices=options(rules.DUTY_KINDS.items()), validate_choice=False)
+    status = SelectField(
+        "状态",
+        coerce=optional_str,
+        choices=options(rules.DUTY_STATUSES.items(), "全部状态"),
+        validate_choice=False,
+    )
+    district = SelectField("所属县（市、区）", coerce=optional_int, validate_choice=False)
+    manager = SelectField("服务专员", coerce=optional_int, validate_choice=False)
+
+    def __init__(self, formdata, years: list[int], choices: dict[str, list], **kwargs):
+        super().__init__(formdata, **kwargs)
+        self.year.choices = options((y, f"{y} 年度") for y in years)
+        self.district.choices = options(choices["districts"], "全部区县")
+        self.manager.choices = options(choices["managers"], "全部服务专员")
+        if self.year.data not in years:
+            self.year.data = years[0]
+        if self.kind.data not in rules.DUTY_KINDS:
+            self.kind.data = "annual_report"
+        if self.status.data not in rules.DUTY_STATUSES:
+            self.status.data = None
+
+    def query(self) -> dict[str, Any]:
+        """Return the chosen filters as query-string values, to come back to the same list."""
+        values = {
+            "year": self.year.data,
+            "kind": self.kind.data,
+            "status": self.status.data,
+            "district": self.district.data,
+            "manager": self.manager.data,
+        }
+        return {name: value for name, value in values.items() if value}
+
+
+class FiledForm(Form):
+    """The day one report, or the reports ticked in a list, were filed on the national system."""
+
+    filed_on = DateField("填报日期", [InputRequired("请填写填报日期")], default=clock.today)
+
+    def validate_filed_on(self, field) -> None:
+        """Refuse a future date: a filing records what happened."""
+        if field.data and field.data > clock.today():
+            raise ValidationError("填报日期不能晚于今天")
+
+
+class DeadlineForm(Form):
+    """An administrator's deadline for a report of a year."""
+
+    due_on = DateField("填报截止", [InputRequired("请填写填报截止日期")])

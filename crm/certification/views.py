@@ -11,12 +11,13 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from crm.certification import queries, rules
+from crm.certification import duties, queries, rules
 from crm.certification.forms import (
     BatchForm,
     CertificateForm,
     ChangeForm,
     CohortFilterForm,
+    FiledForm,
     RenameForm,
     ReportedForm,
     ResultLineForm,
@@ -182,6 +183,7 @@ def firm_tab_context(firm, **overrides) -> dict[str, Any]:
     today = clock.today()
     certificate = queries.current_certificate(firm.id)
     reports = queries.change_reports(firm.id)
+    firm_duties = duties.firm_duties(firm.id)
     may_edit = can_edit_firm(current_user, firm)
     context: dict[str, Any] = {
         "certificate": certificate,
@@ -197,6 +199,18 @@ def firm_tab_context(firm, **overrides) -> dict[str, Any]:
         if may_edit and is_admin(current_user)
         else None,
         "change_form": ChangeForm(formdata=None) if may_edit else None,
+        "duties": firm_duties,
+        "missed_years": duties.missed_years(firm.id, today),
+        "missed_limit": rules.MISSED_REPORTS_CANCEL,
+        "filed_forms": {
+            d.id: FiledForm(prefix=f"duty-{d.id}", formdata=None)
+            for d in firm_duties
+            if d.filed_on is None
+        }
+        if may_edit
+        else {},
+        "may_mark": may_edit,
+        "today": today,
         "reported_forms": {
             r.id: ReportedForm(r.id, formdata=None) for r in reports if r.reported_on is None
         }
