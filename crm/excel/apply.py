@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from crm.certification import changes
+from crm.certification.models import Duty
 from crm.core import bulk, clock
 from crm.core.audit import AuditContext, BulkAudit, audit_source
 from crm.excel import certificates, placements
@@ -27,7 +28,12 @@ from crm.excel.stored import stored_plans
 from crm.extensions import db
 from crm.firms.models import Firm, FirmYear, IPItem, Qualification
 
-MODELS = {"firm_years": FirmYear, "ip_items": IPItem, "qualifications": Qualification}
+MODELS = {
+    "firm_years": FirmYear,
+    "ip_items": IPItem,
+    "qualifications": Qualification,
+    "certification_duties": Duty,
+}
 #: The stored rows written here in Python; creates are written in SQL (crm.excel.creates).
 CHANGED = ("update", "rename")
 
@@ -177,6 +183,8 @@ def _natural_key(model, values) -> tuple:
         return (values["firm_id"], values["year"])
     if model is Qualification:
         return (values["firm_id"], values["tier"], values["year"])
+    if model is Duty:
+        return (values["firm_id"], values["kind"], values["year"])
     return (values["firm_id"], *ip_key(values))
 
 
@@ -186,6 +194,7 @@ def _inserted_ids(model, now) -> dict[tuple, int]:
         FirmYear: (FirmYear.firm_id, FirmYear.year),
         Qualification: (Qualification.firm_id, Qualification.tier, Qualification.year),
         IPItem: (IPItem.firm_id, IPItem.number, IPItem.kind, IPItem.title),
+        Duty: (Duty.firm_id, Duty.kind, Duty.year),
     }[model]
     rows = db.session.execute(select(model.id, *columns).where(model.created_at == now))
     found = {}

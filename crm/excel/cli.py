@@ -5,6 +5,7 @@ from pathlib import Path
 import click
 from flask import current_app
 
+from crm.certification.rules import DUTY_KINDS
 from crm.core import clock
 from crm.core.permissions import is_editor
 from crm.excel import annotate, blanks, columns, queries, services
@@ -40,8 +41,12 @@ def _imports_folder() -> Path:
     type=click.Choice([str(code) for code in ENTRY_REASONS]),
     help="高企后备库入库名单的默认入库理由（序号）。",
 )
+@click.option("--duty-kind", type=click.Choice(sorted(DUTY_KINDS)), help="年报填报名单的默认报表。")
+@click.option("--year", type=click.IntRange(2000, 2100), help="年报填报名单的默认报告年度。")
 @click.option("--user", "username", help="以该用户的身份和权限导入；默认不限范围。")
-def import_command(path, kind, dry_run, valid_only, sheet, tier, entry_reason, username) -> None:
+def import_command(
+    path, kind, dry_run, valid_only, sheet, tier, entry_reason, duty_kind, year, username
+) -> None:
     """Dry-run a workbook and, unless --dry-run, import it (a relative PATH may be in imports/)."""
     if not path.exists() and (_imports_folder() / path).exists():
         path = _imports_folder() / path
@@ -52,7 +57,13 @@ def import_command(path, kind, dry_run, valid_only, sheet, tier, entry_reason, u
         user = queries.user_named(username)
         if user is None or not is_editor(user):
             raise click.ClickException(f"用户 {username} 不存在或无权导入")
-    given = {"sheet": sheet, "tier": tier, "entry_reason": entry_reason}
+    given = {
+        "sheet": sheet,
+        "tier": tier,
+        "entry_reason": entry_reason,
+        "duty_kind": duty_kind,
+        "year": year,
+    }
     options = {k: v for k, v in given.items() if v}
     batch = services.start_import_from_path(kind, path, user, options)
     annotated = path.with_name(annotate.result_name(path.name))

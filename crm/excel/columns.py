@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from crm.certification.rules import DUTY_KINDS
 from crm.excel.values import IP_KIND_SYNONYMS
 from crm.firms import rules as firm_rules
 from crm.pipeline.rules import ENTRY_REASONS
@@ -445,7 +446,75 @@ RESERVE = ImportKind(
     written_in_sql=False,
 )
 
-KINDS: dict[str, ImportKind] = {k.code: k for k in (FIRMS, YEARS, IP, QUALIFICATIONS, RESERVE)}
+DUTIES = ImportKind(
+    "duties",
+    "年报填报名单",
+    (
+        FIRM_NAME,
+        USCC,
+        FieldDef(
+            "duty_kind",
+            "报表",
+            "choice",
+            ("报表类型", "报表名称", "年报类型"),
+            choices=DUTY_KINDS,
+            choice_synonyms={
+                "年度发展情况": "annual_report",
+                "年报": "annual_report",
+                "发展情况报表": "annual_report",
+                "火炬统计": "torch",
+                "火炬年报": "torch",
+                "火炬统计调查": "torch",
+            },
+            help="没有此列时，使用导入时选择的报表",
+            example="年度发展情况报表",
+        ),
+        FieldDef(
+            "year",
+            "报告年度",
+            "year",
+            ("年度", "填报年度", "统计年度", "所属年度"),
+            help="报表所反映的年度（上一年度）；没有此列时，使用导入时选择的年度",
+            example="2025",
+        ),
+        FieldDef(
+            "filed_on",
+            "填报日期",
+            "date",
+            ("提交日期", "提交时间", "填报时间", "报送日期", "上报日期"),
+            help="没有此列时按截止日期（或导入当天，取较早者）计",
+            example="2026-05-20",
+        ),
+        FieldDef(
+            "status",
+            "填报状态",
+            "choice",
+            ("状态", "提交状态", "报送状态", "是否填报"),
+            choices={"filed": "已填报", "not_filed": "未填报"},
+            choice_synonyms={
+                "已提交": "filed",
+                "已报送": "filed",
+                "已完成": "filed",
+                "已报": "filed",
+                "审核通过": "filed",
+                "是": "filed",
+                "未提交": "not_filed",
+                "未报送": "not_filed",
+                "未报": "not_filed",
+                "否": "not_filed",
+            },
+            help="没有此列时，名单中的企业均视为已填报",
+            example="已填报",
+        ),
+    ),
+    "把国家系统导出的已填报企业名单（企业名称或统一社会信用代码）记为该年度年报已填报；"
+    "系统中已标记的保留原填报日期。",
+    records="certification_duties",
+)
+
+KINDS: dict[str, ImportKind] = {
+    k.code: k for k in (FIRMS, YEARS, IP, QUALIFICATIONS, RESERVE, DUTIES)
+}
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,10 @@
 from typing import Any
 
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from crm.certification.rules import DUTY_KINDS
 from crm.core.forms import Form, options, strip
 from crm.excel import columns
 from crm.excel.columns import MONEY_UNITS
@@ -60,6 +61,18 @@ class UploadForm(Form):
         validate_choice=False,
     )
 
+    duty_kind = SelectField(
+        "报表",
+        choices=options(DUTY_KINDS.items(), "（按表中「报表」列）"),
+        description="仅年报填报名单：表中没有「报表」列时，每行标记的报表",
+        validate_choice=False,
+    )
+    year = IntegerField(
+        "报告年度",
+        [Optional(), NumberRange(2000, 2100, "请填写四位年份")],
+        description="仅年报填报名单：表中没有「报告年度」列时，每行标记的年度",
+    )
+
     def __init__(self, names: list[str], **kwargs):
         super().__init__(**kwargs)
         self.names = names
@@ -76,6 +89,11 @@ class UploadForm(Form):
             chosen["tier"] = self.tier.data
         if self.kind.data == "reserve" and self.entry_reason.data in REASON_CODES:
             chosen["entry_reason"] = self.entry_reason.data
+        if self.kind.data == "duties":
+            if self.duty_kind.data in DUTY_KINDS:
+                chosen["duty_kind"] = self.duty_kind.data
+            if self.year.data:
+                chosen["year"] = self.year.data
         return chosen
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from crm.accounts.models import User
 from crm.core.permissions import is_admin, is_manager
-from crm.excel import placements
+from crm.excel import duties, placements
 from crm.excel.certificates import load_certificates, plan_certificate
 from crm.excel.columns import ImportKind
 from crm.excel.convert import ConvertedRow
@@ -276,6 +276,8 @@ class Planner:
                 _plan_ip(world, rows, plans, matched, children)
             elif kind.code == "reserve":
                 placements.plan_reserve(self.placements, rows, plans, matched, self.options)
+            elif kind.code == "duties":
+                duties.plan_duties(world, rows, plans, matched, self.options)
             else:
                 candidates = _plan_qualifications(rows, plans, matched, children, self.options)
                 placements.plan_certified(self.placements, candidates)
@@ -518,4 +520,6 @@ def _row_key(kind: str, row: ConvertedRow) -> tuple:
         return ip_key(row.values)
     if kind == "reserve":
         return (placements.HTE,)
+    if kind == "duties":
+        return (row.values.get("duty_kind"), row.values.get("year"))
     return (row.values.get("tier"), row.values.get("year"))

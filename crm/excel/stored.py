@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlalchemy import Date, DateTime, Numeric, select
 
+from crm.certification.models import Duty
+from crm.certification.rules import DUTY_KINDS
 from crm.core.filters import format_wan
 from crm.excel import placements
 from crm.excel.models import ImportRow
@@ -32,11 +34,12 @@ TABLES = {
     "qualifications": Qualification.__table__,
     "certificates": Certificate.__table__,
     placements.TABLE: placements.COLUMNS,
+    "certification_duties": Duty.__table__,
 }
 #: Stored rows read back together.
 PAGE_ROWS = 2000
 #: Columns the changes never show: bookkeeping the import sets by itself.
-HIDDEN = frozenset({"uscc_check_accepted", "manager_id", "firm_id"})
+HIDDEN = frozenset({"uscc_check_accepted", "manager_id", "firm_id", "marked_by_id"})
 REFERENCES = {
     "district_id": District,
     "park_id": Park,
@@ -50,6 +53,7 @@ CODE_LABELS = {
     ("ip_items", "acquisition"): firm_rules.ACQUISITION_MODES,
     ("qualifications", "tier"): {k: label for k, (label, _) in firm_rules.TIERS.items()},
     (placements.TABLE, "entry_reason"): ENTRY_REASONS,
+    ("certification_duties", "kind"): DUTY_KINDS,
 }
 
 

@@ -26,6 +26,7 @@ from crm.pipeline.models import StageTransition
 #: Children first, so no row is deleted while another still points at it.
 DELETE_ORDER = (
     "certificates",
+    "certification_duties",
     "enrollments",
     "change_reports",
     "firm_former_names",
