@@ -16,6 +16,7 @@ from crm.admin.services import seed_reference_data
 from crm.coaching.models import Activity, CoachingPlan
 from crm.core import clock
 from crm.demo.coaching import make_coaching
+from crm.demo.duties import make_duties
 from crm.demo.enrollments import make_enrollments, record_certificates
 from crm.demo.experts import make_expert_assessment
 from crm.demo.figures import (
@@ -73,6 +74,7 @@ class DemoSummary:
     coaching_plans: int = 0
     activities: int = 0
     support_entries: int = 0
+    duties: int = 0
     logins: list[DemoLogin] = field(default_factory=list)
 
 
@@ -398,5 +400,6 @@ def generate_demo(city: str, firms: int, seed: int = DEFAULT_SEED, today: date |
     generator.create_staff()
     created = generator.create_firms()
     generator.create_enterprise_users(created)
+    generator.summary.duties = make_duties(seed, generator.today)
     generator.summary.logins = generator.logins
     return generator.summary

@@ -10,11 +10,13 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.accounts.models import User
+from crm.certification.models import Duty
 from crm.core.audit import AuditEntry, audit_source
 from crm.demo import generator
 from crm.demo.logins import LOGINS_FILE, read_logins
 from crm.extensions import db
 from crm.firms import rules, uscc
+from crm.firms.certificates import firms_certified_on
 from crm.firms.models import (
     Certificate,
     Firm,
@@ -223,6 +225,21 @@ def test_firms_are_spread_over_both_programmes_with_a_ledger_that_follows_them(a
     for entry in entries:
         if entry.rule_id is not None:
             assert int(entry.trigger_key.removeprefix("transition:")) in transitions
+
+
+def test_certified_firms_owe_their_reports_most_filed_some_missed(app):
+    summary = generate(firms=120)
+    reports = list(db.session.scalars(select(Duty)))
+    assert summary.duties == len(reports) > 0
+    certified = set(db.session.scalars(select(Certificate.firm_id)))
+    assert {d.year for d in reports} <= {2023, 2024, 2025}
+    statuses = Counter(d.status(TODAY) for d in reports)
+    # On 15 March 2026 the 2025 reports are still due; the earlier ones mostly filed on time.
+    assert statuses["due"] == sum(1 for d in reports if d.year == 2025)
+    assert statuses["filed"] > 4 * (statuses["overdue"] + statuses["late"]) > 0
+    for year in (2023, 2024, 2025):
+        owing = {d.firm_id for d in reports if d.year == year}
+        assert owing == firms_certified_on(certified, date(year, 12, 31))
 
 
 def test_same_seed_gives_the_same_firms(app):
