@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.certification import queries as certification_queries
+from crm.dashboard import funnel
 from crm.excel.models import ImportRow
 from crm.excel.stored import Describer
 from crm.excel.undo import UndoRefused, undo_batch
@@ -68,6 +69,9 @@ def test_the_stock_list_enrols_firms_in_no_programme_as_certified_and_undo_remov
     admin = factories.make_user("admin")
     cohort = certification_queries.cohort(admin, certification_queries.CohortFilters(2026))
     assert [c.firm_id for c in cohort] == [firm.id]
+    # ... and among the certificates expiring that year.
+    [expiring] = funnel.certificates_expiring([2026])
+    assert expiring.certificates == 1
 
     again, _ = preview(path, kind="qualifications", tier="hte")
     assert _nonzero(again.counts) == {"unchanged": 1}
