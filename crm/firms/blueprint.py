@@ -70,7 +70,10 @@ register_tab(
     "timeline",
     FirmTab("时间线", "firms/_timeline.html", timeline.firm_tab_context, 110, staff_only=True),
 )
-register_tab("history", FirmTab("变更记录", "firms/_history.html", views.history_context, 120))
+register_tab(
+    "history",
+    FirmTab("变更记录", "firms/_history.html", views.history_context, 120, staff_only=True),
+)
 
 IP_KIND_LABELS = {code: label for code, (label, _) in rules.IP_KINDS.items()}
 TIER_LABELS = {code: label for code, (label, _) in rules.TIERS.items()}

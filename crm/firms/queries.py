@@ -223,15 +223,11 @@ def get_child(model, firm: Firm, child_id: int):
     return row
 
 
-def history_page(
-    firm: Firm, number: int, per_page: int, entities: Iterable[str] | None = None
-) -> Page:
-    """Return one page of the firm's audit entries, newest first; only of `entities` if given."""
+def history_page(firm: Firm, number: int, per_page: int) -> Page:
+    """Return one page of the firm's audit entries, newest first."""
     stmt = (
         select(AuditEntry)
         .where(AuditEntry.firm_id == firm.id)
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     )
-    if entities is not None:
-        stmt = stmt.where(AuditEntry.entity.in_(entities))
     return paginate(stmt, number, per_page)

@@ -76,10 +76,9 @@ def qualifications_context(firm) -> dict[str, Any]:
 
 
 def history_context(firm) -> dict[str, Any]:
-    """Return the page of the 变更记录 tab: the firm's own records only, for its own users."""
+    """Return the page of the 变更记录 tab, the bureau's log of every change (staff only)."""
     per_page = current_app.config.get("FIRM_HISTORY_PER_PAGE", HISTORY_PER_PAGE)
-    entities = None if current_user.is_staff else history.firm_record_entities()
-    page = queries.history_page(firm, request.args.get("page", 1, type=int), per_page, entities)
+    page = queries.history_page(firm, request.args.get("page", 1, type=int), per_page)
     return {"history": page, "history_rows": history.history_rows(page.items)}
 
 

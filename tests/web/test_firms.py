@@ -7,7 +7,6 @@ from sqlalchemy import select
 
 from crm.coaching.models import Activity
 from crm.core import clock
-from crm.eligibility.models import ExpertAssessment
 from crm.extensions import db
 from crm.firms.models import Firm, FirmFormerName
 from tests import factories
@@ -280,24 +279,23 @@ def test_edit_records_audit_entries_shown_on_the_history_tab(client, login_as):
     assert "新建" in body and "修改" in body
 
 
-def test_an_enterprise_user_sees_the_history_of_its_records_not_the_bureaus_work(client, login_as):
-    firm = factories.make_firm(name="梧州自家历史有限公司")
+def test_an_enterprise_user_sees_neither_the_internal_notes_nor_the_change_log(client, login_as):
+    firm = factories.make_firm(name="梧州自家历史有限公司", notes="拟推荐，法人沟通较难")
     factories.make_year(firm, 2024)
-    db.session.add_all(
-        [
-            Activity(firm_id=firm.id, kind="visit", occurred_on=date(2026, 5, 6), notes="走访密谈"),
-            ExpertAssessment(firm_id=firm.id, tech_advancement=6),
-        ]
+    db.session.add(
+        Activity(firm_id=firm.id, kind="visit", occurred_on=date(2026, 5, 6), notes="走访密谈")
     )
     db.session.commit()
     login_as("enterprise", firm_id=firm.id)
     body = page_text(client.get(f"/firms/{firm.id}?tab=history"))
-    assert "梧州自家历史有限公司" in body and "2024 年度" in body
-    assert "走访" not in body and "专员评估" not in body
+    assert "梧州自家历史有限公司" in body  # the profile, in place of the staff's tab
+    assert "变更记录" not in body and "法人沟通较难" not in body and "备注" not in body
+    assert "新建" not in body and "走访" not in body
     client.post("/logout")
     login_as("admin")
     body = page_text(client.get(f"/firms/{firm.id}?tab=history"))
-    assert "走访记录" in body and "专员评估" in body and "expert_assessments" not in body
+    assert "走访记录" in body and "2024 年度" in body
+    assert "法人沟通较难" in page_text(client.get(f"/firms/{firm.id}"))
 
 
 def test_rename_keeps_the_former_name_searchable(client, login_as):
