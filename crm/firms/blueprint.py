@@ -77,8 +77,8 @@ register_tab(
 
 IP_KIND_LABELS = {code: label for code, (label, _) in rules.IP_KINDS.items()}
 TIER_LABELS = {code: label for code, (label, _) in rules.TIERS.items()}
-describe(Entity("企业信息", Firm, is_firm_record=True))
-describe(Entity("曾用名", FirmFormerName, is_firm_record=True))
+describe(Entity("企业信息", Firm))
+describe(Entity("曾用名", FirmFormerName))
 describe(
     Entity(
         "联系人",
@@ -86,12 +86,9 @@ describe(
         summary=lambda v: (
             f"{v.get('name', '')}（{v['role']}）" if v.get("role") else v.get("name", "")
         ),
-        is_firm_record=True,
     )
 )
-describe(
-    Entity("年度数据", FirmYear, summary=lambda v: f"{v.get('year', '')} 年度", is_firm_record=True)
-)
+describe(Entity("年度数据", FirmYear, summary=lambda v: f"{v.get('year', '')} 年度"))
 describe(
     Entity(
         "知识产权",
@@ -102,7 +99,6 @@ describe(
             "acquisition": rules.ACQUISITION_MODES,
         },
         summary=lambda v: f"{coded(IP_KIND_LABELS, v, 'kind')}：{v.get('title', '')}",
-        is_firm_record=True,
     )
 )
 describe(
@@ -111,7 +107,6 @@ describe(
         Qualification,
         codes={"tier": TIER_LABELS},
         summary=lambda v: f"{coded(TIER_LABELS, v, 'tier')}（{v.get('year', '')} 年度）",
-        is_firm_record=True,
     )
 )
 for column, model in (

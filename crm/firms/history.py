@@ -31,9 +31,6 @@ class Entity:
     codes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     #: A created or deleted row in a few words, from its recorded values.
     summary: Callable[[dict[str, Any]], str] | None = None
-    #: Part of the firm's own record (profile, figures), whose history its users see; the rest
-    #: (enrollments, plans, visits, the ledger, the manager's assessment) is the bureau's work.
-    is_firm_record: bool = False
 
 
 _entities: dict[str, Entity] = {}
@@ -55,11 +52,6 @@ def entity_label(table: str) -> str:
     """Return what the history calls the rows of `table`."""
     entity = _entities.get(table)
     return entity.label if entity else table
-
-
-def firm_record_entities() -> tuple[str, ...]:
-    """Return the tables whose history a firm's own users see."""
-    return tuple(table for table, entity in _entities.items() if entity.is_firm_record)
 
 
 def reference_names(wanted: dict[str, set[int]]) -> dict[str, dict[int, str]]:
