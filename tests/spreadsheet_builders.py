@@ -1,6 +1,7 @@
 """Build spreadsheet files for tests: xlsx through openpyxl, a minimal ODS by hand, hostile zips."""
 
 import datetime
+import os
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
@@ -94,6 +95,81 @@ def write_zip_bomb(path: Path, size: int, member: str = "xl/worksheets/sheet1.xm
             for _ in range(size // len(chunk)):
                 stream.write(chunk)
     return path
+
+
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_DOC_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_RAW_PARTS = {
+    "[Content_Types].xml": (
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/></Types>'
+    ),
+    "_rels/.rels": (
+        f'<Relationships xmlns="{_RELS_NS}"><Relationship Id="rId1" '
+        f'Type="{_DOC_RELS}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+    ),
+    "xl/workbook.xml": (
+        f'<workbook xmlns="{_MAIN_NS}" xmlns:r="{_DOC_RELS}"><sheets>'
+        '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        f'<Relationships xmlns="{_RELS_NS}">'
+        f'<Relationship Id="rId1" Type="{_DOC_RELS}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{_DOC_RELS}/sharedStrings" Target="sharedStrings.xml"/>'
+        "</Relationships>"
+    ),
+}
+
+
+def shared_row(number: int, *indexes: int) -> str:
+    """Return the XML of a sheet row whose cells, from column A, show the given shared strings."""
+    cells = "".join(
+        f'<c r="{chr(65 + column)}{number}" t="s"><v>{index}</v></c>'
+        for column, index in enumerate(indexes)
+    )
+    return f'<row r="{number}">{cells}</row>'
+
+
+def write_raw_xlsx(path: Path, rows_xml: str, shared: Iterable[bytes]) -> Path:
+    """Write a one-sheet xlsx from hand-written parts: the sheet's rows and its shared strings.
+
+    `shared` yields the <si> entries as bytes, in blocks; they are streamed into the zip, so a
+    table of millions of entries takes a second, not the memory it would take to hold them.
+    """
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for name, xml in _RAW_PARTS.items():
+            archive.writestr(name, xml)
+        archive.writestr(
+            "xl/worksheets/sheet1.xml",
+            f'<worksheet xmlns="{_MAIN_NS}"><sheetData>{rows_xml}</sheetData></worksheet>',
+        )
+        with archive.open("xl/sharedStrings.xml", "w", force_zip64=True) as stream:
+            stream.write(f'<sst xmlns="{_MAIN_NS}">'.encode())
+            for block in shared:
+                stream.write(block)
+            stream.write(b"</sst>")
+    return path
+
+
+def shared_entries(texts: Iterable[str]) -> bytes:
+    """Return the <si> entries of some texts."""
+    return "".join(f"<si><t>{escape(text)}</t></si>" for text in texts).encode()
+
+
+def write_shared_strings_bomb(path: Path, entries: int) -> Path:
+    """Write an xlsx of four text cells whose shared strings table holds `entries` tiny entries.
+
+    The entries are one letter each, drawn at random so that the part compresses about as well
+    as real text (a ratio well under the bomb check's), and written as one block repeated.
+    """
+    header = shared_entries(["企业名称", "统一社会信用代码", "某某科技有限公司", "x"])
+    letters = os.urandom(1_000_000).translate(bytes(b"abcd"[i % 4] for i in range(256)))
+    block = b"".join(b"<si><t>%c</t></si>" % letter for letter in letters)
+    blocks = [header] + [block] * (entries // len(letters))
+    return write_raw_xlsx(path, shared_row(1, 0, 1) + shared_row(2, 2, 3), blocks)
 
 
 def ods_cell(value: Any) -> str:

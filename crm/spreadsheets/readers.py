@@ -61,6 +61,17 @@ class Limits:
     max_cells: int = 6_000_000
     #: members smaller than this are not held to max_ratio (small XML compresses very well)
     ratio_floor: int = MB
+    #: shared strings (xlsx) allowed beyond the cells that show one: every entry a sheet does
+    #: not use is dead weight, but some producers leave a few behind
+    spare_shared_strings: int = 10_000
+    #: text calamine holds while it reads a sheet of an xlsx: the shared strings once, and a
+    #: copy of one for each cell that shows it (a few cells repeating a long text add up)
+    max_text_bytes: int = 128 * MB
+
+
+#: What calamine spends on a shared string beyond its bytes, and on each copy of one.
+_ENTRY_COST = 48
+_COPY_COST = 16
 
 
 def open_workbook(
@@ -124,20 +135,68 @@ def _open_zip(path: Path, name: str, limits: Limits) -> "Workbook":
                 "或压缩比异常，可能是压缩炸弹，已拒绝处理"
             )
         try:
-            if fmt == "ods":
-                extents = scan.scan_ods(archive)
-            else:
-                sheets = set(scan.worksheet_members(archive))
-                parts = [
-                    n
-                    for n in archive.namelist()
-                    if n.endswith((".xml", ".rels")) and n not in sheets
-                ]
-                scan.verify_members(archive, parts)
-                extents = None
+            extents = scan.scan_ods(archive) if fmt == "ods" else _scan_xlsx(archive, name, limits)
         except scan.ScanError as error:
             raise SpreadsheetError(f"文件「{name}」已损坏，无法读取") from error
     return Workbook(path, fmt, name, limits, extents=extents)
+
+
+def _scan_xlsx(archive: zipfile.ZipFile, name: str, limits: Limits) -> dict[str, scan.Extent]:
+    """Measure every worksheet and the shared strings, which calamine reads as the file opens.
+
+    Returns the extents by sheet name, and by member for worksheets no sheet names. Refuses a
+    shared strings part larger than the sheets' text cells can use, or too large to hold.
+    """
+    names = scan.xlsx_sheet_members(archive)
+    present = set(archive.namelist())
+    members = sorted(({*names.values()} & present) | set(scan.worksheet_members(archive)))
+    shared = scan.shared_strings_members(archive)
+    if len(shared) > 1:
+        raise scan.ScanError("more than one shared strings part")
+    scanned = {m: scan.scan_xlsx_sheet(archive, m, bool(shared)) for m in members}
+    parts = [
+        n
+        for n in archive.namelist()
+        if n.endswith((".xml", ".rels")) and n not in scanned and n not in shared
+    ]
+    scan.verify_members(archive, parts)
+    if shared:
+        _check_shared_strings(archive, shared[0], scanned, name, limits)
+    extents = {sheet: scanned[member] for sheet, member in names.items() if member in scanned}
+    mapped = set(names.values())
+    extents.update((member, e) for member, e in scanned.items() if member not in mapped)
+    return extents
+
+
+def _check_shared_strings(archive, member, scanned: dict[str, scan.Extent], name, limits) -> None:
+    """Refuse shared strings that outnumber the text cells, or cost more than a sheet may hold.
+
+    The entries are counted as they are read, so a part of millions of tiny entries is refused
+    after a few chunks. Each sheet's `text_bytes` is then set: the shared strings plus the
+    copies its cells take, exact when the cheap bound (every cell the largest entry) is too high.
+    """
+    cells = sum(extent.strings for extent in scanned.values())
+    allowed = cells + limits.spare_shared_strings
+    sizes = scan.scan_shared_strings(
+        archive, member, min(allowed, limits.max_text_bytes // _ENTRY_COST)
+    )
+    if sizes is None or len(sizes) > allowed:
+        raise SpreadsheetError(
+            f"文件「{name}」的共享字符串表条目数远多于工作表中的 {cells:,} 个文本单元格，"
+            "文件结构异常，已拒绝处理；请用 Excel 打开后另存为 .xlsx 再上传"
+        )
+    table = sum(sizes) + len(sizes) * _ENTRY_COST
+    if table > limits.max_text_bytes:
+        raise SpreadsheetError(
+            f"文件「{name}」的文字内容过多（读取时约需 {_size(table)}，"
+            f"上限 {_size(limits.max_text_bytes)}），请拆分成多个文件后分别导入"
+        )
+    largest = max(sizes, default=0)
+    for sheet, extent in scanned.items():
+        copies = extent.strings * (largest + _COPY_COST)
+        if table + copies > limits.max_text_bytes:
+            copies = scan.shared_text_bytes(archive, sheet, sizes, extent.strings, _COPY_COST)
+        extent.text_bytes = table + copies
 
 
 def _text_encoding(path: Path, head: bytes) -> str | None:
@@ -219,7 +278,6 @@ class Workbook:
         self._path = path
         self._encoding = encoding
         self._extents: dict[str, scan.Extent] | None = extents
-        self._members: dict[str, str] | None = None
         self._cached: tuple[str, _Loaded] | None = None
         self._book = None
         if fmt == "csv":
@@ -228,7 +286,7 @@ class Workbook:
         if fmt == "xls" and extents is None:
             self._extents = self._scan_xls()
         # calamine reads every sheet of an .xls or .ods when it opens the file: check them first.
-        for sheet, extent in (self._extents or {}).items():
+        for sheet, extent in (self._extents or {}).items() if fmt in ("xls", "ods") else ():
             self._check_extent(sheet, extent)
         try:
             # From the file object, calamine tells the format by content too; from a path it would
@@ -330,21 +388,9 @@ class Workbook:
 
     def _extent(self, name: str) -> scan.Extent | None:
         """Return how far a sheet's values reach (None when it cannot be told)."""
-        if self.format in ("xls", "ods"):
-            if not self._extents:
-                return None  # an .xls layout the scan does not know: bounded by 65,536 × 256
-            return self._extents.get(name) or _widest(self._extents.values())
-        try:
-            with zipfile.ZipFile(self._path) as archive:
-                if self._members is None:
-                    self._members = scan.xlsx_sheet_members(archive)
-                member = self._members.get(name)
-                if member is not None:
-                    return scan.scan_xlsx_sheet(archive, member)
-                members = scan.worksheet_members(archive)
-                return _widest(scan.scan_xlsx_sheet(archive, m) for m in members)
-        except scan.ScanError as error:
-            raise SpreadsheetError(f"工作表「{name}」已损坏，无法读取") from error
+        if not self._extents:
+            return None  # an .xls layout the scan does not know: bounded by 65,536 × 256
+        return self._extents.get(name) or _widest(self._extents.values())
 
     def _scan_xls(self) -> dict[str, scan.Extent] | None:
         try:
@@ -363,6 +409,12 @@ class Workbook:
             raise SpreadsheetError(
                 f"工作表「{name}」的数据范围过大（A1:{corner}），表格之外可能有零散的单元格，"
                 "请删除多余的行列后重新上传"
+            )
+        if extent.text_bytes > limits.max_text_bytes:
+            raise SpreadsheetError(
+                f"工作表「{name}」的文字内容过多（读取时约需 {_size(extent.text_bytes)}，"
+                f"上限 {_size(limits.max_text_bytes)}），可能有大量单元格重复同一段很长的文字；"
+                "请删除多余的内容或拆分成多个文件后分别导入"
             )
 
     def _too_many_rows(self, name: str) -> SpreadsheetError:
@@ -459,6 +511,7 @@ def _widest(extents) -> scan.Extent:
         out.rows = max(out.rows, extent.rows)
         out.last_row = max(out.last_row, extent.last_row)
         out.last_column = max(out.last_column, extent.last_column)
+        out.text_bytes = max(out.text_bytes, extent.text_bytes)
     return out
 
 

@@ -12,8 +12,10 @@ import queue
 import re
 import threading
 import zipfile
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import pairwise
 from posixpath import dirname, join, normpath
 from xml.etree import ElementTree
 from xml.parsers import expat
@@ -49,6 +51,10 @@ class Extent:
     last_column: int = 0
     #: error values (#N/A, #DIV/0!) by (1-based row, 0-based column), which calamine drops
     errors: dict[tuple[int, int], str] = field(default_factory=dict)
+    #: cells that show a shared string (xlsx `t="s"`), each of which calamine gives its own copy
+    strings: int = 0
+    #: estimated bytes of those copies (set once the shared strings are known; 0 until then)
+    text_bytes: int = 0
 
     @property
     def cells(self) -> int:
@@ -157,12 +163,15 @@ def column_number(letters: bytes) -> int:
     return number
 
 
-def scan_xlsx_sheet(archive: zipfile.ZipFile, member: str) -> Extent:
-    """Find how far the values of one xlsx worksheet reach, streaming its XML."""
+def scan_xlsx_sheet(archive: zipfile.ZipFile, member: str, shared: bool = False) -> Extent:
+    """Find how far the values of one xlsx worksheet reach, streaming its XML.
+
+    With `shared` (the workbook has shared strings), count the cells that show one too.
+    """
     extent = Extent()
     try:
         with archive.open(member) as stream:
-            _scan_sheet_xml(stream, extent)
+            _scan_sheet_xml(stream, extent, shared)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
         raise ScanError(str(error)) from error
     return extent
@@ -206,20 +215,21 @@ def _read_ahead(stream) -> Iterator[bytes]:
         worker.join()
 
 
-def _scan_sheet_xml(stream, extent: Extent) -> None:
+def _scan_sheet_xml(stream, extent: Extent, shared: bool) -> None:
     chunks = _read_ahead(stream)
     try:
-        _scan_chunks(chunks, extent)
+        _scan_chunks(chunks, extent, shared)
     finally:
         chunks.close()
 
 
-def _scan_chunks(chunks: Iterator[bytes], extent: Extent) -> None:
+def _scan_chunks(chunks: Iterator[bytes], extent: Extent, shared: bool) -> None:
     head = next(chunks)
     found = re.search(rb"<(\w+:)?sheetData\b", head)
     prefix = (found.group(1) or b"") if found else b""
     row_close = b"</" + prefix + b"row>"
     pending = head
+    strings = 0
     while head:
         chunk = next(chunks)
         data = pending + chunk if chunk else pending
@@ -229,8 +239,20 @@ def _scan_chunks(chunks: Iterator[bytes], extent: Extent) -> None:
             raise ScanError("row too long")
         if rows:
             _scan_rows(rows, prefix, extent, b't="e"' in data)
+            if shared:
+                # The rows end where `pending` begins, so no reference straddles the two.
+                strings += _shared_references(data, len(data) - len(pending))
         if not chunk:
+            extent.strings = strings + (_shared_references(pending, len(pending)) if shared else 0)
             return
+
+
+def _shared_references(data: bytes, end: int) -> int:
+    """Count the cells of the first `end` bytes of some XML that show a shared string."""
+    count = data.count(b't="s"', 0, end)
+    if b"'" in data:  # a quick search, and Excel writes no single quotes in its markup
+        count += data.count(b"t='s'", 0, end)
+    return count
 
 
 def _scan_rows(rows: list[bytes], prefix: bytes, extent: Extent, has_errors: bool) -> None:
@@ -261,6 +283,84 @@ def _scan_rows(rows: list[bytes], prefix: bytes, extent: Extent, has_errors: boo
                 key = (int(match.group(2)), column_number(match.group(1)) - 1)
                 extent.errors[key] = match.group(3).decode("utf-8", "replace")
     extent.last_row, extent.last_column, extent.rows = last_row, last_column, count
+
+
+#: The start of a shared string entry, <si> or <x:si ...>.
+_SHARED_ENTRY = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,30}:)?si[\s>/]")
+#: A cell showing shared string N: the `t="s"` of its tag, then its <v>N</v>.
+_SHARED_CELL = re.compile(
+    rb"""\bt=["']s["'][^>]*>\s*<(?:[A-Za-z_][\w.-]{0,30}:)?v>\s*([0-9]{1,10})"""
+)
+
+
+def shared_strings_members(archive: zipfile.ZipFile) -> list[str]:
+    """Return the members calamine may read as the shared strings (it matches the name loosely)."""
+    return [n for n in archive.namelist() if n.lower().lstrip("/") == "xl/sharedstrings.xml"]
+
+
+def _complete_parts(stream, boundary: bytes) -> Iterator[tuple[int, bytes]]:
+    """Yield (offset, data) of a member in pieces that end just before `boundary`.
+
+    A pattern that starts before the boundary and cannot contain it is whole in its piece.
+    """
+    offset, pending = 0, b""
+    while chunk := stream.read(_CHUNK):
+        data = pending + chunk
+        cut = data.rfind(boundary)
+        if cut <= 0:
+            if len(data) > _MAX_ROW_BYTES:
+                raise ScanError("no markup for too long")
+            pending = data
+            continue
+        yield offset, data[:cut]
+        offset += cut
+        pending = data[cut:]
+    yield offset, pending
+
+
+def scan_shared_strings(archive: zipfile.ZipFile, member: str, most: int) -> array | None:
+    """Return the XML bytes of each entry of a shared strings part, or None past `most` entries.
+
+    An entry's bytes (its text with its markup) stand for what calamine spends on it. Reading
+    stops as soon as the entries outnumber `most`, so a part of millions of tiny entries costs
+    little to refuse.
+    """
+    starts = array("q")
+    end = 0
+    try:
+        with archive.open(member) as stream:
+            for offset, data in _complete_parts(stream, b"<"):
+                starts.extend(offset + found.start() for found in _SHARED_ENTRY.finditer(data))
+                if len(starts) > most:
+                    return None
+                end = offset + len(data)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+        raise ScanError(str(error)) from error
+    starts.append(end)
+    return array("I", (b - a for a, b in pairwise(starts)))
+
+
+def shared_text_bytes(
+    archive: zipfile.ZipFile, member: str, sizes: array, cells: int, overhead: int
+) -> int:
+    """Return the bytes calamine spends copying shared strings into a sheet's cells.
+
+    Each of the sheet's `cells` showing a shared string gets a copy of it, costing its size
+    plus `overhead`. A cell whose reference the pattern does not read is counted as a copy of
+    the largest entry, so the estimate errs high, never low.
+    """
+    largest = max(sizes, default=0)
+    count = len(sizes)
+    total, seen = 0, 0
+    try:
+        with archive.open(member) as stream:
+            for _offset, data in _complete_parts(stream, b"</"):
+                found = [int(n) for n in _SHARED_CELL.findall(data)]
+                seen += len(found)
+                total += sum(sizes[n] if n < count else largest for n in found)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+        raise ScanError(str(error)) from error
+    return total + max(cells - seen, 0) * largest + cells * overhead
 
 
 _ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="([0-9]+)"')

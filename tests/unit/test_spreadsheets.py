@@ -22,7 +22,11 @@ from tests.spreadsheet_builders import (
     county_list_rows,
     ods_table,
     set_dimension,
+    shared_entries,
+    shared_row,
     write_ods,
+    write_raw_xlsx,
+    write_shared_strings_bomb,
     write_xlsx,
     write_zip_bomb,
 )
@@ -549,6 +553,65 @@ def test_highly_compressed_member_is_refused_by_its_ratio(tmp_path):
     with pytest.raises(SpreadsheetError) as error:
         open_workbook(path)
     assert "可能是压缩炸弹" in str(error.value)
+
+
+def test_shared_strings_outnumbering_the_text_cells_are_refused_before_calamine(tmp_path):
+    path = write_shared_strings_bomb(tmp_path / "bomb.xlsx", 1_000_000)
+    with zipfile.ZipFile(path) as archive:
+        part = archive.getinfo("xl/sharedStrings.xml")
+        assert part.file_size / part.compress_size < Limits().max_ratio  # passes the bomb check
+    with pytest.raises(SpreadsheetError) as error:
+        open_workbook(path, filename="名单.xlsx")
+    assert str(error.value) == (
+        "文件「名单.xlsx」的共享字符串表条目数远多于工作表中的 4 个文本单元格，"
+        "文件结构异常，已拒绝处理；请用 Excel 打开后另存为 .xlsx 再上传"
+    )
+
+
+def test_a_few_spare_shared_strings_are_accepted(tmp_path):
+    spare = shared_entries(f"未使用{i}" for i in range(500))
+    path = write_raw_xlsx(
+        tmp_path / "list.xlsx",
+        shared_row(1, 0, 1) + shared_row(2, 2, 3),
+        [shared_entries(["企业名称", "统一社会信用代码", "某某科技有限公司", "x"]), spare],
+    )
+    with open_workbook(path) as book:
+        assert list(book.rows()) == [
+            (1, ["企业名称", "统一社会信用代码"]),
+            (2, ["某某科技有限公司", "x"]),
+        ]
+
+
+@pytest.mark.parametrize("quote", ['"', "'"])
+def test_cells_repeating_a_long_shared_string_are_refused(tmp_path, quote):
+    rows = shared_row(1, 0, 1) + "".join(shared_row(n, 2, 3) for n in range(2, 2002))
+    rows = rows.replace('t="s"', f"t={quote}s{quote}")
+    long_text = "梧" * 32_767  # the most a cell holds, about 96 KB
+    path = write_raw_xlsx(
+        tmp_path / "long.xlsx", rows, [shared_entries(["企业名称", "备注", "某公司", long_text])]
+    )
+    assert path.stat().st_size < 100_000
+    with open_workbook(path) as book, pytest.raises(SpreadsheetError) as error:
+        book.rows()
+    assert str(error.value) == (
+        "工作表「Sheet1」的文字内容过多（读取时约需 187.7 MB，上限 128 MB），"
+        "可能有大量单元格重复同一段很长的文字；请删除多余的内容或拆分成多个文件后分别导入"
+    )
+
+
+def test_many_short_texts_beside_one_long_text_are_read(tmp_path):
+    # Every cell showing the longest text would exceed the bound; counting each cell's own
+    # string shows the sheet is small.
+    long_text = "梧" * 32_767
+    rows = shared_row(1, 0, 1) + shared_row(2, 2, 3)
+    rows += "".join(shared_row(n, 4, 5) for n in range(3, 3003))
+    texts = ["企业名称", "备注", "长备注公司", long_text, "某公司", "短备注"]
+    path = write_raw_xlsx(tmp_path / "mixed.xlsx", rows, [shared_entries(texts)])
+    with open_workbook(path) as book:
+        read = list(book.rows())
+    assert len(read) == 3002
+    assert read[1] == (2, ["长备注公司", long_text])
+    assert read[-1] == (3002, ["某公司", "短备注"])
 
 
 def test_file_above_the_size_limit_is_refused(tmp_path):
