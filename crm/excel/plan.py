@@ -2,9 +2,11 @@
 
 A `Planner` turns converted rows, a chunk at a time, into `RowPlan`s saying what each would
 create or change and what is wrong, without writing anything; `crm.excel.apply` writes them.
-Matching is by unified social credit code, then by exact name or former name. An empty cell
-never wipes a stored value. The stored data is loaded once, in a few set-based queries, into a
-`World`; each chunk's child records (yearly figures, IP, qualifications) in one query more.
+Matching is by unified social credit code, then by exact name or former name, among the firms
+the user may reach: to a manager, a firm outside their reach reads exactly as a firm that does
+not exist, in every message. An empty cell never wipes a stored value. The stored data is loaded
+once, in a few set-based queries, into a `World`; each chunk's child records (yearly figures,
+IP, qualifications) in one query more.
 """
 
 from collections.abc import Iterable
@@ -75,6 +77,8 @@ class RowPlan:
     #: The name the row gives a firm matched by its code under another name, and the old one.
     new_name: str | None = None
     old_name: str | None = None
+    #: The row names a firm outside the user's reach (never said to them), so it creates none.
+    hidden: bool = False
     #: Writes of the row's child records: (table, key, id or None, new values, old values).
     children: list[tuple[str, tuple, int | None, dict[str, Any], dict[str, Any]]] = field(
         default_factory=list
@@ -119,21 +123,31 @@ class World:
             name, uscc = values[0], values[1]
             if uscc:
                 self.by_uscc[uscc] = firm_id
-            self.by_name.setdefault(name, firm_id)
             if deleted_at is not None:
                 self.deleted.add(firm_id)
             if self.editable is not None and row[-1]:
                 self.editable.add(firm_id)
+            self._index(self.by_name, name, firm_id)
         for name, firm_id in db.session.execute(
             select(FirmFormerName.name, FirmFormerName.firm_id)
         ):
-            self.by_former.setdefault(name, firm_id)
+            self._index(self.by_former, name, firm_id)
         self.former_names: dict[int, set[str]] = {}
         for name, firm_id in self.by_former.items():
             self.former_names.setdefault(firm_id, set()).add(name)
         self.user = user
         self.user_districts = set(user.district_ids) if is_manager(user) else None
         self.position = {column: i for i, column in enumerate(self.firm_columns)}
+
+    def _index(self, names: dict[str, int], name: str, firm_id: int) -> None:
+        """Note a firm under a name, the first one the user may reach before any other."""
+        held = names.get(name)
+        if held is None or (not self.reaches(held) and self.reaches(firm_id)):
+            names[name] = firm_id
+
+    def reaches(self, firm_id: int) -> bool:
+        """Tell whether the user may match the firm (every firm, for an administrator)."""
+        return self.editable is None or firm_id in self.editable
 
     def current(self, firm_id: int, column: str) -> Any:
         """Return the stored value of a firm column this import reads."""
@@ -191,18 +205,25 @@ def ip_key(values: dict[str, Any]) -> tuple:
 
 
 def _match(world: World, row: ConvertedRow, plan: RowPlan) -> int | None:
-    """Find the row's firm by code, then by name or former name; note conflicts as errors."""
+    """Find the row's firm by code, then by name or former name; note conflicts as errors.
+
+    A firm the user may not reach is passed over before anything of it is looked at, and the
+    row is marked `hidden`: to the user it is a firm that does not exist, except that it is not
+    created again.
+    """
     uscc, name = row.values.get("uscc"), row.values.get("name")
     letters = row.letters
     if uscc:
         firm_id = world.by_uscc.get(uscc)
         if firm_id is not None:
-            return firm_id
+            if world.reaches(firm_id):
+                return firm_id
+            plan.hidden = True
     if name:
-        firm_id = world.by_name.get(name)
-        if firm_id is None:
-            firm_id = world.by_former.get(name)
-        if firm_id is not None:
+        firm_id = _named(world, name)
+        if firm_id is not None and not world.reaches(firm_id):
+            plan.hidden = True
+        elif firm_id is not None:
             stored = world.uscc_of(firm_id)
             if uscc and stored and stored != uscc:
                 plan.error(
@@ -211,16 +232,26 @@ def _match(world: World, row: ConvertedRow, plan: RowPlan) -> int | None:
                     f"与本行的 {uscc} 不同，请核对",
                 )
                 return None
+            if uscc and plan.hidden:  # the code is held by a firm out of reach
+                plan.error(
+                    letters.get("uscc", ""),
+                    f"统一社会信用代码 {uscc} 不能用于企业「{world.name_of(firm_id)}」，"
+                    "请联系管理员核对",
+                )
+                return None
             return firm_id
     return None
+
+
+def _named(world: World, name: str) -> int | None:
+    """Return the firm of a name, its current one before a former one, one in reach first."""
+    found = [f for f in (world.by_name.get(name), world.by_former.get(name)) if f is not None]
+    return next((f for f in found if world.reaches(f)), found[0] if found else None)
 
 
 def _reachable(world: World, firm_id: int, row: ConvertedRow, plan: RowPlan) -> bool:
     if firm_id in world.deleted:
         plan.error("", f"企业「{world.name_of(firm_id)}」已被删除，请先请管理员恢复")
-        return False
-    if world.editable is not None and firm_id not in world.editable:
-        plan.error("", "系统中已有该企业，但不在您负责的范围内，请联系管理员或该企业的服务专员")
         return False
     return True
 
@@ -268,7 +299,7 @@ class Planner:
         else:
             for row, plan, firm_id in zip(rows, plans, matched, strict=True):
                 if firm_id is None and not plan.has_errors:
-                    plan.error(_key_letter(row), _unknown_firm(row))
+                    plan.error(_key_letter(row), _unknown_firm(world, row))
             children = _load_children(kind.code, {m for m in matched if m is not None})
             if kind.code == "years":
                 _plan_years(world, rows, plans, matched, children, long_form=True)
@@ -327,10 +358,13 @@ def _key_letter(row: ConvertedRow) -> str:
     return row.letters.get("uscc") or row.letters.get("name", "")
 
 
-def _unknown_firm(row: ConvertedRow) -> str:
+def _unknown_firm(world: World, row: ConvertedRow) -> str:
+    """Say that no firm matches the row; to a manager, in words that fit a firm out of reach."""
     if not row.values.get("uscc") and not row.values.get("name"):
         return "缺少企业名称和统一社会信用代码，无法确定是哪家企业"
     shown = row.values.get("name") or row.values.get("uscc")
+    if world.editable is not None:
+        return f"系统中没有您负责的企业「{shown}」，请核对企业名称和统一社会信用代码，或联系管理员"
     return f"系统中没有企业「{shown}」，请先导入企业名单或在企业库中新建"
 
 
@@ -374,6 +408,11 @@ def _plan_new_firm(world, row, plan, values) -> None:
             row.letters.get("district", ""),
             "您只能新建本人所负责县（市、区）的企业，请填写所属县（市、区）",
         )
+        return
+    if plan.hidden:
+        # A firm out of the user's reach has the code or name: creating another would duplicate
+        # it, and saying why would tell that it exists.
+        plan.error(_key_letter(row), f"不能新建企业「{values['name']}」，请联系管理员核对后导入")
         return
     plan.action = "create"
     if is_manager(world.user):

@@ -596,13 +596,121 @@ def test_a_manager_imports_only_within_their_reach(tmp_path):
     )
     batch, plan = preview(path, user=manager)
     rows = rows_of(batch)
-    assert "不在您负责的范围内" in messages(rows[2])[0]
+    # The firm out of reach reads as a firm that does not exist: its row, like row 4, may not
+    # create a firm without a district of the manager's.
+    assert [m.split(":", 1)[1] for m in messages(rows[2]) + messages(rows[4])] == [
+        "您只能新建本人所负责县（市、区）的企业，请填写所属县（市、区）"
+    ] * 2
     assert rows[3].action == "create"
     assert "您只能新建本人所负责县（市、区）的企业" in messages(rows[4])[0]
     apply(batch, plan, valid_only=True)
     created = db.session.scalar(select(Firm).filter_by(name="梧州本区新有限公司"))
     assert created.manager_id == manager.id
     assert db.session.get(Firm, foreign.id).legal_representative != "改名人"
+
+
+@pytest.fixture
+def other_managers_firm():
+    """Return a manager of 万秀区 and a firm of another manager in 长洲区."""
+    home, away = factories.district("450403"), factories.district("450405")
+    manager = factories.make_user("manager", districts=[home])
+    other = factories.make_user("manager", districts=[away])
+    firm = factories.make_firm(name="梧州他人有限公司", district=away, manager_id=other.id)
+    db.session.commit()
+    return manager, firm
+
+
+def result_column(path) -> list[str | None]:
+    """Return the 导入结果 of every data row of an annotated workbook."""
+    sheet = load_workbook(path).active
+    column = [cell.value for cell in sheet[1]].index("导入结果") + 1
+    return [sheet.cell(row, column).value for row in range(2, sheet.max_row + 1)]
+
+
+def test_a_manager_cannot_tell_another_managers_firm_from_none_by_its_code(
+    tmp_path, other_managers_firm
+):
+    manager, firm = other_managers_firm
+    unknown = factories.make_uscc(serial=909090)
+    path = workbook(
+        tmp_path,
+        [
+            ["企业名称", "统一社会信用代码", "年度", "职工总数"],
+            ["梧州甲有限公司", firm.uscc, 2024, 10],
+            ["梧州甲有限公司", unknown, 2024, 10],
+        ],
+    )
+
+    batch, _ = preview(path, kind="years", user=manager)
+
+    rows = rows_of(batch)
+    expected = (
+        "B:系统中没有您负责的企业「梧州甲有限公司」，请核对企业名称和统一社会信用代码，或联系管理员"
+    )
+    assert messages(rows[2]) == messages(rows[3]) == [expected]
+    assert rows[2].firm_id is None and rows[2].firm_name == "梧州甲有限公司"
+    annotated = result_column(path.with_name("annotated.xlsx"))
+    assert annotated[0] == annotated[1]
+    assert firm.name not in annotated[0]
+
+    # An administrator is told the firm is there: the row matches it.
+    admin = factories.make_user("admin")
+    batch, _ = preview(path, kind="years", user=admin)
+    rows = rows_of(batch)
+    assert rows[2].firm_id == firm.id and rows[2].action == "create"
+    assert messages(rows[3]) == [
+        "B:系统中没有企业「梧州甲有限公司」，请先导入企业名单或在企业库中新建"
+    ]
+
+
+def test_a_manager_never_sees_the_code_of_another_managers_firm_named_in_a_row(
+    tmp_path, other_managers_firm
+):
+    manager, firm = other_managers_firm
+    given = factories.make_uscc(serial=818181)
+    years = workbook(
+        tmp_path,
+        [
+            ["企业名称", "统一社会信用代码", "年度", "职工总数"],
+            ["梧州他人有限公司", given, 2024, 10],
+            ["梧州无此有限公司", factories.make_uscc(serial=818182), 2024, 10],
+        ],
+        name="years.xlsx",
+    )
+    firms = workbook(
+        tmp_path,
+        [
+            ["企业名称", "统一社会信用代码", "所属县（市、区）"],
+            ["梧州他人有限公司", given, "万秀区"],
+        ],
+        name="firms.xlsx",
+    )
+
+    batch, _ = preview(years, kind="years", user=manager)
+    rows = rows_of(batch)
+    shown = [message for row in rows.values() for message in messages(row)]
+    assert messages(rows[2]) == [
+        "B:系统中没有您负责的企业「梧州他人有限公司」，请核对企业名称和统一社会信用代码，"
+        "或联系管理员"
+    ]
+    assert messages(rows[3])[0].startswith("B:系统中没有您负责的企业「梧州无此有限公司」")
+    assert not any(firm.uscc in message for message in shown)
+
+    # A firm list naming it creates no second firm, and does not say why.
+    batch, plan = preview(firms, user=manager)
+    rows = rows_of(batch)
+    assert messages(rows[2]) == ["B:不能新建企业「梧州他人有限公司」，请联系管理员核对后导入"]
+    assert firm.uscc not in " ".join(result_column(firms.with_name("annotated.xlsx")))
+    apply(batch, plan, valid_only=True)
+    assert db.session.scalar(select(func.count(Firm.id)).filter_by(name=firm.name)) == 1
+
+    # An administrator is told which code the system holds.
+    admin = factories.make_user("admin")
+    batch, _ = preview(firms, user=admin)
+    assert messages(rows_of(batch)[2]) == [
+        f"B:系统中的「梧州他人有限公司」统一社会信用代码为 {firm.uscc}，"
+        f"与本行的 {given} 不同，请核对"
+    ]
 
 
 def test_the_annotated_workbook_marks_faulty_cells_and_adds_the_result_column(tmp_path):
