@@ -64,8 +64,9 @@ class Limits:
     #: shared strings (xlsx) allowed beyond the cells that show one: every entry a sheet does
     #: not use is dead weight, but some producers leave a few behind
     spare_shared_strings: int = 10_000
-    #: text calamine holds while it reads a sheet of an xlsx: the shared strings once, and a
-    #: copy of one for each cell that shows it (a few cells repeating a long text add up)
+    #: text calamine holds while it reads a sheet: for an xlsx, the shared strings once and a
+    #: copy of one for each cell that shows it; for an .ods, each cell's text, a repeated cell
+    #: or row counting once per cell it fills (few cells repeating a long text add up)
     max_text_bytes: int = 128 * MB
 
 
@@ -404,15 +405,17 @@ class Workbook:
             raise self._too_many_rows(name)
         if extent.last_column > limits.max_columns:
             raise self._too_wide(name, extent.last_column)
-        if extent.cells * (2 if self.format in ("xls", "ods") else 1) > limits.max_cells:
+        # calamine reads an .xls or .ods eagerly and copies it: cells and text count double.
+        twice = 2 if self.format in ("xls", "ods") else 1
+        if extent.cells * twice > limits.max_cells:
             corner = f"{column_letter(extent.last_column - 1)}{extent.last_row}"
             raise SpreadsheetError(
                 f"工作表「{name}」的数据范围过大（A1:{corner}），表格之外可能有零散的单元格，"
                 "请删除多余的行列后重新上传"
             )
-        if extent.text_bytes > limits.max_text_bytes:
+        if extent.text_bytes * twice > limits.max_text_bytes:
             raise SpreadsheetError(
-                f"工作表「{name}」的文字内容过多（读取时约需 {_size(extent.text_bytes)}，"
+                f"工作表「{name}」的文字内容过多（读取时约需 {_size(extent.text_bytes * twice)}，"
                 f"上限 {_size(limits.max_text_bytes)}），可能有大量单元格重复同一段很长的文字；"
                 "请删除多余的内容或拆分成多个文件后分别导入"
             )

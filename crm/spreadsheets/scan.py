@@ -391,10 +391,19 @@ _OFFICE_NS = "urn:oasis:names:tc:opendocument:xmlns:office:1.0 "
 _TEXT_NS = "urn:oasis:names:tc:opendocument:xmlns:text:1.0 "
 
 
+#: What calamine spends on each cell's copy of a text beyond its bytes.
+ODS_COPY_COST = 16
+
+
 def scan_ods(archive: zipfile.ZipFile) -> dict[str, Extent]:
-    """Find how far the values of every table of an .ods reach, repeated rows and cells included."""
+    """Find how far the values of every table of an .ods reach, repeated rows and cells included.
+
+    Each table's `text_bytes` counts its text once for every cell it fills: a repeated cell or
+    row is one element in the file, but calamine gives each of its cells a copy of the text.
+    """
     tables: dict[str, Extent] = {}
     state = {"extent": Extent(), "row": 0, "rows": 1, "col": 0, "reach": 0, "cell": None}
+    state.update(text=0, row_text=0)
     repeat_rows = _TABLE_NS + "number-rows-repeated"
     repeat_cols = _TABLE_NS + "number-columns-repeated"
     value_type = _OFFICE_NS + "value-type"
@@ -404,23 +413,31 @@ def scan_ods(archive: zipfile.ZipFile) -> dict[str, Extent]:
             span = int(attrs.get(repeat_cols, 1))
             state["cell"] = (state["col"], span)
             state["col"] += span
+            state["text"] = 0
             if value_type in attrs:
                 state["reach"] = state["col"]
         elif name == _TEXT_NS + "p" and state["cell"]:
             col, span = state["cell"]
             state["reach"] = max(state["reach"], col + span)
         elif name == _TABLE_NS + "table-row":
-            state.update(rows=int(attrs.get(repeat_rows, 1)), col=0, reach=0, cell=None)
+            state.update(rows=int(attrs.get(repeat_rows, 1)), col=0, reach=0, cell=None, row_text=0)
         elif name == _TABLE_NS + "table":
             state.update(extent=Extent(), row=0)
             tables[attrs.get(_TABLE_NS + "name", "")] = state["extent"]
 
+    def text(data):
+        if state["cell"]:
+            state["text"] += len(data.encode())
+
     def end(name):
         if name == _TABLE_NS + "table-cell" or name == _TABLE_NS + "covered-table-cell":
+            if state["cell"] and state["text"]:
+                state["row_text"] += (state["text"] + ODS_COPY_COST) * state["cell"][1]
             state["cell"] = None
         elif name == _TABLE_NS + "table-row":
             extent = state["extent"]
             state["row"] += state["rows"]
+            extent.text_bytes += state["row_text"] * state["rows"]
             if state["reach"]:
                 extent.rows += state["rows"]
                 extent.last_row = state["row"]
@@ -432,6 +449,7 @@ def scan_ods(archive: zipfile.ZipFile) -> dict[str, Extent]:
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.StartElementHandler = start
     parser.EndElementHandler = end
+    parser.CharacterDataHandler = text
     parser.StartDoctypeDeclHandler = refuse_doctype
     try:
         with archive.open("content.xml") as stream:

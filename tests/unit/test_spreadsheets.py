@@ -433,6 +433,38 @@ def test_ods_with_huge_repeated_values_is_refused(tmp_path):
     )
 
 
+def _repeated_long_text(rows: int) -> str:
+    """Return an ODS table whose one row, repeated, fills two cells each with a 90 KB text."""
+    row = (
+        f'<table:table-row table:number-rows-repeated="{rows}">'
+        '<table:table-cell office:value-type="string"><text:p>某公司</text:p></table:table-cell>'
+        '<table:table-cell table:number-columns-repeated="2" office:value-type="string">'
+        f"<text:p>{'梧' * 30_000}</text:p></table:table-cell></table:table-row>"
+    )
+    return ods_table("名单", [["企业名称", "备注"]]).replace(
+        "</table:table>", row + "</table:table>"
+    )
+
+
+def test_ods_repeating_a_long_text_over_many_cells_is_refused(tmp_path):
+    path = write_ods(tmp_path / "long.ods", tables_xml=_repeated_long_text(1000))
+    assert path.stat().st_size < 5_000
+    with pytest.raises(SpreadsheetError) as error:
+        open_workbook(path)
+    assert str(error.value) == (
+        "工作表「名单」的文字内容过多（读取时约需 343.4 MB，上限 128 MB），"
+        "可能有大量单元格重复同一段很长的文字；请删除多余的内容或拆分成多个文件后分别导入"
+    )
+
+
+def test_ods_repeating_a_long_text_over_a_few_cells_is_read(tmp_path):
+    path = write_ods(tmp_path / "long.ods", tables_xml=_repeated_long_text(20))
+    with open_workbook(path) as book:
+        rows = list(book.rows())
+    assert len(rows) == 21
+    assert rows[-1] == (21, ["某公司", "梧" * 30_000, "梧" * 30_000])
+
+
 def test_xls_fixture_is_read_with_its_merged_header():
     table, rows = read_table(FIXTURES / "county_list.xls", filename="县区名单.xls")
     expected = county_list_rows()
