@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
-from crm.accounts.services import password_problem
+from crm.accounts.rules import password_problem
 
 
 def strong_password(form, field) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm.accounts.models import ROLES, LoginThrottle, User
+from crm.accounts.rules import password_problem
 from crm.core import clock
 from crm.core.permissions import ENTERPRISE, MANAGER
 from crm.extensions import db
@@ -21,8 +22,6 @@ from crm.reference.models import District
 BAD_CREDENTIALS = "用户名或密码错误"
 USERNAME_PATTERN = re.compile(r"[a-z0-9_.-]{3,64}")
 USERNAME_RULE = "用户名须为 3–64 位小写字母、数字或 _ . -"
-PASSWORD_MIN_LENGTH = 8
-PASSWORD_MAX_LENGTH = 128
 # Checked when the username is unknown, so that a miss costs about as much time as a wrong password.
 _dummy_hashes: dict[str, str] = {}
 
@@ -107,18 +106,6 @@ def clear_login_throttles(username: str) -> None:
 
 
 # --- Passwords ---------------------------------------------------------------------------------
-
-
-def password_problem(password: str | None) -> str | None:
-    """Return why `password` is too weak, or None when it is acceptable."""
-    password = password or ""
-    if len(password) < PASSWORD_MIN_LENGTH:
-        return f"密码至少需要 {PASSWORD_MIN_LENGTH} 个字符"
-    if len(password) > PASSWORD_MAX_LENGTH:
-        return f"密码不能超过 {PASSWORD_MAX_LENGTH} 个字符"
-    if not re.search(r"[A-Za-z]", password) or not re.search(r"[0-9]", password):
-        return "密码须同时包含字母和数字"
-    return None
 
 
 def _set_password(user: User, password: str, field: str = "password") -> None:
