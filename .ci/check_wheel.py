@@ -12,6 +12,7 @@ from pathlib import Path
 from flask_migrate import upgrade
 
 from crm import create_app
+from crm.accounts.rules import common_passwords
 from crm.admin.services import seed_reference_data
 from crm.extensions import db
 
@@ -36,4 +37,5 @@ with tempfile.TemporaryDirectory() as folder:
         response = client.get(asset)
         assert response.status_code == 200 and response.content_length, asset
         response.close()
+assert "5201314" in common_passwords(), "the list of common passwords is missing"
 print(f"The wheel installed in {sys.prefix} upgrades a database and serves its pages.")

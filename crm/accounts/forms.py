@@ -8,7 +8,7 @@ from crm.accounts.rules import password_problem
 
 
 def strong_password(form, field) -> None:
-    """Refuse a password that is too short or lacks letters or digits."""
+    """Refuse a password that is too short, lacks letters or digits, or is a common one."""
     if field.data:
         problem = password_problem(field.data)
         if problem:
@@ -41,7 +41,7 @@ class PasswordForm(FlaskForm):
     new_password = PasswordField(
         "新密码",
         validators=[DataRequired("请输入新密码"), strong_password],
-        description="至少 8 个字符，须同时包含字母和数字。",
+        description="至少 8 个字符，须同时包含字母和数字；不能是常用密码，也不能包含用户名或姓名。",
         render_kw={"autocomplete": "new-password"},
     )
     confirm_password = PasswordField(

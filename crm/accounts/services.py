@@ -109,7 +109,7 @@ def clear_login_throttles(username: str) -> None:
 
 
 def _set_password(user: User, password: str, field: str = "password") -> None:
-    problem = password_problem(password)
+    problem = password_problem(password, username=user.username, name=user.name)
     if problem:
         raise AccountError(field, problem)
     user.set_password(password)

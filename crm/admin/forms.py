@@ -94,7 +94,7 @@ class UserNewForm(UserForm):
     password = PasswordField(
         "初始密码",
         validators=[DataRequired("请设置初始密码"), strong_password],
-        description="至少 8 个字符，须同时包含字母和数字。",
+        description="至少 8 个字符，须同时包含字母和数字；不能是常用密码，也不能包含用户名或姓名。",
         render_kw={"autocomplete": "new-password"},
     )
     confirm_password = PasswordField(

@@ -126,7 +126,7 @@ class _Generator:
     def _user(self, username: str, role: str, **values) -> User:
         values.setdefault("name", person(self.rng)[0])
         values.setdefault("email", f"{username}@kjj.{DEMO_EMAIL_DOMAIN}")
-        password = make_password()
+        password = make_password(username, values["name"])
         user = User(
             username=username,
             role=role,

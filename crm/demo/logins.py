@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from crm.accounts.models import ROLES, User
+from crm.accounts.rules import password_problem
 from crm.core import clock
 from crm.extensions import db
 from crm.firms.models import Firm
@@ -37,17 +38,23 @@ class DemoLogin:
         return ROLES.get(self.role, self.role)
 
 
-def make_password() -> str:
-    """Return a random password that is easy to read and type: `xxxx-xxxx-xxxx` with a digit."""
+def make_password(username: str = "", name: str = "") -> str:
+    """Return a random password that is easy to read and type: `xxxx-xxxx-xxxx` with a digit.
+
+    It passes the password rule for the account with this username and name, as every password
+    an administrator sets must.
+    """
     while True:
         raw = "".join(ch for ch in secrets.token_urlsafe(24) if ch not in "-_lI1O0o")[:12]
+        password = "-".join(raw[i : i + 4] for i in range(0, 12, 4))
         if (
             len(raw) == 12
             and any(ch.isdigit() for ch in raw)
             and any(ch.islower() for ch in raw)
             and any(ch.isupper() for ch in raw)
+            and password_problem(password, username=username, name=name) is None
         ):
-            return "-".join(raw[i : i + 4] for i in range(0, 12, 4))
+            return password
 
 
 def demo_present() -> bool:
@@ -120,7 +127,7 @@ def reset_demo_passwords() -> list[DemoLogin]:
     order = {name: n for n, name in enumerate(SHOWN_USERNAMES)}
     logins = []
     for user in sorted(users, key=lambda u: order[u.username]):
-        password = make_password()
+        password = make_password(user.username, user.name)
         user.set_password(password)
         user.password_changed_at = clock.utcnow()
         logins.append(DemoLogin(user.role, user.username, password))

@@ -114,7 +114,7 @@ def test_unknown_usernames_are_throttled_like_real_ones(app):
         ("abc1234", "密码至少需要 8 个字符"),
         ("abcdefgh", "密码须同时包含字母和数字"),
         ("12345678", "密码须同时包含字母和数字"),
-        ("abcd1234", None),
+        ("kapok7-blossom", None),
     ],
 )
 def test_password_rule_needs_eight_characters_with_letters_and_digits(password, problem):
@@ -132,25 +132,55 @@ def test_change_password_checks_the_current_one_and_stamps_the_change(app):
     assert user.password_changed_at == T0
 
 
+def test_create_user_refuses_a_common_password_or_one_like_the_username(app):
+    with pytest.raises(services.AccountError, match="常用密码") as refused:
+        services.create_user(username="zhang", name="张三", role="admin", password="qq123456")
+    assert refused.value.field == "password"
+    with pytest.raises(services.AccountError, match="用户名"):
+        services.create_user(username="zhang", name="张三", role="admin", password="Zhang-2024")
+    assert created("zhang") is None
+
+
+def test_an_admin_reset_refuses_a_password_like_the_name(app):
+    admin = factories.make_user("admin")
+    user = factories.make_user("manager", username="wang", name="Li Lei")
+    with pytest.raises(services.AccountError, match="姓名") as refused:
+        services.update_user(
+            user, actor=admin, name="Li Lei", role="manager", password="lilei-1990"
+        )
+    assert refused.value.field == "password"
+    assert user.check_password(factories.PASSWORD)
+
+
+def test_change_password_refuses_a_common_one_on_the_new_password_field(app):
+    user = factories.make_user("manager")
+    with pytest.raises(services.AccountError, match="常用密码") as refused:
+        services.change_password(user, factories.PASSWORD, "Woaini1314")
+    assert refused.value.field == "new_password"
+    assert user.check_password(factories.PASSWORD)
+
+
 def test_create_user_refuses_a_username_taken_in_another_case(app):
     factories.make_user("manager", username="wang")
     with pytest.raises(services.AccountError, match="已存在"):
-        services.create_user(username="WANG", name="王五", role="admin", password="abcd1234")
+        services.create_user(username="WANG", name="王五", role="admin", password="kapok7-blossom")
 
 
 def test_create_user_refuses_a_malformed_username(app):
     with pytest.raises(services.AccountError) as refused:
-        services.create_user(username="王五", name="王五", role="admin", password="abcd1234")
+        services.create_user(username="王五", name="王五", role="admin", password="kapok7-blossom")
     assert refused.value.field == "username"
 
 
 def test_enterprise_user_needs_a_firm_and_staff_may_not_have_one(app):
     firm = factories.make_firm()
     with pytest.raises(services.AccountError, match="必须关联"):
-        services.create_user(username="qy1", name="企业", role="enterprise", password="abcd1234")
+        services.create_user(
+            username="qy1", name="企业", role="enterprise", password="kapok7-blossom"
+        )
     with pytest.raises(services.AccountError, match="只有企业用户"):
         services.create_user(
-            username="zy1", name="专员", role="manager", password="abcd1234", firm=firm
+            username="zy1", name="专员", role="manager", password="kapok7-blossom", firm=firm
         )
 
 
@@ -166,7 +196,7 @@ def test_districts_are_kept_only_for_managers(app):
     district = factories.district()
     admin = factories.make_user("admin")
     user = services.create_user(
-        username="zy2", name="专员", role="manager", password="abcd1234", districts=[district]
+        username="zy2", name="专员", role="manager", password="kapok7-blossom", districts=[district]
     )
     assert user.districts == [district]
     services.update_user(user, actor=admin, name="专员", role="bureau_head", districts=[district])
@@ -204,7 +234,7 @@ def test_cli_create_user_makes_a_manager_with_districts(runner):
     result = runner.invoke(
         args=[
             "crm", "create-user", "--username", "Zhang", "--name", "张三", "--role", "manager",
-            "--password", "abcd1234", "--email", "zhang@example.cn",
+            "--password", "kapok7-blossom", "--email", "zhang@example.cn",
             "--district", "450403", "--district", "450405",
         ]
     )  # fmt: skip
@@ -213,17 +243,17 @@ def test_cli_create_user_makes_a_manager_with_districts(runner):
     user = created("zhang")
     assert [d.code for d in user.districts] == ["450403", "450405"]
     assert user.email == "zhang@example.cn"
-    assert user.check_password("abcd1234")
+    assert user.check_password("kapok7-blossom")
 
 
 def test_cli_create_user_prompts_for_the_password_twice(runner):
     result = runner.invoke(
         args=["crm", "create-user", "--username", "lisi", "--name", "李四", "--role", "admin"],
-        input="abcd1234\nabcd1234\n",
+        input="kapok7-blossom\nkapok7-blossom\n",
     )
     assert result.exit_code == 0, result.output
-    assert "abcd1234" not in result.output
-    assert created("lisi").check_password("abcd1234")
+    assert "kapok7-blossom" not in result.output
+    assert created("lisi").check_password("kapok7-blossom")
 
 
 def test_cli_create_user_links_an_enterprise_user_to_its_firm(runner):
@@ -232,7 +262,7 @@ def test_cli_create_user_links_an_enterprise_user_to_its_firm(runner):
     result = runner.invoke(
         args=[
             "crm", "create-user", "--username", "qiye", "--name", "赵六", "--role", "enterprise",
-            "--password", "abcd1234", "--firm-uscc", firm.uscc,
+            "--password", "kapok7-blossom", "--firm-uscc", firm.uscc,
         ]
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -245,7 +275,7 @@ def test_cli_create_user_refuses_a_duplicate_in_chinese(runner):
     result = runner.invoke(
         args=[
             "crm", "create-user", "--username", "LISI", "--name", "李四", "--role", "admin",
-            "--password", "abcd1234",
+            "--password", "kapok7-blossom",
         ]
     )  # fmt: skip
     assert result.exit_code == 1
@@ -256,9 +286,21 @@ def test_cli_create_user_refuses_an_unknown_district(runner):
     result = runner.invoke(
         args=[
             "crm", "create-user", "--username", "zhou", "--name", "周七", "--role", "manager",
-            "--password", "abcd1234", "--district", "999999",
+            "--password", "kapok7-blossom", "--district", "999999",
         ]
     )  # fmt: skip
     assert result.exit_code == 1
     assert "未找到县（市、区）代码：999999" in result.output
+    assert created("zhou") is None
+
+
+def test_cli_create_user_refuses_a_common_password_in_chinese(runner):
+    result = runner.invoke(
+        args=[
+            "crm", "create-user", "--username", "zhou", "--name", "周七", "--role", "admin",
+            "--password", "abc123456",
+        ]
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "这是一个常用密码，很容易被猜中，请换一个" in result.output
     assert created("zhou") is None

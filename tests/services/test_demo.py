@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.accounts.models import User
+from crm.accounts.rules import password_problem
 from crm.certification.models import Duty
 from crm.core.audit import AuditEntry, audit_source
 from crm.demo import generator
@@ -309,6 +310,16 @@ def test_printed_passwords_log_in(app, runner, client, instance):
         response = client.post("/login", data={"username": username, "password": password})
         assert response.status_code == 302, username
         client.post("/logout")
+
+
+def test_every_generated_demo_password_passes_the_password_rule(app):
+    logins = generate(firms=5).logins
+    users = db.session.scalars(select(User)).all()
+    assert {x.username for x in logins} == {u.username for u in users}
+    names = {u.username: u.name for u in users}
+    for login in logins:
+        name = names[login.username]
+        assert password_problem(login.password, username=login.username, name=name) is None
 
 
 def test_missing_logins_file_resets_the_demo_passwords(app, runner, instance):

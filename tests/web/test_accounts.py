@@ -185,12 +185,23 @@ def test_password_change_refuses_a_wrong_current_password(client, login_as):
 
 @pytest.mark.parametrize(
     ("new", "message"),
-    [("abc123", "密码至少需要 8 个字符"), ("abcdefghij", "密码须同时包含字母和数字")],
+    [
+        ("abc123", "密码至少需要 8 个字符"),
+        ("abcdefghij", "密码须同时包含字母和数字"),
+        ("qq123456", "这是一个常用密码，很容易被猜中，请换一个"),
+    ],
 )
 def test_password_change_refuses_a_weak_password(client, login_as, new, message):
     user = login_as("manager")
     response = change_password(client, factories.PASSWORD, new)
     assert message in response.get_data(as_text=True)
+    assert user.check_password(factories.PASSWORD)
+
+
+def test_password_change_refuses_a_password_containing_the_username(client, login_as):
+    user = login_as("manager", username="wangwei")
+    response = change_password(client, factories.PASSWORD, "wangwei-2024")
+    assert "密码不能包含用户名，也不能包含倒写的用户名" in response.get_data(as_text=True)
     assert user.check_password(factories.PASSWORD)
 
 

@@ -22,8 +22,8 @@ def new_user_data(**overrides) -> dict:
         "role": "bureau_head",
         "firm": "",
         "is_active": "y",
-        "password": "abcd1234",
-        "confirm_password": "abcd1234",
+        "password": "kapok7-blossom",
+        "confirm_password": "kapok7-blossom",
     }
     data.update(overrides)
     return data
@@ -84,7 +84,7 @@ def test_admin_creates_a_user(client, login_as):
     assert user.role == "bureau_head"
     assert user.email == "zhangsan@example.cn"
     assert user.is_active
-    assert user.check_password("abcd1234")
+    assert user.check_password("kapok7-blossom")
 
 
 def test_admin_creates_a_manager_with_districts(client, login_as):
@@ -195,6 +195,22 @@ def test_admin_sets_a_new_password_on_edit(client, login_as):
     }
     assert client.post(f"/admin/users/{user.id}/edit", data=data).status_code == 302
     assert user_named("wang").check_password("reset1234")
+
+
+def test_admin_cannot_set_a_common_password_or_one_like_the_username(client, login_as):
+    login_as("admin")
+    response = client.post(
+        "/admin/users/new", data=new_user_data(password="abc123456", confirm_password="abc123456")
+    )
+    assert "这是一个常用密码，很容易被猜中，请换一个" in response.get_data(as_text=True)
+    user = factories.make_user("manager", username="wangwei")
+    db.session.commit()
+    data = {"name": user.name, "role": "manager", "is_active": "y"}
+    reset = {"password": "WangWei-88", "confirm_password": "WangWei-88"}
+    response = client.post(f"/admin/users/{user.id}/edit", data={**data, **reset})
+    assert "密码不能包含用户名，也不能包含倒写的用户名" in response.get_data(as_text=True)
+    assert user_named("zhangsan") is None
+    assert user_named("wangwei").check_password(factories.PASSWORD)
 
 
 def test_editing_an_unknown_user_is_not_found(client, login_as):
