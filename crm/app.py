@@ -73,7 +73,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "warning"
     login_manager.session_protection = "strong"
 
-    from crm.accounts.services import load_user
+    from crm.accounts.sessions import load_user
 
     login_manager.user_loader(load_user)
 

@@ -46,6 +46,11 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     MAX_CONTENT_LENGTH = _int("CRM_MAX_UPLOAD_MB", 20) * 1024 * 1024
 
+    #: A login session ends after this many minutes without a request, and this many hours after
+    #: the login whatever the activity.
+    SESSION_IDLE_MINUTES = _int("CRM_SESSION_IDLE_MINUTES", 120)
+    SESSION_MAX_HOURS = _int("CRM_SESSION_MAX_HOURS", 12)
+
     #: Failed logins allowed per account and client address before the lock.
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15

@@ -1,5 +1,6 @@
 """User accounts and the login throttle."""
 
+import secrets
 from datetime import datetime
 
 from flask import current_app, has_app_context
@@ -52,6 +53,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
+    #: A random value every login session of the user carries; replacing it ends them all
+    #: (logout, a new password).
+    session_token: Mapped[str] = mapped_column(String(64), default=lambda: new_session_token())
 
     districts = relationship(
         "District", secondary=user_districts, order_by="District.code", lazy="selectin"
@@ -73,16 +77,30 @@ class User(UserMixin, TimestampMixin, db.Model):
         """Tell whether the user works for the bureau."""
         return self.role in STAFF_ROLES
 
+    def get_id(self) -> str:
+        """Return what a login session stores: the id and the session token (Flask-Login)."""
+        return f"{self.id}:{self.session_token}"
+
+    def rotate_session_token(self) -> None:
+        """End every login session of the user: the ones they hold carry the old token."""
+        self.session_token = new_session_token()
+
     def set_password(self, password: str) -> None:
-        """Store a salted hash of `password`."""
+        """Store a salted hash of `password` and end the sessions opened with the old one."""
         method = "scrypt"
         if has_app_context():
             method = current_app.config.get("PASSWORD_HASH_METHOD", method)
         self.password_hash = generate_password_hash(password, method=method)
+        self.rotate_session_token()
 
     def check_password(self, password: str) -> bool:
         """Tell whether `password` matches the stored hash."""
         return check_password_hash(self.password_hash, password)
+
+
+def new_session_token() -> str:
+    """Return a fresh random session token."""
+    return secrets.token_urlsafe(32)
 
 
 class LoginThrottle(TimestampMixin, db.Model):

@@ -59,3 +59,20 @@ def _close_to(password: str, word: str | None) -> bool:
         return False
     lowered = password.lower()
     return word in lowered or word[::-1] in lowered
+
+
+def session_expired(
+    started_at: int | None,
+    seen_at: int | None,
+    now: int,
+    *,
+    idle_seconds: int,
+    max_seconds: int,
+) -> bool:
+    """Tell whether a login session started and last seen at these times (epoch seconds) is over.
+
+    A session without its times (one from before they were recorded) is over too.
+    """
+    if started_at is None or seen_at is None:
+        return True
+    return now - seen_at > idle_seconds or now - started_at > max_seconds

@@ -35,12 +35,6 @@ class AccountError(ValueError):
         self.message = message
 
 
-def load_user(user_id: str) -> User | None:
-    """Return the active user with this id, for Flask-Login."""
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.is_active else None
-
-
 def normalize_username(username: str | None) -> str:
     """Return the username as stored and compared: trimmed and lower-cased."""
     return (username or "").strip().lower()

@@ -3,9 +3,9 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
-from crm.accounts import services
+from crm.accounts import services, sessions
 from crm.accounts.forms import LoginForm, PasswordForm
 from crm.extensions import db
 
@@ -34,7 +34,7 @@ def login():
         )
         db.session.commit()
         if user is not None:
-            login_user(user)
+            sessions.begin_session(user)
             return redirect(safe_next(request.args.get("next")) or url_for("index"))
         form.form_errors.append(message)
     return render_template("accounts/login.html", form=form)
@@ -42,9 +42,10 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Log the user out."""
+    """Log the user out of every session: this cookie, any copy of it, their other devices."""
     if current_user.is_authenticated:
-        logout_user()
+        sessions.end_session(current_user._get_current_object())
+        db.session.commit()
         flash("您已退出登录。", "info")
     return redirect(url_for("accounts.login"))
 
@@ -63,6 +64,7 @@ def password():
             getattr(form, error.field).errors.append(error.message)
         else:
             db.session.commit()
-            flash("密码已修改，下次登录请使用新密码。", "success")
+            sessions.renew_session(current_user._get_current_object())
+            flash("密码已修改，其他设备上的登录已失效；下次登录请使用新密码。", "success")
             return redirect(url_for("index"))
     return render_template("accounts/password.html", form=form)

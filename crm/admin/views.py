@@ -3,7 +3,7 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from crm.accounts import services
+from crm.accounts import services, sessions
 from crm.accounts.models import ROLES, User
 from crm.admin import services as admin_services
 from crm.admin.forms import UserEditForm, UserFilterForm, UserNewForm
@@ -70,6 +70,9 @@ def user_edit(user_id: int):
             _show_error(form, error)
         else:
             db.session.commit()
+            if user.id == current_user.id and form.password.data:
+                # A new password ends the user's sessions; an administrator keeps this one.
+                sessions.renew_session(user)
             flash(f"已保存用户 {user.username} 的修改。", "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_edit.html", form=form, user=user)

@@ -181,3 +181,25 @@ def _certify_by_override() -> None:
         ),
     ):
         move_firm(enrollment, target, inputs, head, override_reason="省厅直接认定")
+
+
+@pytest.mark.real_commits
+def test_users_from_before_session_tokens_each_get_their_own(app, tmp_path):
+    fresh = _scratch_app(tmp_path, "session_tokens")
+    with fresh.app_context():
+        upgrade(revision="0011")
+        for n in (1, 2):
+            db.session.execute(
+                text(
+                    "INSERT INTO users (username, name, password_hash, role, is_active, "
+                    "created_at, updated_at) VALUES (:u, :u, 'x', 'manager', true, :now, :now)"
+                ),
+                {"u": f"old{n}", "now": datetime(2026, 6, 15)},
+            )
+        db.session.commit()
+        upgrade()
+        tokens = db.session.scalars(text("SELECT session_token FROM users")).all()
+        assert len(tokens) == 2 and len(set(tokens)) == 2
+        assert all(len(token) >= 40 for token in tokens)
+        db.session.remove()
+        db.engine.dispose()

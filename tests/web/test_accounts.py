@@ -237,3 +237,129 @@ def test_login_refuses_a_post_without_csrf_token_when_csrf_is_on(app, database_u
         assert response.status_code == 302
         db.session.remove()
         db.engine.dispose()
+
+
+# --- Sessions: revoked, expired, and a new CSRF secret at login -------------------------------
+
+PAGE = "/account/password"
+
+
+def copy_of(app, client):
+    """Return another client holding a copy of `client`'s session cookie, as a thief would."""
+    thief = app.test_client()
+    thief.set_cookie("session", client.get_cookie("session").value)
+    return thief
+
+
+def is_sent_to_login(response) -> bool:
+    return response.status_code == 302 and response.location.startswith("/login")
+
+
+def test_a_copied_cookie_stops_working_after_logout(app, client, login_as):
+    login_as("manager")
+    thief = copy_of(app, client)
+    assert thief.get(PAGE).status_code == 200
+    client.post("/logout")
+    assert is_sent_to_login(thief.get(PAGE))
+
+
+def test_a_copied_cookie_stops_working_after_a_password_change(app, client, login_as):
+    login_as("manager")
+    thief = copy_of(app, client)
+    assert change_password(client, factories.PASSWORD, "kapok7-blossom").status_code == 302
+    assert is_sent_to_login(thief.get(PAGE))
+    assert client.get(PAGE).status_code == 200
+
+
+def test_a_copied_cookie_stops_working_after_an_admin_reset(app, client, login_as):
+    user = login_as("manager")
+    thief = copy_of(app, client)
+    admin = factories.make_user("admin")
+    db.session.commit()
+    office = app.test_client()
+    assert post_login(office, admin.username, factories.PASSWORD).status_code == 302
+    data = {"name": user.name, "role": "manager", "is_active": "y"}
+    reset = {"password": "kapok7-blossom", "confirm_password": "kapok7-blossom"}
+    assert office.post(f"/admin/users/{user.id}/edit", data={**data, **reset}).status_code == 302
+    assert is_sent_to_login(thief.get(PAGE))
+    assert is_sent_to_login(client.get(PAGE))
+    assert office.get("/admin/users").status_code == 200
+
+
+def test_an_admin_resetting_their_own_password_stays_logged_in(client, login_as):
+    admin = login_as("admin")
+    data = {"name": admin.name, "role": "admin", "is_active": "y"}
+    reset = {"password": "kapok7-blossom", "confirm_password": "kapok7-blossom"}
+    assert client.post(f"/admin/users/{admin.id}/edit", data={**data, **reset}).status_code == 302
+    assert client.get("/admin/users").status_code == 200
+
+
+def test_a_session_without_the_users_token_is_refused(client):
+    user = factories.make_user("manager")
+    db.session.commit()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+    assert is_sent_to_login(client.get(PAGE))
+
+
+def test_a_session_idle_longer_than_the_limit_is_sent_to_login(client, login_as):
+    with clock.frozen(T0):
+        login_as("manager")
+        clock.advance(timedelta(minutes=119))
+        assert client.get(PAGE).status_code == 200
+        clock.advance(timedelta(minutes=121))
+        assert is_sent_to_login(client.get(PAGE))
+        # The ended session is gone: the same cookie does not come back to life.
+        assert is_sent_to_login(client.get(PAGE))
+
+
+def test_activity_within_the_idle_limit_keeps_the_session_alive(client, login_as):
+    with clock.frozen(T0):
+        login_as("manager")
+        for _ in range(4):
+            clock.advance(timedelta(minutes=100))
+            assert client.get(PAGE).status_code == 200
+
+
+def test_a_session_older_than_the_absolute_limit_is_sent_to_login_however_active(client, login_as):
+    with clock.frozen(T0):
+        login_as("manager")
+        for _ in range(7):
+            clock.advance(timedelta(minutes=100))
+            assert client.get(PAGE).status_code == 200
+        clock.advance(timedelta(minutes=21))
+        assert is_sent_to_login(client.get(PAGE))
+
+
+def test_the_session_limits_come_from_the_configuration(app, client, login_as):
+    app.config.update(SESSION_IDLE_MINUTES=10, SESSION_MAX_HOURS=1)
+    with clock.frozen(T0):
+        login_as("manager")
+        clock.advance(timedelta(minutes=11))
+        assert is_sent_to_login(client.get(PAGE))
+        login_as("manager")
+        for _ in range(6):
+            clock.advance(timedelta(minutes=9))
+            assert client.get(PAGE).status_code == 200
+        clock.advance(timedelta(minutes=7))
+        assert is_sent_to_login(client.get(PAGE))
+
+
+def csrf_token_of(page: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def test_login_replaces_the_csrf_secret(app, database_url):
+    factories.make_user("manager", username="wang")
+    db.session.commit()
+    guarded = make_app(database_url, WTF_CSRF_ENABLED=True)
+    with guarded.app_context():
+        client = guarded.test_client()
+        before = csrf_token_of(client.get("/login").get_data(as_text=True))
+        data = {"username": "wang", "password": factories.PASSWORD, "csrf_token": before}
+        assert client.post("/login", data=data).status_code == 302
+        assert client.post("/logout", data={"csrf_token": before}).status_code == 400
+        after = csrf_token_of(client.get(PAGE).get_data(as_text=True))
+        assert client.post("/logout", data={"csrf_token": after}).status_code == 302
+        db.session.remove()
+        db.engine.dispose()
