@@ -3,7 +3,7 @@
 import importlib
 import os
 
-from flask import Flask, g, redirect, url_for
+from flask import Flask, g, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -46,10 +46,28 @@ def create_app(config: type | dict | None = None) -> Flask:
 
 
 def register_proxy(app: Flask) -> None:
-    """Trust the configured number of reverse proxies for the client address and scheme."""
+    """Trust the configured number of reverse proxies for the client address and scheme.
+
+    With none configured, the first request that shows a proxy's X-Forwarded-For header logs a
+    warning: the login throttles would see the proxy's address for every client.
+    """
     count = app.config.get("PROXY_COUNT", 0)
     if count:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+        return
+    warned = False
+
+    @app.before_request
+    def warn_of_an_unconfigured_proxy() -> None:
+        nonlocal warned
+        if not warned and "X-Forwarded-For" in request.headers:
+            warned = True
+            app.logger.warning(
+                "A request came with X-Forwarded-For but CRM_PROXY_COUNT is 0: the login "
+                "throttles take the proxy's address %s for every client. Set CRM_PROXY_COUNT "
+                "to the number of reverse proxies in front of the app.",
+                request.remote_addr,
+            )
 
 
 def register_extensions(app: Flask) -> None:

@@ -54,6 +54,17 @@ class Config:
     #: Failed logins allowed per account and client address before the lock.
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
+    #: Failed logins at one account, from any addresses, before each further one makes the next
+    #: attempt wait: the first wait, doubled each time up to the longest. A day without a failure
+    #: forgets them, and so does a successful login.
+    LOGIN_ACCOUNT_FREE_FAILURES = 10
+    LOGIN_ACCOUNT_FIRST_WAIT_MINUTES = 1
+    LOGIN_ACCOUNT_MAX_WAIT_MINUTES = 30
+    LOGIN_ACCOUNT_FORGET_HOURS = 24
+    #: Failed logins from one client address, at any accounts, within the window before the
+    #: address is locked for LOGIN_LOCK_MINUTES.
+    LOGIN_ADDRESS_MAX_FAILURES = 20
+    LOGIN_ADDRESS_WINDOW_MINUTES = 15
     FIRMS_PER_PAGE = 50
     #: How many reverse proxies stand in front of the app; their X-Forwarded-* headers are trusted
     #: so the login lock sees the real client address.

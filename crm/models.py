@@ -1,6 +1,12 @@
 """Import every model module so SQLAlchemy and Alembic see the whole schema."""
 
-from crm.accounts.models import LoginThrottle, User, user_districts
+from crm.accounts.models import (
+    AccountThrottle,
+    AddressThrottle,
+    LoginThrottle,
+    User,
+    user_districts,
+)
 from crm.certification.models import CertificationApplication, CertificationBatch, ChangeReport
 from crm.coaching.models import Activity, CoachingMeasure, CoachingMilestone, CoachingPlan
 from crm.core.audit import AuditEntry
@@ -22,7 +28,9 @@ from crm.reference.models import District, Industry, Park, TechField
 from crm.support.models import SubsidyRule, SupportEntry
 
 __all__ = [
+    "AccountThrottle",
     "Activity",
+    "AddressThrottle",
     "Assessment",
     "AuditEntry",
     "Certificate",

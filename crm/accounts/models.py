@@ -114,3 +114,30 @@ class LoginThrottle(TimestampMixin, db.Model):
     address: Mapped[str] = mapped_column(String(64))
     failures: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
+
+
+class AccountThrottle(TimestampMixin, db.Model):
+    """Failed logins for one account from any address, and how long the next attempt waits."""
+
+    __tablename__ = "account_throttles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The username as typed, normalised; unknown ones are throttled alike.
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failed_at: Mapped[datetime]
+    #: No attempt at the account is checked before this time.
+    wait_until: Mapped[datetime | None]
+
+
+class AddressThrottle(TimestampMixin, db.Model):
+    """Failed logins from one client address at any accounts, and the lock they caused."""
+
+    __tablename__ = "address_throttles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Failures since `window_started_at`; an older window starts again from none.
+    failures: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]

@@ -76,3 +76,18 @@ def session_expired(
     if started_at is None or seen_at is None:
         return True
     return now - seen_at > idle_seconds or now - started_at > max_seconds
+
+
+def account_wait_minutes(
+    failures: int, *, free_failures: int, first_wait: int, longest_wait: int
+) -> int:
+    """Return the minutes an account waits after its `failures`-th failed login in a row.
+
+    The first `free_failures` cost nothing; the next one waits `first_wait`, and each further
+    failure doubles the wait, which never exceeds `longest_wait`: nobody can shut an account
+    for good.
+    """
+    if failures <= free_failures:
+        return 0
+    doublings = min(failures - free_failures - 1, 20)
+    return min(longest_wait, first_wait * 2**doublings)

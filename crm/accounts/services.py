@@ -12,8 +12,8 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from crm.accounts.models import ROLES, LoginThrottle, User
-from crm.accounts.rules import password_problem
+from crm.accounts.models import ROLES, AccountThrottle, AddressThrottle, LoginThrottle, User
+from crm.accounts.rules import account_wait_minutes, password_problem
 from crm.core import clock
 from crm.core.permissions import ENTERPRISE, MANAGER
 from crm.extensions import db
@@ -44,24 +44,43 @@ def normalize_username(username: str | None) -> str:
 
 
 def authenticate(username: str, password: str, address: str) -> tuple[User | None, str | None]:
-    """Check a login attempt from `address`; return the user, or None and the message to show."""
+    """Check a login attempt from `address`; return the user, or None and the message to show.
+
+    Three throttles hold failures back: one per account and address (a lock after a few), one
+    per account from any address (a wait that grows with each further failure) and one per
+    address at any accounts (a lock after many). While one holds, the password is not checked.
+    """
     name = normalize_username(username)[:64]
     address = (address or "unknown")[:64]
     now = clock.utcnow()
+    by_address = _address_throttle(address, now)
+    if by_address is not None and by_address.locked_until is not None:
+        return None, _address_message(by_address.locked_until, now)
     throttle = db.session.scalar(select(LoginThrottle).filter_by(username=name, address=address))
     if throttle is not None and throttle.locked_until is not None:
         if throttle.locked_until > now:
             return None, _locked_message(throttle.locked_until, now)
         throttle.failures = 0
         throttle.locked_until = None
+    by_account = _account_throttle(name, now)
+    waiting = by_account.wait_until if by_account is not None else None
+    if waiting is not None and waiting > now:
+        return None, _wait_message(waiting, now)
     user = db.session.scalar(select(User).where(func.lower(User.username) == name))
     if _password_matches(user, password) and user.is_active:
-        if throttle is not None:
-            db.session.delete(throttle)
+        for row in (throttle, by_account):
+            if row is not None:
+                db.session.delete(row)
         user.last_login_at = now
         db.session.flush()
         return user, None
-    return None, _record_failure(throttle, name, address, now)
+    messages = [
+        _record_failure(throttle, name, address, now),
+        _record_account_failure(by_account, name, now),
+        _record_address_failure(by_address, address, now),
+    ]
+    db.session.flush()
+    return None, next((m for m in messages if m), BAD_CREDENTIALS)
 
 
 def _password_matches(user: User | None, password: str) -> bool:
@@ -74,29 +93,97 @@ def _password_matches(user: User | None, password: str) -> bool:
     return user.check_password(password)
 
 
-def _record_failure(throttle: LoginThrottle | None, name: str, address: str, now: datetime) -> str:
+def _account_throttle(name: str, now: datetime) -> AccountThrottle | None:
+    """Return the account's throttle, its failures forgotten after a quiet spell."""
+    row = db.session.scalar(select(AccountThrottle).filter_by(username=name))
+    forget = timedelta(hours=current_app.config["LOGIN_ACCOUNT_FORGET_HOURS"])
+    if row is not None and row.last_failed_at <= now - forget:
+        row.failures = 0
+        row.wait_until = None
+    return row
+
+
+def _address_throttle(address: str, now: datetime) -> AddressThrottle | None:
+    """Return the address's throttle, starting a new window when the old one has passed."""
+    row = db.session.scalar(select(AddressThrottle).filter_by(address=address))
+    if row is None:
+        return None
+    if row.locked_until is not None and row.locked_until <= now:
+        row.locked_until = None
+        row.failures = 0
+        row.window_started_at = now
+    window = timedelta(minutes=current_app.config["LOGIN_ADDRESS_WINDOW_MINUTES"])
+    if row.locked_until is None and row.window_started_at <= now - window:
+        row.failures = 0
+        row.window_started_at = now
+    return row
+
+
+def _record_failure(
+    throttle: LoginThrottle | None, name: str, address: str, now: datetime
+) -> str | None:
     if throttle is None:
         throttle = LoginThrottle(username=name, address=address, failures=0)
         db.session.add(throttle)
     throttle.failures += 1
     if throttle.failures >= current_app.config["LOGIN_MAX_FAILURES"]:
         throttle.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-        db.session.flush()
         return _locked_message(throttle.locked_until, now)
-    db.session.flush()
-    return BAD_CREDENTIALS
+    return None
+
+
+def _record_account_failure(row: AccountThrottle | None, name: str, now: datetime) -> str | None:
+    if row is None:
+        row = AccountThrottle(username=name, failures=0)
+        db.session.add(row)
+    row.failures += 1
+    row.last_failed_at = now
+    config = current_app.config
+    minutes = account_wait_minutes(
+        row.failures,
+        free_failures=config["LOGIN_ACCOUNT_FREE_FAILURES"],
+        first_wait=config["LOGIN_ACCOUNT_FIRST_WAIT_MINUTES"],
+        longest_wait=config["LOGIN_ACCOUNT_MAX_WAIT_MINUTES"],
+    )
+    row.wait_until = now + timedelta(minutes=minutes) if minutes else None
+    return _wait_message(row.wait_until, now) if minutes else None
+
+
+def _record_address_failure(row: AddressThrottle | None, address: str, now: datetime) -> str | None:
+    if row is None:
+        row = AddressThrottle(address=address, failures=0, window_started_at=now)
+        db.session.add(row)
+    row.failures += 1
+    if row.failures >= current_app.config["LOGIN_ADDRESS_MAX_FAILURES"]:
+        row.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+        return _address_message(row.locked_until, now)
+    return None
+
+
+def _minutes_until(until: datetime, now: datetime) -> int:
+    return max(1, math.ceil((until - now).total_seconds() / 60))
 
 
 def _locked_message(locked_until: datetime, now: datetime) -> str:
-    minutes = max(1, math.ceil((locked_until - now).total_seconds() / 60))
+    minutes = _minutes_until(locked_until, now)
     return f"登录失败次数过多，该账号已被锁定，请在 {minutes} 分钟后再试。"
 
 
+def _wait_message(wait_until: datetime, now: datetime) -> str:
+    minutes = _minutes_until(wait_until, now)
+    return f"该账号近来登录失败次数过多，每次失败后须等待更久，请在 {minutes} 分钟后再试。"
+
+
+def _address_message(locked_until: datetime, now: datetime) -> str:
+    minutes = _minutes_until(locked_until, now)
+    return f"您所在的网络地址登录失败次数过多，已暂停登录，请在 {minutes} 分钟后再试。"
+
+
 def clear_login_throttles(username: str) -> None:
-    """Forget the failed logins and locks of `username` from every address."""
-    db.session.execute(
-        delete(LoginThrottle).where(LoginThrottle.username == normalize_username(username))
-    )
+    """Forget the failed logins, locks and waits of `username` from every address."""
+    name = normalize_username(username)
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.username == name))
+    db.session.execute(delete(AccountThrottle).where(AccountThrottle.username == name))
 
 
 # --- Passwords ---------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from crm.accounts import services
-from crm.accounts.models import LoginThrottle, User
+from crm.accounts.models import AccountThrottle, LoginThrottle, User
 from crm.admin import services as admin_services
 from crm.core import clock
 from crm.extensions import db
@@ -22,6 +22,10 @@ def fail(username: str, times: int, address: str = HOME) -> str | None:
         user, message = services.authenticate(username, "wrong-password-9", address)
         assert user is None
     return message
+
+
+def account_throttle(username: str) -> AccountThrottle | None:
+    return db.session.scalar(select(AccountThrottle).filter_by(username=username))
 
 
 def throttle(username: str, address: str = HOME) -> LoginThrottle | None:
@@ -106,6 +110,114 @@ def test_unknown_usernames_are_throttled_like_real_ones(app):
     with clock.frozen(T0):
         assert fail("Ghost", 5).startswith("登录失败次数过多")
     assert throttle("ghost").failures == 5
+
+
+def wait_message(minutes: int) -> str:
+    return f"该账号近来登录失败次数过多，每次失败后须等待更久，请在 {minutes} 分钟后再试。"
+
+
+def address_message(minutes: int) -> str:
+    return f"您所在的网络地址登录失败次数过多，已暂停登录，请在 {minutes} 分钟后再试。"
+
+
+def fail_from_many(username: str, times: int, first: int = 1) -> str | None:
+    """Fail at `username` once from each of `times` addresses, as a spread-out guesser does."""
+    message = None
+    for n in range(first, first + times):
+        message = fail(username, 1, address=f"198.51.100.{n}")
+    return message
+
+
+def test_failures_at_one_account_from_many_addresses_make_its_next_attempt_wait(app):
+    user = factories.make_user("manager", username="wang")
+    with clock.frozen(T0):
+        assert fail_from_many("wang", 10) == "用户名或密码错误"
+        assert fail_from_many("wang", 1, first=11) == wait_message(1)
+        found, message = services.authenticate("wang", factories.PASSWORD, "10.9.9.9")
+        assert (found, message) == (None, wait_message(1))
+        clock.advance(timedelta(minutes=1))
+        assert fail_from_many("wang", 1, first=12) == wait_message(2)
+        clock.advance(timedelta(minutes=2))
+        found, _ = services.authenticate("wang", factories.PASSWORD, "10.9.9.9")
+    assert found is user
+    assert db.session.scalar(select(AccountThrottle).filter_by(username="wang")) is None
+
+
+def test_attempts_during_the_wait_are_refused_without_lengthening_it(app):
+    factories.make_user("manager", username="wang")
+    with clock.frozen(T0):
+        fail_from_many("wang", 11)
+        for _ in range(5):
+            assert fail("wang", 1, address="10.9.9.9") == wait_message(1)
+        assert account_throttle("wang").failures == 11
+
+
+def test_the_account_wait_grows_to_thirty_minutes_and_no_further(app):
+    factories.make_user("manager", username="wang")
+    waits = []
+    with clock.frozen(T0):
+        fail_from_many("wang", 10)
+        for n in range(11, 20):
+            fail_from_many("wang", 1, first=n)
+            row = account_throttle("wang")
+            waits.append(row.wait_until - clock.utcnow())
+            clock.advance(waits[-1])
+    assert [int(w.total_seconds() // 60) for w in waits] == [1, 2, 4, 8, 16, 30, 30, 30, 30]
+
+
+def test_an_accounts_failures_are_forgotten_after_a_quiet_day(app):
+    factories.make_user("manager", username="wang")
+    with clock.frozen(T0):
+        fail_from_many("wang", 10)
+        clock.advance(timedelta(hours=24))
+        assert fail_from_many("wang", 10, first=20) == "用户名或密码错误"
+        assert account_throttle("wang").failures == 10
+
+
+def test_an_admin_password_reset_ends_the_account_wait(app):
+    admin = factories.make_user("admin")
+    user = factories.make_user("manager", username="wang")
+    with clock.frozen(T0):
+        fail_from_many("wang", 11)
+        services.update_user(
+            user, actor=admin, name=user.name, role="manager", password="fresh1234"
+        )
+        found, _ = services.authenticate("wang", "fresh1234", HOME)
+    assert found is user
+
+
+def test_one_guess_each_at_many_accounts_locks_the_address(app):
+    user = factories.make_user("manager", username="wang")
+    with clock.frozen(T0):
+        for n in range(19):
+            assert fail(f"guess{n}", 1) == "用户名或密码错误"
+        assert fail("guess19", 1) == address_message(15)
+        clock.advance(timedelta(minutes=5))
+        found, message = services.authenticate("wang", factories.PASSWORD, HOME)
+        assert (found, message) == (None, address_message(10))
+        found, _ = services.authenticate("wang", factories.PASSWORD, "10.0.0.2")
+        assert found is user
+        clock.advance(timedelta(minutes=10))
+        found, _ = services.authenticate("wang", factories.PASSWORD, HOME)
+    assert found is user
+
+
+def test_an_addresss_failures_count_within_a_window(app):
+    with clock.frozen(T0):
+        for n in range(19):
+            fail(f"guess{n}", 1)
+        clock.advance(timedelta(minutes=15))
+        for n in range(19):
+            assert fail(f"other{n}", 1) == "用户名或密码错误"
+
+
+def test_a_success_does_not_clear_the_addresss_failures(app):
+    factories.make_user("manager", username="wang")
+    with clock.frozen(T0):
+        for n in range(19):
+            fail(f"guess{n}", 1)
+        services.authenticate("wang", factories.PASSWORD, HOME)
+        assert fail("guess19", 1) == address_message(15)
 
 
 @pytest.mark.parametrize(

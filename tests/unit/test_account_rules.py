@@ -2,7 +2,12 @@
 
 import pytest
 
-from crm.accounts.rules import common_passwords, password_problem
+from crm.accounts.rules import (
+    account_wait_minutes,
+    common_passwords,
+    password_problem,
+    session_expired,
+)
 
 COMMON = "这是一个常用密码，很容易被猜中，请换一个"
 LIKE_USERNAME = "密码不能包含用户名，也不能包含倒写的用户名"
@@ -61,3 +66,32 @@ def test_a_password_containing_the_name_is_refused_in_latin_or_chinese_letters()
 def test_a_very_short_latin_username_does_not_forbid_every_password_with_it():
     assert password_problem("liquid-42x", username="li") is None
     assert password_problem("liquid-42x", username="liq") == LIKE_USERNAME
+
+
+def wait_after(failures: int) -> int:
+    return account_wait_minutes(failures, free_failures=10, first_wait=1, longest_wait=30)
+
+
+def test_an_account_waits_nothing_for_its_first_failures_then_longer_each_time():
+    assert [wait_after(n) for n in range(1, 11)] == [0] * 10
+    assert [wait_after(n) for n in range(11, 17)] == [1, 2, 4, 8, 16, 30]
+
+
+def test_the_account_wait_never_exceeds_the_longest():
+    assert {wait_after(n) for n in range(16, 200)} == {30}
+
+
+@pytest.mark.parametrize(
+    ("started", "seen", "now", "over"),
+    [
+        (0, 0, 7200, False),
+        (0, 0, 7201, True),
+        (0, 40000, 43200, False),
+        (0, 43000, 43201, True),
+        (None, 0, 1, True),
+        (0, None, 1, True),
+    ],
+)
+def test_a_session_is_over_when_idle_or_old_or_without_its_times(started, seen, now, over):
+    limits = {"idle_seconds": 7200, "max_seconds": 43200}
+    assert session_expired(started, seen, now, **limits) is over

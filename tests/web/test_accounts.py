@@ -164,6 +164,70 @@ def test_a_successful_login_resets_the_failure_count(client):
         assert post_login(client, "wang", factories.PASSWORD).status_code == 302
 
 
+def test_an_account_failing_from_many_addresses_waits_at_every_address(client):
+    factories.make_user("manager", username="wang")
+    db.session.commit()
+    with clock.frozen(T0):
+        for n in range(11):
+            response = post_login(client, "wang", "wrong-password-9", address=f"198.51.100.{n}")
+        response = post_login(client, "wang", factories.PASSWORD, address="10.0.0.2")
+        assert response.status_code == 200
+        assert "该账号近来登录失败次数过多，每次失败后须等待更久，请在 1 分钟后再试。" in (
+            response.get_data(as_text=True)
+        )
+        clock.advance(timedelta(minutes=1))
+        assert post_login(client, "wang", factories.PASSWORD, address="10.0.0.2").status_code == 302
+
+
+def test_one_guess_each_at_many_accounts_stops_the_address(client):
+    factories.make_user("manager", username="wang")
+    db.session.commit()
+    with clock.frozen(T0):
+        for n in range(20):
+            response = post_login(client, f"guess{n}", "wrong-password-9")
+        page = response.get_data(as_text=True)
+        assert "您所在的网络地址登录失败次数过多，已暂停登录，请在 15 分钟后再试。" in page
+        assert post_login(client, "wang", factories.PASSWORD).status_code == 200
+        assert post_login(client, "wang", factories.PASSWORD, address="10.0.0.2").status_code == 302
+
+
+def test_a_forwarded_address_is_trusted_behind_a_configured_proxy(app, database_url):
+    factories.make_user("manager", username="wang")
+    db.session.commit()
+    proxied = make_app(database_url, PROXY_COUNT=1)
+    with proxied.app_context(), clock.frozen(T0):
+        client = proxied.test_client()
+        for _ in range(5):
+            response = client.post(
+                "/login",
+                data={"username": "wang", "password": "wrong-password-9"},
+                headers={"X-Forwarded-For": "203.0.113.5"},
+            )
+        assert LOCKED in response.get_data(as_text=True)
+        response = client.post(
+            "/login",
+            data={"username": "wang", "password": factories.PASSWORD},
+            headers={"X-Forwarded-For": "203.0.113.6"},
+        )
+        assert response.status_code == 302
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_forwarded_request_without_a_configured_proxy_logs_one_warning(app, database_url, caplog):
+    direct = make_app(database_url, PROXY_COUNT=0)
+    client = direct.test_client()
+    client.get("/login")
+    assert "CRM_PROXY_COUNT" not in caplog.text
+    for _ in range(2):
+        client.get("/login", headers={"X-Forwarded-For": "203.0.113.5"})
+    warnings = [r for r in caplog.records if "CRM_PROXY_COUNT is 0" in r.getMessage()]
+    assert len(warnings) == 1
+    assert warnings[0].levelname == "WARNING"
+    with direct.app_context():
+        db.engine.dispose()
+
+
 def change_password(client, current, new, confirm=None):
     return client.post(
         "/account/password",
