@@ -14,6 +14,7 @@ from crm.extensions import csrf, db, login_manager, migrate
 #: Modules whose import registers background job handlers and periodic work (crm.jobs.registry).
 JOB_MODULES = (
     "crm.jobs.queue",
+    "crm.jobs.maintenance",
     "crm.eligibility.jobs",
     "crm.certification.jobs",
     "crm.excel.services",

@@ -5,9 +5,19 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from crm.core.audit import audit_source
+from crm.core.database import write_transactions
 from crm.extensions import db
 
-crm_group = AppGroup("crm", help="科技企业培育 CRM 管理命令。")
+
+class _CommandGroup(AppGroup):
+    """The group of `flask crm` commands, whose transactions are opened ready to write."""
+
+    def invoke(self, ctx: click.Context):
+        with write_transactions():
+            return super().invoke(ctx)
+
+
+crm_group = _CommandGroup("crm", help="科技企业培育 CRM 管理命令。")
 
 
 @crm_group.command("seed")

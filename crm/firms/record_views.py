@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from flask import flash, redirect, render_template
 from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
 
 from crm.core.web import is_htmx, tab_url
 from crm.extensions import db
@@ -95,8 +96,7 @@ def create_record(kind: RecordKind, firm_id: int):
     """Add a row from the form at the top of a tab."""
     firm = get_editable_firm(current_user, firm_id)
     form = kind.make_form(firm, prefix="new")
-    if form.validate_on_submit():
-        kind.add(firm, form.values())
+    if form.validate_on_submit() and _added(kind, firm, form):
         db.session.commit()
         if not is_htmx():
             flash(kind.added, "success")
@@ -107,6 +107,20 @@ def create_record(kind: RecordKind, firm_id: int):
             kind.panel_template, **tab_context(firm, kind.tab, **{kind.form_key: form})
         )
     return render_detail(firm, kind.tab, **{kind.form_key: form})
+
+
+def _added(kind: RecordKind, firm, form) -> bool:
+    """Add the form's row; tell whether it was added, or the form now says why not."""
+    try:
+        with db.session.begin_nested():
+            kind.add(firm, form.values())
+    except IntegrityError:
+        # Someone added the same row (a firm's year) since the form was checked: checked again,
+        # the form says so, as it would have a moment later.
+        if form.validate():
+            raise
+        return False
+    return True
 
 
 def show_record(kind: RecordKind, firm_id: int, row_id: int):

@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from crm.core import clock
 from crm.core.audit import audit_source
+from crm.core.database import write_transactions
 from crm.extensions import db
 from crm.jobs.models import Lease
 
@@ -77,7 +78,7 @@ def run_periodic(name: str, fn: Callable[[], object], every: timedelta, holder: 
     if not acquire_lease(name, holder, every, renew=False):
         return False
     try:
-        with audit_source("system"):
+        with write_transactions(), audit_source("system"):
             fn()
             db.session.commit()
     except Exception:

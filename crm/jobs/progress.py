@@ -36,13 +36,15 @@ def _side_write(statement) -> bool:
     dialect = engine.dialect.name
     try:
         with engine.connect() as connection:
+            driver = connection.connection.driver_connection
             if dialect == "sqlite":
                 # SQLite allows one writer at a time: while the handler's transaction holds
                 # uncommitted writes, no other connection may write until it commits. Progress
                 # comes from the handler's own thread, so waiting would only stall the handler:
                 # give up almost at once and skip this write. A later one, or the job's end,
                 # brings the row up to date; pages served by this process read `_live` meanwhile.
-                connection.exec_driver_sql(f"PRAGMA busy_timeout = {PROGRESS_BUSY_TIMEOUT_MS}")
+                # Set before the transaction opens: its BEGIN IMMEDIATE already waits.
+                driver.execute(f"PRAGMA busy_timeout = {PROGRESS_BUSY_TIMEOUT_MS}")
             try:
                 if dialect == "postgresql":
                     # Only a handler that changed its own job row holds its lock; do not wait.
@@ -52,7 +54,7 @@ def _side_write(statement) -> bool:
             finally:
                 if dialect == "sqlite":
                     connection.rollback()
-                    connection.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                    driver.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     except DBAPIError as error:
         logger.debug("skipped a job progress write: %s", error)
         return False

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from crm.core import clock
 from crm.core.audit import audit_source
+from crm.core.database import write_transactions
 from crm.extensions import db
 from crm.jobs import files
 from crm.jobs.models import Job
@@ -54,7 +55,17 @@ def claim_next(worker_id: str) -> Job | None:
 
     The claim is atomic: two workers never take the same job. Call it with a clean session.
     """
+    job_id = _claim(worker_id)
+    return None if job_id is None else db.session.get(Job, job_id)
+
+
+@write_transactions()
+def _claim(worker_id: str) -> int | None:
+    """Claim the oldest queued job for `worker_id` and commit; return its id, or None."""
     session = db.session
+    # A transaction of its own, ready to write: not one a caller's read (of the job a previous
+    # claim returned) opened without the write lock.
+    session.rollback()
     now = clock.utcnow()
     claim = {
         "status": "running",
@@ -74,7 +85,7 @@ def claim_next(worker_id: str) -> Job | None:
             execution_options={"synchronize_session": False},
         )
         session.commit()
-        return session.get(Job, job_id)
+        return job_id
     # SQLite has no row locks: the update claims the job only if it is still queued, and a lost
     # race (rowcount 0) moves on to the next candidate.
     while True:
@@ -89,7 +100,7 @@ def claim_next(worker_id: str) -> Job | None:
             )
             if result.rowcount == 1:
                 session.commit()
-                return session.get(Job, job_id)
+                return job_id
         session.rollback()
 
 
@@ -98,13 +109,22 @@ class _Abandoned(Exception):
 
 
 def run_job(job_id: int, worker_id: str) -> Job | None:
-    """Run a job claimed by `worker_id` in one transaction and record how it ended; return it."""
+    """Run a job claimed by `worker_id` in one transaction and record how it ended; return it.
+
+    Call it with a clean session: on SQLite the job's transaction must open ready to write.
+    """
+    _run(job_id, worker_id)
+    return db.session.get(Job, job_id)
+
+
+@write_transactions()
+def _run(job_id: int, worker_id: str) -> None:
     session = db.session
     job = session.get(Job, job_id)
     if job is None or job.status != "running" or job.claimed_by != worker_id:
         logger.warning("job %s is not running for worker %s; not run", job_id, worker_id)
         session.rollback()
-        return job
+        return
     kind = job.kind
     spec = handler_of(kind)
     progress = Progress(job_id, worker_id)
@@ -136,7 +156,6 @@ def run_job(job_id: int, worker_id: str) -> Job | None:
     finally:
         progress.close()
         files.forget_announced(job_id)
-    return session.get(Job, job_id)
 
 
 def _finish(job: Job, worker_id: str, result: dict[str, Any] | None) -> None:

@@ -5,13 +5,21 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, func, select, text, update
+from sqlalchemy.exc import OperationalError
 
 from crm.core import clock
 from crm.core.audit import AuditEntry
+from crm.core.database import (
+    BUSY_TIMEOUT_MS,
+    JOURNAL_SIZE_LIMIT_BYTES,
+    checkpoint,
+    write_transactions,
+)
 from crm.eligibility.jobs import assess_every_firm
 from crm.extensions import db
 from crm.firms.models import Firm
 from crm.jobs import files, leases, queue, registry
+from crm.jobs.maintenance import checkpoint_hourly
 from crm.jobs.models import Job, Lease
 from crm.jobs.progress import Progress, heartbeat, shown_progress
 from crm.jobs.queue import DEAD_MESSAGE, JobError
@@ -70,16 +78,31 @@ def _reports_progress(job, progress):
 def _outlived(job, progress):
     # Another worker's sweep gives up on this job while its handler is still at work.
     table = Job.__table__
-    with db.engine.begin() as connection:
-        connection.execute(
-            update(table).where(table.c.id == job.id).values(status="failed", message=DEAD_MESSAGE)
-        )
+    with db.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:  # waiting for the job's own lock would only stall it
+            connection.connection.driver_connection.execute("PRAGMA busy_timeout = 50")
+        try:
+            with connection.begin():
+                connection.execute(
+                    update(table)
+                    .where(table.c.id == job.id)
+                    .values(status="failed", message=DEAD_MESSAGE)
+                )
+        except OperationalError:
+            _seen["outlived"] = "refused"
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute(
+                    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"
+                )
     factories.make_firm(name=LEFTOVER)
     return {"late": True}
 
 
 def _row_seen_elsewhere(job_id: int) -> tuple:
-    with db.engine.connect() as connection:
+    # A reader: it waits for no writer, even in a job's thread.
+    with write_transactions(False), db.engine.connect() as connection:
         row = connection.execute(
             text("SELECT progress, progress_text FROM jobs WHERE id = :id"), {"id": job_id}
         ).one()
@@ -91,7 +114,10 @@ def _run(kind: str, payload=None, user=None, worker: str = "w1") -> Job:
     db.session.commit()
     claimed = queue.claim_next(worker)
     assert claimed is not None and claimed.id == job.id
-    return queue.run_job(job.id, worker)
+    job_id = job.id
+    # As the worker does, run the job in a clean session, not inside the claim's last read.
+    db.session.rollback()
+    return queue.run_job(job_id, worker)
 
 
 def _leftovers() -> int:
@@ -200,13 +226,14 @@ def test_progress_is_visible_to_other_connections_while_the_handler_runs(app):
     _seen.clear()
     job = _run("test.progress")
     assert job.status == "done", job.message
-    assert _seen["before_writes"] == (25, "正在校验第 1/4 行")
     if db.engine.dialect.name == "postgresql":
+        assert _seen["before_writes"] == (25, "正在校验第 1/4 行")
         assert _seen["during_writes"] == (50, "正在写入第 2/4 行")
     else:
-        # SQLite lets nobody else write while the handler holds uncommitted writes: the update
-        # is skipped (without raising or waiting), and only this process knows it.
-        assert _seen["during_writes"] == (25, "正在校验第 1/4 行")
+        # On SQLite a job's transaction holds the write lock from its start (crm.core.database)
+        # and nobody else writes until it ends: the updates are skipped (without raising or
+        # waiting), and only this process knows them.
+        assert _seen["before_writes"] == _seen["during_writes"] == (0, None)
     assert _seen["shown"] == (50, "正在写入第 2/4 行")
     assert shown_progress(job) == (100, None)
 
@@ -326,8 +353,15 @@ def test_the_dead_worker_timeout_is_configurable(app):
 @pytest.mark.real_commits
 def test_work_of_a_job_given_up_on_while_running_is_discarded(app):
     job = _run("test.outlived")
-    assert (job.status, job.message) == ("failed", DEAD_MESSAGE)
-    assert _leftovers() == 0
+    if db.engine.dialect.name == "postgresql":
+        assert (job.status, job.message) == ("failed", DEAD_MESSAGE)
+        assert _leftovers() == 0
+    else:
+        # On SQLite the job's transaction holds the write lock from its start: nobody can give
+        # up on the job while it runs, and its work is kept.
+        assert _seen["outlived"] == "refused"
+        assert job.status == "done"
+        assert _leftovers() == 1
 
 
 @pytest.mark.real_commits
@@ -430,5 +464,49 @@ def test_sqlite_connections_use_wal_and_wait_for_other_writers(app, tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'wal.sqlite'}")
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == BUSY_TIMEOUT_MS
+        limit = connection.exec_driver_sql("PRAGMA journal_size_limit").scalar()
+        assert limit == JOURNAL_SIZE_LIMIT_BYTES
+    engine.dispose()
+
+
+def test_sqlite_write_transactions_take_the_write_lock_when_they_begin(app, tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'begin.sqlite'}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+    with engine.connect() as first, engine.connect() as second:
+        # The other writer fails at once instead of waiting, to show who holds the lock.
+        second.connection.driver_connection.execute("PRAGMA busy_timeout = 0")
+        with write_transactions():
+            first.exec_driver_sql("SELECT count(*) FROM t").scalar()
+        assert second.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0  # reads go on
+        with pytest.raises(OperationalError, match="locked"):
+            second.exec_driver_sql("INSERT INTO t VALUES (1)")
+        second.rollback()
+        first.exec_driver_sql("INSERT INTO t VALUES (1)")
+        first.commit()
+        # Outside `write_transactions` (and outside form posts) a read takes no lock.
+        assert first.exec_driver_sql("SELECT count(*) FROM t").scalar() == 1
+        second.exec_driver_sql("INSERT INTO t VALUES (2)")
+        second.commit()
+        first.rollback()
+    engine.dispose()
+
+
+def test_the_worker_empties_the_sqlite_log_every_hour(app, tmp_path):
+    periodic = {spec.name: spec for spec in registry.periodic_jobs()}
+    assert periodic["database.checkpoint"].seconds == 3600
+    assert periodic["database.checkpoint"].fn is checkpoint_hourly
+    engine = create_engine(f"sqlite:///{tmp_path / 'log.sqlite'}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (s TEXT)")
+        connection.exec_driver_sql(
+            "INSERT INTO t WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+            "WHERE i < 2000) SELECT hex(randomblob(500)) FROM n"
+        )
+    log = tmp_path / "log.sqlite-wal"
+    assert log.stat().st_size > 0
+    busy, pages, copied = checkpoint(engine)
+    assert (busy, log.stat().st_size) == (0, 0)
+    assert pages == copied
     engine.dispose()
