@@ -161,7 +161,8 @@ def register_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if g.get("no_store"):
+        # A firm's page holds its figures and contacts: never kept by a browser or a proxy.
+        if g.get("no_store") or "firms" in request.path.split("/"):
             response.headers["Cache-Control"] = "no-store"
         return response
 

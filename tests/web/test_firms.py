@@ -398,3 +398,20 @@ def test_anonymous_users_are_sent_to_login(client):
     response = client.get("/firms/")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
+
+
+def test_firm_pages_are_never_stored_by_a_browser_or_proxy(client, login_as):
+    login_as("admin")
+    firm = factories.make_firm()
+    for path in (
+        "/firms/",
+        f"/firms/{firm.id}",
+        f"/firms/{firm.id}?tab=years",
+        f"/firms/{firm.id}/edit",
+        f"/coaching/firms/{firm.id}/activities/{factories.MISSING_ID}",
+    ):
+        response = client.get(path)
+        assert response.headers["Cache-Control"] == "no-store", path
+    posted = client.post(f"/firms/{firm.id}/years", data={"new-year": "1900"})
+    assert posted.headers["Cache-Control"] == "no-store"
+    assert "Cache-Control" not in client.get("/imports/").headers
