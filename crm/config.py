@@ -45,6 +45,11 @@ class Config:
     REMEMBER_COOKIE_SECURE = True
     WTF_CSRF_TIME_LIMIT = None
     MAX_CONTENT_LENGTH = _int("CRM_MAX_UPLOAD_MB", 20) * 1024 * 1024
+    #: Days an uploaded import file and a job's file are kept; a batch that can still be undone
+    #: keeps its file.
+    UPLOAD_RETENTION_DAYS = _int("CRM_UPLOAD_RETENTION_DAYS", 90)
+    #: Workbooks one user may upload for import in an hour.
+    UPLOADS_PER_HOUR = _int("CRM_UPLOADS_PER_HOUR", 30)
 
     #: A login session ends after this many minutes without a request, and this many hours after
     #: the login whatever the activity.

@@ -60,6 +60,8 @@ class ImportBatch(TimestampMixin, db.Model):
     applied_at: Mapped[datetime | None]
     applied_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     undone_at: Mapped[datetime | None]
+    #: When the uploaded file was deleted at the end of its retention (UPLOAD_RETENTION_DAYS).
+    file_removed_at: Mapped[datetime | None]
     undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     job = relationship("Job")

@@ -19,6 +19,7 @@ from crm.excel import annotate, columns
 from crm.excel.apply import Applied, ImportRefused, apply_stored
 from crm.excel.dryrun import DryRun, dry_run, is_stale, write_annotated
 from crm.excel.models import ImportBatch, ImportMapping
+from crm.excel.retention import batch_folder  # also registers the daily clean-up
 from crm.excel.undo import UndoRefused, undo_batch
 from crm.extensions import db
 from crm.jobs import files, queue, registry
@@ -27,11 +28,6 @@ from crm.jobs.models import Job
 
 class ImportRequestError(ValueError):
     """An import request the rules refuse; the message is in Chinese."""
-
-
-def batch_folder(batch_id: int) -> Path:
-    """Return the folder under the instance folder that keeps a batch's uploaded file."""
-    return Path(current_app.instance_path) / "imports" / str(batch_id)
 
 
 def start_import(
@@ -85,6 +81,10 @@ def queue_batch_job(batch: ImportBatch, kind: str, user) -> Job:
     The batch's status changes only when a job succeeds; while one is queued or running, or
     after one failed, the batch page says so from the job itself.
     """
+    if batch.file_removed_at is not None and kind != "import.undo":
+        raise ImportRequestError(
+            "该批次上传的文件已超过保留期限并被删除，无法再预检或导入，请重新上传文件。"
+        )
     if batch.job_id is not None:
         latest = db.session.get(Job, batch.job_id)
         if latest is not None and not latest.is_finished:

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from crm.core import clock
 from crm.core.permissions import EDITOR_ROLES, owns_or_admin, roles_required
-from crm.excel import blanks, columns, queries, services
+from crm.excel import blanks, columns, queries, retention, services
 from crm.excel.forms import (
     UNIT_CHOICES,
     ApplyForm,
@@ -69,13 +69,20 @@ def index():
 def upload():
     """Store the uploaded workbook and queue its dry run."""
     form = _upload_form()
-    if not form.validate_on_submit():
+    valid, status = form.validate_on_submit(), 400
+    if valid:
+        try:
+            retention.check_upload_allowed(current_user)
+        except retention.UploadLimitReached as error:
+            form.file.errors.append(str(error))
+            valid, status = False, 429
+    if not valid:
         return render_template(
             "excel/list.html",
             form=form,
             kinds=columns.KINDS.values(),
             history=queries.batch_history(current_user, 1, HISTORY_PER_PAGE),
-        ), 400
+        ), status
     batch = services.start_import(form.kind.data, form.file.data, current_user, form.options())
     db.session.commit()
     return redirect(url_for("excel.detail", batch_id=batch.id))

@@ -1,10 +1,13 @@
 """The files that jobs produce, kept in a folder that web processes serve for download."""
 
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import select
 
+from crm.extensions import db
 from crm.jobs.models import Job
 
 #: Result files the running handlers announced, recorded when the job is done.
@@ -59,3 +62,18 @@ def forget_announced(job_id: int) -> None:
 def remove_files(job_id: int) -> None:
     """Delete the files of a job that did not finish."""
     shutil.rmtree(job_folder(job_id), ignore_errors=True)
+
+
+def remove_files_before(cutoff: datetime) -> int:
+    """Delete the files of jobs that finished before `cutoff`; return how many; flush.
+
+    The job keeps its row; its page no longer offers the file.
+    """
+    jobs = db.session.scalars(
+        select(Job).where(Job.result_path.is_not(None), Job.finished_at < cutoff)
+    ).all()
+    for job in jobs:
+        remove_files(job.id)
+        job.result_path = None
+    db.session.flush()
+    return len(jobs)

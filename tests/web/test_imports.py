@@ -1,18 +1,22 @@
 """The import pages: upload, the queued dry run, the preview, apply, undo, who may see what."""
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from io import BytesIO
+from pathlib import Path
 
 import pytest
+from flask import current_app
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from crm.core import clock
 from crm.excel.models import ImportBatch, ImportMapping
+from crm.excel.retention import remove_expired_uploads
 from crm.extensions import db
 from crm.firms.models import Firm
-from crm.jobs import queue
+from crm.jobs import files, queue, registry
+from crm.jobs.models import Job
 from tests import factories
 
 NOW = datetime(2026, 6, 15, 2, 0)
@@ -257,3 +261,95 @@ def test_the_rows_of_a_batch_are_paged(client, login_as, monkeypatch):
     second = text_of(client.get(f"/imports/{batch.id}?page=2")).split("变更内容 问题")[1]
     assert "梧州第一有限公司" in first and "梧州第二有限公司" not in first
     assert "梧州第二有限公司" in second and "下一页" in first
+
+
+def _stored(batch) -> Path:
+    return Path(current_app.instance_path) / batch.stored_path
+
+
+def test_uploaded_files_are_deleted_after_the_retention_unless_the_batch_can_be_undone(
+    client, login_as
+):
+    admin = login_as("admin")
+    upload(client, [*ROWS, ["梧州留存有限公司", factories.make_uscc(), "万秀区", 1]])
+    run_jobs()
+    previewed = latest_batch()
+    upload(client, [*ROWS, ["梧州已导入有限公司", factories.make_uscc(), "长洲区", 1]])
+    run_jobs()
+    applied = latest_batch()
+    client.post(f"/imports/{applied.id}/apply", data={})
+    upload(client, [*ROWS, ["梧州已撤销有限公司", factories.make_uscc(), "龙圩区", 1]])
+    run_jobs()
+    undone = latest_batch()
+    client.post(f"/imports/{undone.id}/apply", data={})
+    run_jobs()
+    client.post(f"/imports/{undone.id}/undo", data={})
+    run_jobs()
+    batches = (previewed, applied, undone)
+    cleanup = {spec.name: spec for spec in registry.periodic_jobs()}["excel.uploads"]
+    assert cleanup.seconds == 24 * 3600
+
+    clock.advance(timedelta(days=90))  # the last day of the default 90
+    assert cleanup.fn() == 0
+    assert all(_stored(batch).is_file() for batch in batches)
+
+    clock.advance(timedelta(minutes=1))
+    assert cleanup.fn() == 2
+    db.session.commit()
+    assert not _stored(previewed).exists() and not _stored(undone).exists()
+    assert _stored(applied).is_file()  # it can still be undone
+    assert previewed.file_removed_at == clock.utcnow() and applied.file_removed_at is None
+    login_as(user=admin)  # the session of 90 days ago has long expired
+    page = text_of(client.get(f"/imports/{previewed.id}"))
+    assert "上传的文件已超过保留期限" in page and "梧州留存有限公司" in page
+    client.post(f"/imports/{previewed.id}/apply", data={})
+    page = text_of(client.get(f"/imports/{previewed.id}"))
+    assert "无法再预检或导入，请重新上传文件" in page
+    assert db.session.scalar(select(Firm.id).where(Firm.name == "梧州留存有限公司")) is None
+    assert cleanup.fn() == 0  # each file once
+
+
+def test_the_retention_is_configurable(app, client, login_as):
+    app.config["UPLOAD_RETENTION_DAYS"] = 7
+    login_as("admin")
+    upload(client, [*ROWS, ["梧州七天有限公司", factories.make_uscc(), "万秀区", 1]])
+    batch = latest_batch()
+    clock.advance(timedelta(days=7, seconds=1))
+    assert remove_expired_uploads(clock.utcnow()) == 1
+    assert not _stored(batch).exists()
+
+
+def test_uploads_per_user_are_limited_per_hour(app, client, login_as):
+    app.config["UPLOADS_PER_HOUR"] = 2
+    user = login_as("manager", districts=[factories.district()])
+    factories.make_user("manager")  # another user's uploads do not count
+    for n in range(2):
+        response = upload(
+            client, [*ROWS, [f"梧州限额有限公司{n}", factories.make_uscc(), "万秀区", 1]]
+        )
+        assert response.status_code == 302
+    uploaded = set(Path(current_app.instance_path, "imports").iterdir())
+    response = upload(client, [*ROWS, ["梧州超额有限公司", factories.make_uscc(), "万秀区", 1]])
+    assert response.status_code == 429
+    assert "每小时最多上传 2 个文件，您在过去一小时内已上传 2 个，请稍后再试。" in text_of(response)
+    assert set(Path(current_app.instance_path, "imports").iterdir()) == uploaded  # nothing stored
+    count = select(func.count(ImportBatch.id)).where(ImportBatch.created_by_id == user.id)
+    assert db.session.scalar(count) == 2
+    clock.advance(timedelta(hours=1))
+    response = upload(client, [*ROWS, ["梧州次时有限公司", factories.make_uscc(), "万秀区", 1]])
+    assert response.status_code == 302
+
+
+def test_job_files_are_deleted_after_the_retention(app, client, login_as):
+    login_as("admin")
+    upload(client, [*ROWS, ["梧州标注留存有限公司", "bad", "万秀区", 1]])
+    run_jobs()
+    job = db.session.get(Job, latest_batch().job_id)  # the dry run writes the annotated copy
+    path = files.result_path(job)
+    assert path is not None, (job.status, job.message, job.result_path)
+    cleanup = {spec.name: spec for spec in registry.periodic_jobs()}["jobs.files"]
+    clock.advance(timedelta(days=90))
+    assert cleanup.fn() == 0 and path.is_file()
+    clock.advance(timedelta(minutes=1))
+    assert cleanup.fn() == 1
+    assert not path.exists() and job.result_path is None
