@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := FLASK_DEBUG=1 $(BIN)/flask --app wsgi
 DEMO_FIRMS ?= 300
 
-.PHONY: run test lint format demo assets install clean bench package-check
+.PHONY: run test lint format demo assets install clean bench bench-pages package-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,14 @@ test: install assets
 BENCH_ROWS ?= 50000
 bench: install
 	$(BIN)/python bench/import_bench.py --rows $(BENCH_ROWS)
+
+# Every list, board and firm tab timed as each role on the demo data (BENCHMARKS.md). The demo
+# database is built once into bench/.cache; BENCH_FIRMS=20000 for a quicker look, DATABASE_URL
+# for PostgreSQL.
+BENCH_FIRMS ?= 100000
+BENCH_REPEAT ?= 15
+bench-pages: install
+	$(BIN)/python bench/pages_bench.py --firms $(BENCH_FIRMS) --repeat $(BENCH_REPEAT)
 
 # Build the wheel, install it alone into a clean venv and check, from an empty folder, that it
 # upgrades a database and serves pages: templates, static files and migrations ship inside it.
