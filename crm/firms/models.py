@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core.audit import Audited
@@ -13,11 +13,29 @@ from crm.firms import rules
 
 Money = Numeric(16, 2)
 
+#: The firms not soft-deleted: the partial indexes the lists walk hold only these.
+_LIVE = text("deleted_at IS NULL")
+_DELETED = text("deleted_at IS NOT NULL")
+
+
+def _live_index(name: str, *columns: str) -> Index:
+    """Return an index over the live firms in the order of a sort of the firm list."""
+    return Index(name, *columns, sqlite_where=_LIVE, postgresql_where=_LIVE)
+
 
 class Firm(Audited, TimestampMixin, db.Model):
     """A technology firm the bureau follows."""
 
     __tablename__ = "firms"
+    # One index per sort of the firm list, in its order and its tie-break on id, so a page is
+    # read off the index instead of sorting every firm (an index on deleted_at alone made the
+    # planner fetch every live firm and sort them).
+    __table_args__ = (
+        _live_index("ix_firms_live_name", "name", "id"),
+        _live_index("ix_firms_live_established_on", "established_on", "id"),
+        _live_index("ix_firms_live_updated_at", "updated_at", "id"),
+        Index("ix_firms_deleted", "deleted_at", sqlite_where=_DELETED, postgresql_where=_DELETED),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True, info={"label": "企业名称"})
@@ -58,7 +76,7 @@ class Firm(Audited, TimestampMixin, db.Model):
         ForeignKey("users.id"), index=True, info={"label": "服务专员"}
     )
     notes: Mapped[str | None] = mapped_column(Text, info={"label": "备注"})
-    deleted_at: Mapped[datetime | None] = mapped_column(index=True, info={"label": "删除时间"})
+    deleted_at: Mapped[datetime | None] = mapped_column(info={"label": "删除时间"})
 
     district = relationship("District", lazy="joined")
     park = relationship("Park", lazy="joined")

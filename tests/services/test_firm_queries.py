@@ -219,3 +219,30 @@ def test_get_child_refuses_a_row_of_another_firm(app):
     with pytest.raises(NotFound):
         queries.get_child(type(row), b, row.id)
     assert isinstance(a, Firm)
+
+
+@pytest.mark.parametrize("sort", ["name", "-name", "established_on", "-updated_at", "updated_at"])
+def test_each_sort_of_the_firm_list_reads_an_index_in_order(app, admin, sort):
+    from tests.plans import sorts_rows
+
+    stmt = queries.firm_list_select(admin, queries.FirmFilters(sort=sort), TODAY).limit(51)
+    assert not sorts_rows(stmt)
+
+
+@pytest.mark.parametrize("tier", ["hte", "tech_sme"])
+def test_the_tier_filter_keeps_the_list_in_index_order(app, admin, tier):
+    from tests.plans import sorts_rows
+
+    stmt = queries.firm_list_select(
+        admin, queries.FirmFilters(tier=tier, sort="-updated_at"), TODAY
+    ).limit(51)
+    assert not sorts_rows(stmt)
+
+
+def test_a_managers_firm_list_reads_the_sort_index_in_order(app):
+    from tests.plans import sorts_rows
+
+    manager = factories.make_user("manager", districts=[factories.district()])
+    db.session.commit()
+    stmt = queries.firm_list_select(manager, queries.FirmFilters(sort="-updated_at"), TODAY)
+    assert not sorts_rows(stmt.limit(51))
