@@ -15,12 +15,24 @@ Everything here flushes and never commits.
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, exists, extract, func, insert, literal, or_, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    exists,
+    extract,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.orm import joinedload
 
 from crm.certification import rules
 from crm.certification.models import Duty, DutyDeadline
 from crm.core import clock
+from crm.core.web import Page, paginate
 from crm.extensions import db
 from crm.firms.access import firm_scope
 from crm.firms.certificates import valid_on
@@ -155,27 +167,40 @@ def _scoped(user, filters: DutyFilters):
     return stmt
 
 
-def duty_list(user, filters: DutyFilters, today: date) -> list[Duty]:
-    """Return the reports `user` may see, overdue and due first, then by firm name."""
-    stmt = _scoped(user, filters).options(
-        contains_eager(Duty.firm).options(joinedload(Firm.district), joinedload(Firm.manager)),
-        joinedload(Duty.marked_by),
-    )
+def duty_page(user, filters: DutyFilters, today: date, number: int, per_page: int) -> Page:
+    """Return one page of the reports `user` may see, overdue and due first, then by firm name.
+
+    The page's ids are chosen on the narrow join alone and only its rows are loaded with their
+    firm, district and manager: a city's certified firms are thousands of reports a year.
+    """
+    stmt = _scoped(user, filters).with_only_columns(Duty.id)
     if filters.status:
         stmt = stmt.where(status_condition(filters.status, today))
-    return list(db.session.scalars(stmt.order_by(Duty.filed_on.is_not(None), Firm.name, Duty.id)))
+    page = paginate(stmt.order_by(Duty.filed_on.is_not(None), Firm.name, Duty.id), number, per_page)
+    loaded = db.session.scalars(
+        select(Duty)
+        .where(Duty.id.in_(page.items))
+        .options(
+            joinedload(Duty.firm).options(joinedload(Firm.district), joinedload(Firm.manager)),
+            joinedload(Duty.marked_by),
+        )
+    ).unique()
+    by_id = {duty.id: duty for duty in loaded}
+    page.items = [by_id[i] for i in page.items if i in by_id]
+    return page
 
 
 def duty_counts(user, filters: DutyFilters, today: date) -> dict[str, int]:
-    """Return how many of the reports `user` may see are in each status."""
-    counts = {}
-    base = _scoped(user, DutyFilters(**{**filters.__dict__, "status": None})).subquery()
-    for status in rules.DUTY_STATUSES:
-        condition = status_condition(status, today)
-        counts[status] = db.session.scalar(
-            select(func.count()).select_from(Duty).where(Duty.id.in_(select(base.c.id)), condition)
-        )
-    return counts
+    """Return how many of the reports `user` may see are in each status (one grouped select)."""
+    status = case(
+        *((status_condition(code, today), code) for code in rules.DUTY_STATUSES),
+    ).label("status")
+    base = _scoped(user, DutyFilters(**{**filters.__dict__, "status": None}))
+    rows = db.session.execute(
+        base.with_only_columns(status, func.count(Duty.id)).group_by(status).order_by(None)
+    )
+    found = dict(rows.all())
+    return {code: found.get(code, 0) for code in rules.DUTY_STATUSES}
 
 
 def duty_years() -> list[int]:

@@ -7,7 +7,7 @@ change (any other answers 404, as everywhere); only an administrator sets a dead
 
 from urllib.parse import urlencode
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -28,6 +28,8 @@ from crm.extensions import db
 from crm.firms.access import can_edit_firm, get_editable_firm
 from crm.firms.queries import firm_choices_data
 
+#: Reports per page of the list unless DUTIES_PER_PAGE says otherwise.
+PER_PAGE = 100
 #: Reports one bulk marking takes: a city's certified firms, with room to spare.
 MARK_LIMIT = 5000
 
@@ -53,7 +55,13 @@ def duty_list():
         "certification/duties.html",
         form=form,
         filters=filters,
-        rows=duties.duty_list(current_user, filters, today),
+        page=duties.duty_page(
+            current_user,
+            filters,
+            today,
+            request.args.get("page", 1, type=int),
+            current_app.config.get("DUTIES_PER_PAGE", PER_PAGE),
+        ),
         counts=duties.duty_counts(current_user, filters, today),
         deadline=duties.deadline(filters.kind, filters.year),
         today=today,

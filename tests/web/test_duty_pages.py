@@ -144,3 +144,17 @@ def test_the_at_risk_list_names_the_firms_and_their_missed_years(client, login_a
     assert "梧州外区年报企业" in html and "2023、2024、2025 年度" in html
     assert "有取消资格风险" in html
     assert "梧州本区年报企业" in html and "再有 1 年未报将被取消" in html
+
+
+def test_the_reports_list_comes_in_pages_with_counts_of_the_whole_year(
+    app, client, login_as, world
+):
+    app.config["DUTIES_PER_PAGE"] = 1
+    login_as("bureau_head")
+    first = client.get("/certification/duties?year=2025").get_data(as_text=True)
+    second = client.get("/certification/duties?year=2025&page=2").get_data(as_text=True)
+    # By firm name: 外 comes before 本.
+    assert "梧州外区年报企业" in first and "梧州本区年报企业" not in first
+    assert "梧州本区年报企业" in second and "梧州外区年报企业" not in second
+    assert "下一页" in first and "第 2 页" in second
+    assert 'data-count="overdue">2<' in first and 'data-count="overdue">2<' in second
