@@ -8,6 +8,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from crm.certification import rules
 from crm.certification.models import CertificationApplication, CertificationBatch, ChangeReport
+from crm.core.web import Page, paginate
 from crm.extensions import db
 from crm.firms.access import firm_scope
 from crm.firms.models import Certificate, Firm
@@ -188,8 +189,9 @@ def expiry_years() -> list[int]:
     return [int(y) for y in rows if y is not None]
 
 
-def cohort(user, filters: CohortFilters) -> list[Certificate]:
-    """Return the certificates of firms `user` may see expiring in the year, by issue then name.
+def cohort_select(user, filters: CohortFilters):
+    """Return the select of the certificates of firms `user` may see expiring in the year, by
+    issue then name.
 
     Certificates valid, lapsed or replaced by a re-certification count; a cancelled one does not
     belong to the year's cohort any more.
@@ -216,7 +218,17 @@ def cohort(user, filters: CohortFilters) -> list[Certificate]:
         stmt = stmt.where(Firm.district_id == filters.district_id)
     if filters.manager_id:
         stmt = stmt.where(Firm.manager_id == filters.manager_id)
-    return list(db.session.scalars(stmt))
+    return stmt
+
+
+def cohort(user, filters: CohortFilters) -> list[Certificate]:
+    """Return every certificate of the cohort `user` may see (`cohort_select`)."""
+    return list(db.session.scalars(cohort_select(user, filters)))
+
+
+def cohort_page(user, filters: CohortFilters, number: int, per_page: int) -> Page:
+    """Return one page of the cohort's certificates, without counting the whole cohort."""
+    return paginate(cohort_select(user, filters), number, per_page)
 
 
 def applications_in_year(firm_ids: list[int], year: int) -> dict[int, CertificationApplication]:
@@ -252,9 +264,12 @@ class CohortGroup:
     rows: list[CohortRow]
 
 
-def cohort_groups(user, filters: CohortFilters, today: date) -> list[CohortGroup]:
-    """Return the cohort of the year's expiring certificates, grouped by issue year."""
-    certificates_due = cohort(user, filters)
+def cohort_groups(
+    user, filters: CohortFilters, today: date, certificates: list[Certificate] | None = None
+) -> list[CohortGroup]:
+    """Return the cohort of the year's expiring certificates (or those of one page of it,
+    `certificates`), grouped by issue year."""
+    certificates_due = cohort(user, filters) if certificates is None else certificates
     again = applications_in_year(sorted({c.firm_id for c in certificates_due}), filters.year)
     groups: dict[int, CohortGroup] = {}
     for certificate in certificates_due:

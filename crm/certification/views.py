@@ -8,7 +8,7 @@ routes of its change forms live in `firm_views`, attached to the same blueprint 
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from crm.certification import duties, queries, rules
@@ -38,6 +38,9 @@ from crm.core.permissions import (
 from crm.extensions import db
 from crm.firms.access import can_edit_firm
 from crm.firms.queries import firm_choices_data
+
+#: Certificates per page of the cohort unless COHORT_PER_PAGE says otherwise.
+COHORT_PER_PAGE = 100
 
 
 def certification_helpers() -> dict[str, Any]:
@@ -174,8 +177,16 @@ def cohort():
     """List the firms whose certificate expires in a year, by issue year (重新认定)."""
     form = CohortFilterForm(request.args, queries.expiry_years(), firm_choices_data())
     filters = queries.CohortFilters(form.year.data, form.district.data, form.manager.data)
-    groups = queries.cohort_groups(current_user, filters, clock.today())
-    return render_template("certification/cohort.html", form=form, groups=groups, year=filters.year)
+    page = queries.cohort_page(
+        current_user,
+        filters,
+        request.args.get("page", 1, type=int),
+        current_app.config.get("COHORT_PER_PAGE", COHORT_PER_PAGE),
+    )
+    groups = queries.cohort_groups(current_user, filters, clock.today(), page.items)
+    return render_template(
+        "certification/cohort.html", form=form, groups=groups, page=page, year=filters.year
+    )
 
 
 def firm_tab_context(firm, **overrides) -> dict[str, Any]:

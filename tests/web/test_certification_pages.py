@@ -395,6 +395,20 @@ def test_the_cohort_filters_by_year_district_and_manager(client, login_as, world
     assert "没有 2027 年到期、您可查看的高企证书。" in html
 
 
+def test_the_cohort_comes_in_pages(app, client, login_as, world):
+    app.config["COHORT_PER_PAGE"] = 1
+    login_as("bureau_head")
+    first = html_of(client.get("/certification/cohort"))
+    second = html_of(client.get("/certification/cohort?page=2"))
+    shown = [
+        [name in html for name in ("本区认定企业有限公司", "外区认定企业有限公司")]
+        for html in (first, second)
+    ]
+    assert sorted(shown) == [[False, True], [True, False]]
+    assert "2023 年认定、2026 年到期（本页 1 家）" in first and "下一页" in first
+    assert "第 2 页" in second and "上一页" in second
+
+
 def test_enterprise_users_cannot_open_the_cohort(client, login_as, world):
     login_as(user=user_for("enterprise", world))
     assert client.get("/certification/cohort").status_code == 403
