@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core import clock
@@ -100,10 +100,7 @@ class Assessment(TimestampMixin, db.Model):
     """A computed pre-assessment of a firm; the firm's latest row is current, older rows stay."""
 
     __tablename__ = "assessments"
-    __table_args__ = (
-        Index("ix_assessments_firm_id_is_current", "firm_id", "is_current"),
-        Index("ix_assessments_is_current_verdict", "is_current", "verdict"),
-    )
+    __table_args__ = (Index("ix_assessments_firm_id_is_current", "firm_id", "is_current"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"))
@@ -115,6 +112,8 @@ class Assessment(TimestampMixin, db.Model):
     is_current: Mapped[bool] = mapped_column(default=True)
     #: High-tech verdict: `pass`, `fail` or `uncertain`.
     verdict: Mapped[str] = mapped_column(String(10))
+    #: `VERDICT_RANK` of the verdict, 0 for pass: the readiness list's indexes order by it.
+    verdict_rank: Mapped[int]
     score_min: Mapped[int]
     score_max: Mapped[int]
     #: The largest shortfall among the gaps, 0 to 1, for sorting by how near a firm is.
@@ -140,3 +139,44 @@ class Assessment(TimestampMixin, db.Model):
     def tech_sme_result(self) -> TechSmeAssessment:
         """Return the stored tech-SME evaluation."""
         return TechSmeAssessment.from_dict(self.tech_sme)
+
+
+#: The current assessments only: the readiness list reads nothing else.
+_CURRENT = {"sqlite_where": text("is_current = 1"), "postgresql_where": text("is_current")}
+
+# One index per sort of the readiness list over the current assessments, in the order of the
+# sort with its tie-breaks and the firm id last, so a page is read off the index and joined to
+# its firms, never by sorting every firm. Read backwards, each gives the opposite direction.
+Index(
+    "ix_assessments_current_verdict",
+    Assessment.verdict_rank,
+    Assessment.score_min.desc(),
+    Assessment.largest_gap,
+    Assessment.firm_id,
+    **_CURRENT,
+)
+Index(
+    "ix_assessments_current_score_min",
+    Assessment.score_min.desc(),
+    Assessment.verdict_rank,
+    Assessment.largest_gap,
+    Assessment.firm_id,
+    **_CURRENT,
+)
+Index(
+    "ix_assessments_current_score_max",
+    Assessment.score_max.desc(),
+    Assessment.verdict_rank,
+    Assessment.score_min.desc(),
+    Assessment.largest_gap,
+    Assessment.firm_id,
+    **_CURRENT,
+)
+Index(
+    "ix_assessments_current_largest_gap",
+    Assessment.largest_gap,
+    Assessment.verdict_rank,
+    Assessment.score_min.desc(),
+    Assessment.firm_id,
+    **_CURRENT,
+)

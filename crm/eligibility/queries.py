@@ -3,10 +3,11 @@
 from dataclasses import dataclass, replace
 from datetime import date
 
-from sqlalchemy import Select, and_, case, select
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.sql import operators
 
 from crm.accounts.models import User
-from crm.core.web import Page, paginate
+from crm.core.web import Page
 from crm.eligibility.facts import VERDICT_RANK
 from crm.eligibility.models import Assessment, ExpertAssessment, SettingsVersion
 from crm.extensions import db
@@ -35,54 +36,112 @@ def normalise_sort(sort: str | None) -> str:
     return ""
 
 
-def verdict_rank():
-    """Return the SQL expression ranking verdicts from nearest to passing to farthest."""
-    return case(VERDICT_RANK, value=Assessment.verdict, else_=len(VERDICT_RANK))
+def _order(sort: str) -> list:
+    """Return the ORDER BY of the assessed firms for `sort`, the order of one of the indexes.
+
+    Each column has a natural direction whose ties follow the default order (nearest to passing
+    first), the firm id last; the other direction is that order exactly reversed, which is the
+    same index read backwards.
+    """
+    key = sort.removeprefix("-") or "verdict"
+    rank = Assessment.verdict_rank
+    natural = {
+        "verdict": ("", [rank, Assessment.score_min.desc(), Assessment.largest_gap]),
+        "score_min": ("-", [Assessment.score_min.desc(), rank, Assessment.largest_gap]),
+        "score_max": (
+            "-",
+            [
+                Assessment.score_max.desc(),
+                rank,
+                Assessment.score_min.desc(),
+                Assessment.largest_gap,
+            ],
+        ),
+        "largest_gap": ("", [Assessment.largest_gap, rank, Assessment.score_min.desc()]),
+        "name": ("", [Firm.name, Firm.id]),
+    }
+    direction, order = natural[key]
+    order = [*order, Assessment.firm_id] if key != "name" else order
+    if sort and sort.startswith("-") != (direction == "-"):
+        order = [_reversed(term) for term in order]
+    return order
 
 
-def readiness_select(user: User, filters: ReadinessFilters, today: date) -> Select:
-    """Return the select of (firm, current assessment or None) rows `user` sees, sorted."""
-    firm_filters = replace(filters.firm, sort="name", deleted=False)
+def _reversed(term):
+    """Return an ORDER BY term in the opposite direction."""
+    modifier = getattr(term, "modifier", None)
+    if modifier is operators.desc_op:
+        return term.element.asc()
+    return term.desc()
+
+
+def _firms(user: User, filters: ReadinessFilters, today: date) -> Select:
+    """Return the select of the live firms `user` sees, narrowed by the firm filters."""
+    return firm_list_select(
+        user, replace(filters.firm, sort="name", deleted=False), today
+    ).order_by(None)
+
+
+def assessed_select(user: User, filters: ReadinessFilters, today: date) -> Select:
+    """Return the (firm, current assessment) rows `user` sees, in the order of the sort.
+
+    The order is that of one index over the current assessments (or of the firm names), so the
+    database walks it to the end of the page and joins each row to its firm. `+ 0` keeps SQLite
+    on that walk where another index would find the rows sooner but out of order: the verdict
+    index for a verdict filter under another sort, and the assessments for the name sort (the
+    firms are walked by name and their assessment looked up).
+    """
+    sort = normalise_sort(filters.sort)
+    key = sort.removeprefix("-") or "verdict"
+    firm_id = Firm.id + 0 if key == "name" else Firm.id
     stmt = (
-        firm_list_select(user, firm_filters, today)
-        .order_by(None)
-        .outerjoin(Assessment, and_(Assessment.firm_id == Firm.id, Assessment.is_current))
+        _firms(user, filters, today)
+        .join(Assessment, and_(Assessment.firm_id == firm_id, Assessment.is_current))
         .add_columns(Assessment)
     )
-    if filters.verdict == "none":
-        stmt = stmt.where(Assessment.id.is_(None))
-    elif filters.verdict in VERDICT_FILTERS:
-        stmt = stmt.where(Assessment.verdict == filters.verdict)
-    # Firms not assessed yet come last whatever the sort.
-    order = [case((Assessment.id.is_(None), 1), else_=0)]
-    sort = normalise_sort(filters.sort)
-    descending = sort.startswith("-")
-    key = sort.removeprefix("-")
-    columns = {
-        "verdict": verdict_rank(),
-        "score_min": Assessment.score_min,
-        "score_max": Assessment.score_max,
-        "largest_gap": Assessment.largest_gap,
-        "name": Firm.name,
-    }
-    if key:
-        column = columns[key]
-        order.append(column.desc() if descending else column.asc())
-    order += [
-        verdict_rank(),
-        Assessment.score_min.desc(),
-        Assessment.largest_gap.asc(),
-        Firm.name.asc(),
-        Firm.id.asc(),
-    ]
-    return stmt.order_by(*order)
+    if filters.verdict in VERDICT_RANK:
+        rank = Assessment.verdict_rank if key == "verdict" else Assessment.verdict_rank + 0
+        stmt = stmt.where(rank == VERDICT_RANK[filters.verdict])
+    return stmt.order_by(*_order(sort))
+
+
+def unassessed_select(user: User, filters: ReadinessFilters, today: date) -> Select:
+    """Return the firms `user` sees that have no assessment yet, by name (read off its index)."""
+    current = select(Assessment.id).where(Assessment.firm_id == Firm.id, Assessment.is_current)
+    descending = normalise_sort(filters.sort) == "-name"
+    order = [Firm.name.desc(), Firm.id.desc()] if descending else [Firm.name, Firm.id]
+    return _firms(user, filters, today).where(~current.exists()).order_by(*order)
 
 
 def readiness_page(
     user: User, filters: ReadinessFilters, number: int, per_page: int, today: date
 ) -> Page:
-    """Return one page of (firm, assessment) rows of the readiness list."""
-    return paginate(readiness_select(user, filters, today), number, per_page, scalars=False)
+    """Return one page of (firm, assessment or None) rows of the readiness list.
+
+    The assessed firms come first in the order of the sort, then the firms not assessed yet by
+    name: two selects, each read off an index to the end of the page. Only a page past the
+    assessed firms counts them, to know where the unassessed ones start.
+    """
+    number = max(1, number)
+    offset, wanted = (number - 1) * per_page, per_page + 1
+    rows: list = []
+    with_assessed = filters.verdict != "none"
+    with_unassessed = filters.verdict not in VERDICT_FILTERS or filters.verdict == "none"
+    assessed = assessed_select(user, filters, today)
+    if with_assessed:
+        rows = [tuple(row) for row in db.session.execute(assessed.limit(wanted).offset(offset))]
+    if with_unassessed and len(rows) < wanted:
+        if rows or not with_assessed or offset == 0:
+            before = offset + len(rows) if with_assessed else 0
+        else:
+            before = db.session.scalar(
+                select(func.count()).select_from(
+                    assessed.order_by(None).with_only_columns(Assessment.id).subquery()
+                )
+            )
+        rest = unassessed_select(user, filters, today).limit(wanted - len(rows))
+        rows += [(firm, None) for firm in db.session.scalars(rest.offset(max(0, offset - before)))]
+    return Page(items=rows[:per_page], number=number, has_next=len(rows) > per_page)
 
 
 def expert_assessment(firm_id: int) -> ExpertAssessment | None:

@@ -22,7 +22,7 @@ from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
 from crm.core import clock
-from crm.eligibility.facts import ExpertFacts, FirmFacts, IPFacts, YearFacts
+from crm.eligibility.facts import VERDICT_RANK, ExpertFacts, FirmFacts, IPFacts, YearFacts
 from crm.eligibility.models import Assessment, ExpertAssessment, SettingsVersion
 from crm.eligibility.rules import assess_hte, assess_tech_sme
 from crm.eligibility.settings import DEFAULTS, Settings
@@ -238,6 +238,7 @@ def _refresh_chunk(
                 "settings_id": settings_id,
                 "is_current": True,
                 "verdict": hte.verdict,
+                "verdict_rank": VERDICT_RANK[hte.verdict],
                 "score_min": hte.score_min,
                 "score_max": hte.score_max,
                 "largest_gap": hte.largest_gap.quantize(Decimal("0.0001"), ROUND_HALF_UP),
