@@ -206,6 +206,12 @@ def targets(app) -> list[Target]:
         found.append(
             Target(f"column {code}/{stage} p10", f"/pipeline/board/{code}/stages/{stage}?page=10")
         )
+        found.append(
+            Target(
+                f"column {code}/{stage} cards p10",
+                f"/pipeline/board/{code}/stages/{stage}/cards?page=10",
+            )
+        )
     for tab in staff_tabs:
         found.append(Target(f"firm tab {tab}", f"/firms/{firm_id}?tab={tab}"))
     if own_id is not None:

@@ -26,6 +26,7 @@ ROUTES = (
     # board
     ("/board/<code>", "board", board.board, GET),
     ("/board/<code>/stages/<stage_code>", "board_column", board.board_column, GET),
+    ("/board/<code>/stages/<stage_code>/cards", "board_cards", board.board_cards, GET),
     (
         "/board/enrollments/<int:enrollment_id>/move",
         "board_move_dialog",

@@ -21,8 +21,9 @@ from crm.pipeline.forms import MoveForm
 from crm.pipeline.models import Enrollment, Programme
 from crm.pipeline.services import GateRefused
 
-#: Cards drawn per column unless BOARD_CARDS_PER_COLUMN says otherwise; the rest are a link away.
-CARDS_PER_COLUMN = 60
+#: Cards drawn per column, and loaded each time the user scrolls to its end, unless
+#: BOARD_CARDS_PER_COLUMN says otherwise.
+CARDS_PER_COLUMN = 30
 
 
 def filter_args() -> dict[str, str]:
@@ -64,8 +65,9 @@ def board(code: str):
     """Show the kanban board of a programme: a column per stage, the filtered firms as cards."""
     programme = _programme(code)
     form, filters = _filters(programme)
-    limit = current_app.config.get("BOARD_CARDS_PER_COLUMN", CARDS_PER_COLUMN)
-    columns = board_queries.board_columns(current_user, programme, filters, limit, clock.today())
+    columns = board_queries.board_columns(
+        current_user, programme, filters, _cards_per_column(), clock.today()
+    )
     bulk_form = BulkMoveForm(code, formdata=None)
     return render_template(
         "pipeline/board.html",
@@ -80,13 +82,46 @@ def board(code: str):
     )
 
 
+def _cards_per_column() -> int:
+    return current_app.config.get("BOARD_CARDS_PER_COLUMN", CARDS_PER_COLUMN)
+
+
+def _stage(programme: Programme, stage_code: str):
+    stage = next((s for s in programme.stages if s.code == stage_code), None)
+    if stage is None:
+        abort(404)
+    return stage
+
+
+@roles_required(*STAFF_ROLES)
+def board_cards(code: str, stage_code: str):
+    """Answer htmx with the next cards of a column, as the user scrolls to its end."""
+    programme = _programme(code)
+    stage = _stage(programme, stage_code)
+    _, filters = _filters(programme)
+    page = board_queries.column_page(
+        current_user,
+        programme,
+        stage,
+        filters,
+        request.args.get("page", 2, type=int),
+        _cards_per_column(),
+        clock.today(),
+    )
+    return render_template(
+        "pipeline/_board_cards.html",
+        programme=programme,
+        stage=stage,
+        page=page,
+        args=filter_args(),
+    )
+
+
 @roles_required(*STAFF_ROLES)
 def board_column(code: str, stage_code: str):
     """List every firm of one column of the board, page by page."""
     programme = _programme(code)
-    stage = next((s for s in programme.stages if s.code == stage_code), None)
-    if stage is None:
-        abort(404)
+    stage = _stage(programme, stage_code)
     form, filters = _filters(programme)
     page = board_queries.column_page(
         current_user,

@@ -142,3 +142,37 @@ def test_a_manager_moves_ticked_cards_in_bulk(page, live_server, board_world):
     stages = [db.session.get(Enrollment, e).stage.code for e in board_world["enrollments"]]
     assert stages == ["reserve", "reserve"]
     assert page.problems == []
+
+
+def test_scrolling_a_full_column_to_its_end_loads_the_next_cards(app, page, live_server):
+    app.config["BOARD_CARDS_PER_COLUMN"] = 8
+    home = factories.district("450403")
+    manager = factories.make_user("manager", name="李专员", districts=[home])
+    firms = [
+        factories.make_firm(name=f"梧州看板第{n:02d}科技有限公司", district=home, manager=manager)
+        for n in range(1, 21)
+    ]
+    db.session.commit()
+    for firm in firms:
+        enroll_firm(firm, "hte", "prospect", MoveInputs(moved_on=date(2026, 1, 5)), None)
+    db.session.commit()
+    log_in(page, live_server, manager)
+    page.goto(f"{live_server}/pipeline/board/hte")
+    column = page.locator("#board-column-prospect")
+    cards = column.locator(".board-card")
+    assert page.locator("#board-count-prospect").inner_text() == "20"
+    # The first page fills more than the column's height: nothing more loads until scrolled.
+    page.wait_for_timeout(300)
+    assert cards.count() == 8
+
+    def scroll_to_end():
+        column.locator(".board-list").evaluate("list => { list.scrollTop = list.scrollHeight; }")
+
+    scroll_to_end()
+    column.get_by_text("梧州看板第16科技有限公司").wait_for()
+    assert cards.count() == 16
+    scroll_to_end()
+    column.get_by_text("梧州看板第20科技有限公司").wait_for()
+    assert cards.count() == 20
+    assert column.locator(".board-more-cards").count() == 0
+    assert page.problems == []

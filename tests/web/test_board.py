@@ -139,6 +139,7 @@ def test_enterprise_users_may_not_open_the_board_or_move_cards(client, login_as,
     own = world["enrollments"]["甲"]
     assert client.get("/pipeline/board/hte").status_code == 403
     assert client.get("/pipeline/board/hte/stages/prospect").status_code == 403
+    assert client.get("/pipeline/board/hte/stages/prospect/cards").status_code == 403
     assert dialog(client, own, "reserve").status_code == 403
     assert move(client, own, "reserve", entry_reason="4").status_code == 403
     assert (
@@ -271,6 +272,33 @@ def test_a_full_column_links_to_the_rest(app, client, login_as, world):
     rest = client.get(link).get_data(as_text=True)
     assert all(f"{c}看板科技有限公司" in rest for c in "甲乙丁")
     assert "戊看板科技有限公司" not in rest
+
+
+def test_a_full_column_loads_its_next_cards_when_scrolled_to_its_end(app, client, login_as, world):
+    app.config["BOARD_CARDS_PER_COLUMN"] = 2
+    login_as("admin")
+    district = world["home"].id
+    prospect = column(board(client, district=district), "prospect")
+    more = f"/pipeline/board/hte/stages/prospect/cards?page=2&amp;district={district}"
+    assert f'hx-get="{more}" hx-trigger="intersect once" hx-swap="outerHTML"' in prospect
+    rest = client.get(more.replace("&amp;", "&")).get_data(as_text=True)
+    assert rest.count("board-card-name") == 1 and "甲看板科技有限公司" in rest
+    assert "丁看板科技有限公司" not in rest and "hx-get" not in rest  # the last page
+
+
+def test_the_next_cards_keep_to_the_users_reach_and_the_filters(app, client, login_as, world):
+    app.config["BOARD_CARDS_PER_COLUMN"] = 1
+    login_as(user=world["manager"])
+    pages = [
+        client.get(f"/pipeline/board/hte/stages/prospect/cards?page={n}").get_data(as_text=True)
+        for n in (2, 3)
+    ]
+    # By name: 丁, 乙, then 戊 (U+620A) out of reach, then 甲 on the third and last page.
+    assert "乙看板科技有限公司" in pages[0] and "戊看板科技有限公司" not in "".join(pages)
+    assert "甲看板科技有限公司" in pages[1] and "hx-get" not in pages[1]
+    by_park = f"/pipeline/board/hte/stages/prospect/cards?page=1&park={world['park'].id}"
+    assert client.get(by_park).get_data(as_text=True).count("board-card-name") == 1
+    assert client.get("/pipeline/board/hte/stages/nowhere/cards").status_code == 404
 
 
 # --- The move dialog -----------------------------------------------------------------------------
