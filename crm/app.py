@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from crm import config as config_module
 from crm.core.permissions import is_enterprise
+from crm.core.web import Request
 from crm.extensions import csrf, db, login_manager, migrate
 
 #: Modules whose import registers background job handlers and periodic work (crm.jobs.registry).
@@ -29,6 +30,7 @@ CONTENT_SECURITY_POLICY = (
 def create_app(config: type | dict | None = None) -> Flask:
     """Build the application; `config` is a Config class or a dict of overrides (tests)."""
     app = Flask(__name__, instance_relative_config=True)
+    app.request_class = Request
     app.config.from_object(config_module.Config)
     if isinstance(config, dict):
         app.config.update(config)

@@ -1,10 +1,10 @@
 """Forms of the accounts pages."""
 
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from crm.accounts.rules import password_problem
+from crm.core.forms import Form
 
 
 def strong_password(form, field) -> None:
@@ -15,7 +15,7 @@ def strong_password(form, field) -> None:
             raise ValidationError(problem)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     """Username and password."""
 
     username = StringField(
@@ -30,7 +30,7 @@ class LoginForm(FlaskForm):
     )
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     """The current password and the new one, twice."""
 
     current_password = PasswordField(

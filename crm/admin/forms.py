@@ -1,28 +1,28 @@
 """Forms of the administration pages."""
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
-    Form,
     PasswordField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
 )
+from wtforms import Form as PlainForm
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
 
 from crm.accounts.forms import strong_password
 from crm.accounts.models import ROLES, User
 from crm.accounts.services import USERNAME_RULE, district_choices, normalize_username
+from crm.core.forms import Form
 
 
 def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-class UserFilterForm(Form):
+class UserFilterForm(PlainForm):
     """Filters of the user list, read from the query string."""
 
     role = SelectField(
@@ -35,7 +35,7 @@ class UserFilterForm(Form):
     )
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     """The details an administrator sets on an account."""
 
     name = StringField(

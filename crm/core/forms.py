@@ -1,13 +1,16 @@
 """The shared form kit: a Chinese FlaskForm, input filters, select options and amount fields.
 
-Amounts are typed in 万元 (`WanField`) and handed to services in yuan.
+Amounts are typed in 万元 (`WanField`) and handed to services in yuan. Every field of a `Form`
+drops control characters from what is typed, so none reaches the database (PostgreSQL refuses a
+NUL in text and answered 500; SQLite stored it silently).
 """
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, IntegerField, SelectChoice
+from wtforms import DecimalField, FieldList, FormField, IntegerField, SelectChoice
 from wtforms.i18n import get_translations
 from wtforms.validators import NumberRange, Optional, ValidationError
 
@@ -48,17 +51,33 @@ def with_current(pairs: list[tuple[int, str]], current) -> list[tuple[int, str]]
     return [*pairs, (current.id, current.name)]
 
 
+#: C0 control characters but tab and line feed, and DEL: nothing a person types into a form.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def drop_control_characters(value: Any) -> Any:
+    """Remove control characters (NUL included) from text; keep tabs and line breaks."""
+    return CONTROL_CHARACTERS.sub("", value) if isinstance(value, str) else value
+
+
 def strip(value: Any) -> Any:
     """Trim surrounding white space from text input."""
     return value.strip() if isinstance(value, str) else value
 
 
 class Form(FlaskForm):
-    """A FlaskForm whose built-in messages are in Chinese."""
+    """A FlaskForm with Chinese built-in messages, whose fields drop control characters."""
 
     class Meta:
         def get_translations(self, form):
             return get_translations(["zh"])
+
+        def bind_field(self, form, unbound_field, options):
+            """Put the control-character filter ahead of the field's own filters."""
+            if not issubclass(unbound_field.field_class, FieldList | FormField):
+                filters = (drop_control_characters, *unbound_field.kwargs.get("filters", ()))
+                options = {**options, "filters": filters}
+            return unbound_field.bind(form=form, **options)
 
 
 class WanField(DecimalField):
