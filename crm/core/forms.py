@@ -11,6 +11,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, FieldList, FormField, IntegerField, SelectChoice
+from wtforms.form import BaseForm
 from wtforms.i18n import get_translations
 from wtforms.validators import NumberRange, Optional, ValidationError
 
@@ -66,7 +67,11 @@ def strip(value: Any) -> Any:
 
 
 class Form(FlaskForm):
-    """A FlaskForm with Chinese built-in messages, whose fields drop control characters."""
+    """A FlaskForm with Chinese built-in messages, whose fields drop control characters.
+
+    An input a field cannot read (a word in a number, 30 February) carries its message already,
+    so the form's own `validate_<field>` checks do not run on it (they would meet None).
+    """
 
     class Meta:
         def get_translations(self, form):
@@ -78,6 +83,25 @@ class Form(FlaskForm):
                 filters = (drop_control_characters, *unbound_field.kwargs.get("filters", ()))
                 options = {**options, "filters": filters}
             return unbound_field.bind(form=form, **options)
+
+    def validate(self, extra_validators=None) -> bool:
+        """Validate every field, running inline checks only on the fields that read their input."""
+        extra = {name: list(checks) for name, checks in (extra_validators or {}).items()}
+        for name in self._fields:
+            inline = getattr(self.__class__, f"validate_{name}", None)
+            if inline is not None:
+                extra.setdefault(name, []).append(_on_read_input(inline))
+        return BaseForm.validate(self, extra)
+
+
+def _on_read_input(check):
+    """Wrap an inline check so that it skips a field whose input could not be read."""
+
+    def run(form, field):
+        if not field.process_errors:
+            check(form, field)
+
+    return run
 
 
 class WanField(DecimalField):

@@ -45,3 +45,32 @@ def test_a_nul_in_a_search_or_a_tab_is_dropped_not_a_500(client, login_as):
     assert page.status_code == 200
     assert "梧州搜索科技有限公司" in page.get_data(as_text=True)
     assert client.get(f"/firms/{firm.id}?tab=history\x00").status_code == 200
+
+
+def test_a_year_that_is_not_a_number_gets_a_message_on_every_yearly_form(client, login_as):
+    login_as("admin")
+    firm = factories.make_firm()
+    row = factories.make_year(firm, 2024)
+    db.session.commit()
+    posts = [
+        (f"/firms/{firm.id}/years", {"new-year": "二〇二四"}),
+        (f"/firms/{firm.id}/years/{row.id}/edit", {f"row{row.id}-year": "2024年"}),
+        (f"/firms/{firm.id}/qualifications", {"new-tier": "srdi", "new-year": "NaN"}),
+        (f"/coaching/firms/{firm.id}/plans", {"year": "1e309"}),
+    ]
+    for url, data in posts:
+        response = client.post(url, data=data, headers=HTMX, follow_redirects=True)
+        assert response.status_code == 200, url
+        assert "不是有效的整数" in response.get_data(as_text=True), url
+
+
+def test_an_impossible_certificate_date_gets_a_message(client, login_as):
+    login_as("admin")
+    firm = factories.make_firm()
+    db.session.commit()
+    response = client.post(
+        f"/certification/firms/{firm.id}/certificates",
+        data={"issued_on": "2026-02-30", "document": "桂科高字〔2024〕9号"},
+    )
+    assert response.status_code == 200
+    assert "不是有效的日期值" in response.get_data(as_text=True)
