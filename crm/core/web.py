@@ -52,6 +52,11 @@ def tab_url(firm_id: int, tab: str, **values: Any) -> str:
     return url_for("firms.detail", firm_id=firm_id, tab=tab, **values)
 
 
+#: The highest page number a list goes to; past it the offset would leave the databases' integers
+#: (page=999999999999999999999 answered 500) and no list is that long.
+LAST_PAGE = 1_000_000
+
+
 @dataclass
 class Page:
     """One page of rows, known to have a next page without counting the whole table."""
@@ -68,7 +73,7 @@ class Page:
 
 def paginate(stmt: Select, number: int, per_page: int, *, scalars: bool = True) -> Page:
     """Fetch one page plus one row, so `has_next` is known without a count."""
-    number = max(1, number)
+    number = min(max(1, number), LAST_PAGE)
     stmt = stmt.limit(per_page + 1).offset((number - 1) * per_page)
     result = db.session.scalars(stmt) if scalars else db.session.execute(stmt)
     rows = list(result.unique() if scalars else result)

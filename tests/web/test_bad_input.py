@@ -74,3 +74,18 @@ def test_an_impossible_certificate_date_gets_a_message(client, login_as):
     )
     assert response.status_code == 200
     assert "不是有效的日期值" in response.get_data(as_text=True)
+
+
+def test_a_page_number_past_any_list_shows_an_empty_page(client, login_as):
+    login_as("admin")
+    firm = factories.make_firm()
+    db.session.commit()
+    for url in (
+        "/firms/?page=999999999999999999999",
+        "/eligibility/?page=999999999999999999999",
+        "/support/?page=999999999999999999999",
+        "/imports/?page=999999999999999999999",
+        "/pipeline/board/hte/stages/reserve?page=999999999999999999999",
+        f"/firms/{firm.id}?tab=history&page=999999999999999999999",
+    ):
+        assert client.get(url).status_code == 200, url
