@@ -15,6 +15,7 @@ from crm.certification import duties, rules
 from crm.certification.forms import DeadlineForm, DutyFilterForm, FiledForm
 from crm.certification.models import Duty
 from crm.core import clock
+from crm.core.forms import whole_numbers
 from crm.core.permissions import (
     ADMIN,
     EDITOR_ROLES,
@@ -83,7 +84,7 @@ def mark_duties():
             for error in errors:
                 flash(error, "danger")
         return redirect(back)
-    ids = sorted({int(v) for v in request.form.getlist("duty") if v.isdigit()})[:MARK_LIMIT]
+    ids = whole_numbers(request.form.getlist("duty"))[:MARK_LIMIT]
     if not ids:
         flash("请先勾选要标记为已填报的企业。", "warning")
         return redirect(back)

@@ -24,14 +24,26 @@ MAX_WAN = Decimal("9999999999.99")
 MIN_YEAR = 1990
 
 
+#: The largest whole number either database compares with a column (a 64-bit integer); a
+#: larger one, posted for an id, answered 500 on SQLite.
+LARGEST_INTEGER = 2**63 - 1
+
+
 def optional_int(value: Any) -> int | None:
-    """Coerce a select value to an int, or None for the empty choice or junk."""
+    """Coerce a select value to an int, or None for the empty choice, junk or a huge number."""
     if value is None or value == "":
         return None
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if abs(number) <= LARGEST_INTEGER else None
+
+
+def whole_numbers(values) -> list[int]:
+    """Return the distinct positive whole numbers among posted values (ticked rows), in order."""
+    numbers = {optional_int(value) for value in values}
+    return sorted(number for number in numbers if number is not None and number > 0)
 
 
 def optional_str(value: Any) -> str | None:

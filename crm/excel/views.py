@@ -11,6 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user
 
 from crm.core import clock
+from crm.core.forms import whole_numbers
 from crm.core.permissions import EDITOR_ROLES, owns_or_admin, roles_required
 from crm.excel import blanks, columns, queries, retention, services
 from crm.excel.forms import (
@@ -173,7 +174,7 @@ def apply(batch_id: int):
     form = ApplyForm()
     if not form.validate_on_submit():
         abort(400)
-    confirmed = sorted({int(n) for n in request.form.getlist("confirm") if n.isdigit()})
+    confirmed = whole_numbers(request.form.getlist("confirm"))
     return _queued(
         batch,
         lambda: services.request_apply(

@@ -89,3 +89,19 @@ def test_a_page_number_past_any_list_shows_an_empty_page(client, login_as):
         f"/firms/{firm.id}?tab=history&page=999999999999999999999",
     ):
         assert client.get(url).status_code == 200, url
+
+
+def test_an_id_larger_than_any_integer_is_no_row_not_a_500(client, login_as):
+    login_as("admin")
+    huge = "999999999999999999999"
+    for url in (
+        f"/firms/?district={huge}&manager={huge}&park={huge}",
+        f"/eligibility/?industry={huge}&tech_field={huge}",
+        f"/certification/duties?district={huge}",
+        f"/pipeline/board/hte?manager={huge}",
+    ):
+        assert client.get(url).status_code == 200, url
+    data = {"year": "2025", "kind": "annual_report", "filed_on": "2026-05-20", "duty": [huge]}
+    response = client.post("/certification/duties/filed", data=data, follow_redirects=True)
+    assert response.status_code == 200
+    assert "请先勾选要标记为已填报的企业" in response.get_data(as_text=True)
