@@ -15,7 +15,7 @@ from wtforms.validators import (
 from crm.certification import rules
 from crm.certification.models import CHANGE_KINDS
 from crm.core import clock
-from crm.core.forms import Form, optional_int, optional_str, options, strip
+from crm.core.forms import Form, optional_int, optional_str, optional_year, options, strip
 
 YEAR_RANGE = NumberRange(2000, 2100, message="请填写 2000 至 2100 之间的年度")
 
@@ -120,7 +120,7 @@ class CohortFilterForm(Form):
     class Meta:
         csrf = False
 
-    year = SelectField("到期年度", coerce=optional_int, validate_choice=False)
+    year = SelectField("到期年度", coerce=optional_year, validate_choice=False)
     district = SelectField("所属县（市、区）", coerce=optional_int, validate_choice=False)
     manager = SelectField("服务专员", coerce=optional_int, validate_choice=False)
 

@@ -22,6 +22,8 @@ CENT = Decimal("0.01")
 MAX_WAN = Decimal("9999999999.99")
 #: The earliest year a form accepts for yearly figures, plans and the like.
 MIN_YEAR = 1990
+#: The last year a year filter accepts; one past it only comes from a typing slip or a probe.
+MAX_YEAR = 2100
 
 
 #: The largest whole number either database compares with a column (a 64-bit integer); a
@@ -38,6 +40,12 @@ def optional_int(value: Any) -> int | None:
     except (TypeError, ValueError):
         return None
     return number if abs(number) <= LARGEST_INTEGER else None
+
+
+def optional_year(value: Any) -> int | None:
+    """Coerce a year select value to an int, or None when it is no year a list could show."""
+    year = optional_int(value)
+    return year if year is not None and MIN_YEAR <= year <= MAX_YEAR else None
 
 
 def whole_numbers(values) -> list[int]:

@@ -3,7 +3,7 @@
 from wtforms import SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from crm.core.forms import optional_int, options, strip
+from crm.core.forms import optional_year, options, strip
 from crm.firms.forms import FirmFilterForm
 from crm.pipeline import rules
 from crm.pipeline.board_queries import BoardFilters
@@ -18,7 +18,7 @@ BULK_EXCLUDED = frozenset({"certified"})
 class BoardFilterForm(FirmFilterForm):
     """The firm-list filters plus the year the enrollment was opened (read from the query)."""
 
-    year = SelectField("入库年度", coerce=optional_int, validate_choice=False)
+    year = SelectField("入库年度", coerce=optional_year, validate_choice=False)
 
     def __init__(self, formdata, choices, years: list[int], **kwargs):
         super().__init__(formdata, choices, **kwargs)

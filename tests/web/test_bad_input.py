@@ -105,3 +105,15 @@ def test_an_id_larger_than_any_integer_is_no_row_not_a_500(client, login_as):
     response = client.post("/certification/duties/filed", data=data, follow_redirects=True)
     assert response.status_code == 200
     assert "请先勾选要标记为已填报的企业" in response.get_data(as_text=True)
+
+
+def test_a_year_no_list_could_show_falls_back_to_the_default(client, login_as):
+    login_as("admin")
+    for year in ("-5", "99999999999", "999999999999999999999", "0"):
+        for url in (
+            f"/support/?year={year}",
+            f"/pipeline/board/hte?year={year}",
+            f"/pipeline/board/hte/stages/reserve?year={year}",
+            f"/certification/cohort?year={year}",
+        ):
+            assert client.get(url).status_code == 200, url
