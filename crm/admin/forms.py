@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, R
 from crm.accounts.forms import strong_password
 from crm.accounts.models import ROLES, User
 from crm.accounts.services import USERNAME_RULE, district_choices, normalize_username
-from crm.core.forms import Form
+from crm.core.forms import Form, search_words
 
 
 def _strip(value: str | None) -> str | None:
@@ -31,7 +31,7 @@ class UserFilterForm(PlainForm):
         validators=[Optional()],
     )
     q = StringField(
-        "关键词", filters=[_strip], render_kw={"placeholder": "用户名、姓名、电话或企业"}
+        "关键词", filters=[search_words], render_kw={"placeholder": "用户名、姓名、电话或企业"}
     )
 
 

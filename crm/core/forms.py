@@ -86,6 +86,16 @@ def strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
+#: The most characters of a search a list looks for; no name or code is longer, and SQLite
+#: refuses a LIKE pattern past 50,000 bytes (a 100,000-character search answered 500).
+SEARCH_LENGTH = 100
+
+
+def search_words(value: Any) -> Any:
+    """Trim a search box's text and cut it to SEARCH_LENGTH characters."""
+    return value.strip()[:SEARCH_LENGTH] if isinstance(value, str) else value
+
+
 class Form(FlaskForm):
     """A FlaskForm with Chinese built-in messages, whose fields drop control characters.
 

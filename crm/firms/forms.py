@@ -16,7 +16,16 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from crm.core.forms import Form, WanField, optional_int, optional_str, options, strip, with_current
+from crm.core.forms import (
+    Form,
+    WanField,
+    optional_int,
+    optional_str,
+    options,
+    search_words,
+    strip,
+    with_current,
+)
 from crm.core.permissions import is_manager
 from crm.firms import queries, rules
 from crm.firms.uscc import check
@@ -28,7 +37,7 @@ class FirmFilterForm(Form):
     class Meta:
         csrf = False
 
-    q = StringField("关键词", filters=[strip])
+    q = StringField("关键词", filters=[search_words])
     district = SelectField("所属县（市、区）", coerce=optional_int, validate_choice=False)
     park = SelectField("所在园区", coerce=optional_int, validate_choice=False)
     industry = SelectField("所属行业", coerce=optional_int, validate_choice=False)

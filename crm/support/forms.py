@@ -7,7 +7,15 @@ from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from crm.core import clock
-from crm.core.forms import Form, optional_int, optional_str, optional_year, options, strip
+from crm.core.forms import (
+    Form,
+    optional_int,
+    optional_str,
+    optional_year,
+    options,
+    search_words,
+    strip,
+)
 from crm.support import queries, rules
 from crm.support.rules import ENTRY_STATUSES, RULE_EVENTS, SUPPORT_KINDS
 
@@ -122,7 +130,7 @@ class LedgerFilterForm(Form):
     class Meta:
         csrf = False
 
-    q = StringField("关键词", filters=[strip])
+    q = StringField("关键词", filters=[search_words])
     year = SelectField("年度", coerce=optional_year, validate_choice=False)
     district = SelectField("所属县（市、区）", coerce=optional_int, validate_choice=False)
     kind = SelectField("扶持类型", coerce=optional_str, validate_choice=False)

@@ -117,3 +117,10 @@ def test_a_year_no_list_could_show_falls_back_to_the_default(client, login_as):
             f"/certification/cohort?year={year}",
         ):
             assert client.get(url).status_code == 200, url
+
+
+def test_a_search_of_100000_characters_looks_for_its_first_hundred(client, login_as):
+    login_as("admin")
+    long = "梧" * 100_000
+    for url in ("/firms/", "/eligibility/", "/support/", "/pipeline/board/hte", "/admin/users"):
+        assert client.get(f"{url}?q={long}").status_code == 200, url
