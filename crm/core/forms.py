@@ -26,9 +26,10 @@ MIN_YEAR = 1990
 MAX_YEAR = 2100
 
 
-#: The largest whole number either database compares with a column (a 64-bit integer); a
-#: larger one, posted for an id, answered 500 on SQLite.
-LARGEST_INTEGER = 2**63 - 1
+#: The largest value of an integer column (ids, years, counts); a larger number, posted for an
+#: id, answered 500 (PostgreSQL casts a parameter to the column's 32-bit type, SQLite binds no
+#: more than 64 bits).
+LARGEST_INTEGER = 2**31 - 1
 
 
 def optional_int(value: Any) -> int | None:

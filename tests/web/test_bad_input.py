@@ -93,7 +93,13 @@ def test_a_page_number_past_any_list_shows_an_empty_page(client, login_as):
 
 def test_an_id_larger_than_any_integer_is_no_row_not_a_500(client, login_as):
     login_as("admin")
-    huge = "999999999999999999999"
+    firm = factories.make_firm()
+    db.session.commit()
+    for huge in ("99999999999", "999999999999999999999"):
+        _no_row_with_a_huge_id(client, firm, huge)
+
+
+def _no_row_with_a_huge_id(client, firm, huge: str) -> None:
     for url in (
         f"/firms/?district={huge}&manager={huge}&park={huge}",
         f"/eligibility/?industry={huge}&tech_field={huge}",
@@ -105,6 +111,8 @@ def test_an_id_larger_than_any_integer_is_no_row_not_a_500(client, login_as):
     response = client.post("/certification/duties/filed", data=data, follow_redirects=True)
     assert response.status_code == 200
     assert "请先勾选要标记为已填报的企业" in response.get_data(as_text=True)
+    data = {"programme": "hte", "enroll-hte-stage": "reserve", "enroll-hte-batch": huge}
+    assert client.post(f"/pipeline/firms/{firm.id}/enroll", data=data).status_code < 500
 
 
 def test_a_year_no_list_could_show_falls_back_to_the_default(client, login_as):
