@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from crm.core import clock
 from crm.core.audit import audit_source
-from crm.demo.generator import DEFAULT_SEED, generate_demo
+from crm.demo.generator import DEFAULT_SEED, DemoSummary, generate_demo
+from crm.demo.helpers import DrawsExhausted
 from crm.demo.logins import (
     DemoLogin,
     demo_present,
@@ -23,6 +24,12 @@ from crm.extensions import db
 from crm.firms.models import Firm
 from crm.reference.cities import CITIES
 
+#: The largest demo: the size the performance budgets are measured at.
+MAX_FIRMS = 100_000
+MAX_ACTIVITIES = 2_000_000
+#: Firms between two progress lines of a large demo.
+PROGRESS_EVERY = 10_000
+
 
 def register(group) -> None:
     """Attach this package's commands to `flask crm`."""
@@ -34,8 +41,13 @@ def register(group) -> None:
     "--firms",
     default=300,
     show_default=True,
-    type=click.IntRange(1, 20000),
+    type=click.IntRange(1, MAX_FIRMS),
     help="演示企业数量。",
+)
+@click.option(
+    "--activities",
+    type=click.IntRange(0, MAX_ACTIVITIES),
+    help="走访记录总数：不足时为企业补充较早的联系记录（性能测试用，如 10 万家企业配 100 万条）。",
 )
 @click.option(
     "--seed",
@@ -44,8 +56,11 @@ def register(group) -> None:
     type=int,
     help="随机种子（相同种子生成相同数据）。",
 )
-def demo_command(firms: int, seed: int) -> None:
-    """Load demo firms and accounts for the configured city, once; print the demo logins."""
+def demo_command(firms: int, seed: int, activities: int | None) -> None:
+    """Load demo firms and accounts for the configured city, once; print the demo logins.
+
+    The data is committed a chunk at a time, so a large demo runs in bounded memory.
+    """
     city = current_app.config["CITY"]
     path = logins_path(current_app.instance_path)
     started = time.perf_counter()
@@ -57,7 +72,7 @@ def demo_command(firms: int, seed: int) -> None:
                 logins = fresh = reset_demo_passwords()
             summary = None
         else:
-            summary = generate_demo(city, firms, seed, clock.today())
+            summary = _generate(city, firms, seed, activities)
             logins = fresh = summary.logins
         db.session.commit()
     if fresh:
@@ -86,3 +101,24 @@ def demo_command(firms: int, seed: int) -> None:
     for login in shown:
         click.echo(f"  {login.role_label}：用户名 {login.username}　密码 {login.password}")
     click.echo(f"全部演示账号及密码见 {path}（仅本机可读）。")
+
+
+def _generate(city: str, firms: int, seed: int, activities: int | None) -> DemoSummary:
+    """Generate the demo, committing each chunk and showing the progress of a large one."""
+    shown = [0]
+
+    def checkpoint(summary: DemoSummary) -> None:
+        db.session.commit()
+        if firms >= PROGRESS_EVERY and summary.firms >= shown[0] + PROGRESS_EVERY:
+            shown[0] = summary.firms
+            click.echo(f"已生成企业 {summary.firms}/{firms} 家……")
+
+    try:
+        return generate_demo(
+            city, firms, seed, clock.today(), activities=activities, checkpoint=checkpoint
+        )
+    except DrawsExhausted as error:
+        db.session.rollback()
+        raise click.ClickException(
+            f"{error}已生成的部分演示数据已保存，请清空数据库后重新生成。"
+        ) from error

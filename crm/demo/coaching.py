@@ -6,9 +6,15 @@ logged visits. Drawn from a stream of its own per firm, so adding them changes n
 """
 
 import random
+from collections.abc import Callable
 from datetime import date, timedelta
 
+from sqlalchemy import insert, select
+
 from crm.coaching.models import Activity, CoachingMeasure, CoachingMilestone, CoachingPlan
+from crm.core import bulk, clock
+from crm.core.audit import BulkAudit
+from crm.extensions import db
 from crm.firms.models import Firm
 
 PLAN_SHARE = {"strong": 0.35, "near": 0.55}
@@ -39,6 +45,21 @@ VISIT_NOTES = [
     "走访生产车间，了解新产品开发与市场情况",
     "电话沟通申报材料准备进度",
 ]
+#: What the older entries of a large demo's contact log say, with how they were made.
+LOG_ENTRIES = [
+    ("phone", "电话了解企业经营情况"),
+    ("phone", "电话提醒填报年度统计数据"),
+    ("online", "线上推送科技政策汇编"),
+    ("online", "答复企业关于研发费用加计扣除的咨询"),
+    ("visit", "走访企业，了解生产经营与用工情况"),
+    ("meeting", "参加县区科技政策宣讲会"),
+    ("other", "协助企业对接高校技术专家"),
+]
+LOG_WEIGHTS = [4, 2, 2, 2, 3, 1, 1]
+#: How far back the contact log goes, in days.
+LOG_DAYS = 3 * 365
+#: Firms whose contact log is written per round, between checkpoints.
+LOG_PAGE = 2000
 
 
 def make_coaching(seed: int, firm: Firm, spec: dict, today: date, has_certificate: bool) -> list:
@@ -120,3 +141,60 @@ def _visits(rng: random.Random, firm: Firm, spec: dict, today: date) -> list[Act
             )
         )
     return visits
+
+
+def write_contact_log(
+    seed: int, count: int, today: date, checkpoint: Callable[[], None] | None = None
+) -> int:
+    """Spread `count` older contacts over the firms, written in bulk and audited; return `count`.
+
+    A large demo needs the activities the performance budgets speak of (a million for 100,000
+    firms), far more than the visits above; they are inserted a page of firms at a time, each
+    page's rows and audit entries in a few statements, `checkpoint` called after each page.
+    Each firm's entries come from a stream of its own.
+    """
+    firms = db.session.execute(
+        select(Firm.id, Firm.name, Firm.manager_id, Firm.established_on).order_by(Firm.id)
+    ).all()
+    if not firms or count <= 0:
+        return 0
+    share, extra = divmod(count, len(firms))
+    table = Activity.__table__
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    for start in range(0, len(firms), LOG_PAGE):
+        now = clock.utcnow()
+        rows = []
+        for n, (firm_id, name, manager_id, established) in enumerate(
+            firms[start : start + LOG_PAGE], start=start
+        ):
+            rng = random.Random(f"{seed}-log-{name}")
+            earliest = max(established or today, today - timedelta(days=LOG_DAYS))
+            span = max(0, (today - earliest).days)
+            for _ in range(share + (n < extra)):
+                kind, notes = rng.choices(LOG_ENTRIES, LOG_WEIGHTS)[0]
+                rows.append(
+                    {
+                        "firm_id": firm_id,
+                        "kind": kind,
+                        "occurred_on": earliest + timedelta(days=rng.randint(0, span)),
+                        "participants": "服务专员",
+                        "notes": notes,
+                        "follow_up": None,
+                        "follow_up_due_on": None,
+                        "follow_up_done": False,
+                        "created_by_id": manager_id,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+        with bulk.collection_paused():
+            ids = db.session.execute(statement, rows).scalars().all()
+            audit = BulkAudit()
+            audit.created_rows(
+                "activities",
+                [(id_, row["firm_id"], row) for id_, row in zip(ids, rows, strict=True)],
+            )
+            audit.write()
+        if checkpoint is not None:
+            checkpoint()
+    return count

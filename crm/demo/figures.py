@@ -40,6 +40,9 @@ CITY_LISTS = (
     ("innovative", ("strong", "near"), 0.05, "创新型企业"),
     ("little_giant", ("strong",), 0.03, "科技小巨人企业"),
 )
+#: The serials (last six digits, GR + year + 45 + serial) a small demo draws certificate numbers
+#: from: about as many as Guangxi issues in a year. A large demo needs more (up to 999,999).
+CERTIFICATE_SERIALS = 3999
 
 # --- Yearly figures ----------------------------------------------------------------------------
 
@@ -274,8 +277,12 @@ def make_qualifications(
     today: date,
     city_name: str,
     numbers: UniqueDraws,
+    certificate_serials: int = CERTIFICATE_SERIALS,
 ) -> list[Qualification]:
-    """Return the firm's tiers: tech SME registrations, HTE certificates and a few others."""
+    """Return the firm's tiers: tech SME registrations, HTE certificates and a few others.
+
+    Certificate serials are drawn from 1 to `certificate_serials`.
+    """
     profile = spec["profile"]
     district = spec["district"]
     figures = spec["figures"]
@@ -319,7 +326,7 @@ def make_qualifications(
         hte_years = lapsed[-1:]
     for year in hte_years:
         batch = rng.randint(1, 2)
-        number = numbers.draw(lambda y=year: f"GR{y}45{rng.randint(1, 3999):06d}")
+        number = numbers.draw(lambda y=year: f"GR{y}45{rng.randint(1, certificate_serials):06d}")
         add("hte", year, number, f"广西壮族自治区{year}年第{batch}批高新技术企业备案名单")
         used = [
             item

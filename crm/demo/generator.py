@@ -1,10 +1,13 @@
 """The demo generator: accounts, firms and their details, drawn from one random stream.
 
-Everything here flushes and never commits; the command commits once. Figures come from a local
-`random.Random(seed)`, so a given seed and day give the same firms.
+Everything here flushes and never commits. Firms are written in chunks; after each chunk the
+generator calls the caller's `checkpoint` (the command commits there) and empties the session, so
+a demo of 100,000 firms runs in bounded memory. Figures come from a local `random.Random(seed)`,
+so a given seed and day give the same firms.
 """
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -15,11 +18,12 @@ from crm.accounts.models import User
 from crm.admin.services import seed_reference_data
 from crm.coaching.models import Activity, CoachingPlan
 from crm.core import clock
-from crm.demo.coaching import make_coaching
+from crm.demo.coaching import make_coaching, write_contact_log
 from crm.demo.duties import make_duties
 from crm.demo.enrollments import make_enrollments, record_certificates
 from crm.demo.experts import make_expert_assessment
 from crm.demo.figures import (
+    CERTIFICATE_SERIALS,
     make_contacts,
     make_ip,
     make_qualifications,
@@ -56,7 +60,10 @@ from crm.reference.models import District, Industry, Park, TechField
 
 DEFAULT_SEED = 4504
 ENTERPRISE_USERS = 5
+#: Firms written per chunk, each chunk flushed, checkpointed and cleared from the session.
 CHUNK = 500
+#: Tries at an unused company name before numbering one; fewer once the names have run out.
+NAME_TRIES, NAME_TRIES_EXHAUSTED = 200, 10
 
 
 @dataclass
@@ -78,11 +85,28 @@ class DemoSummary:
     logins: list[DemoLogin] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _District:
+    """What the generator reads of a district; unlike the row, it outlives the session."""
+
+    id: int
+    code: str
+    name: str
+
+
 class _Generator:
     """Build the demo city with one random stream; every method flushes, none commits."""
 
-    def __init__(self, city: str, firms: int, seed: int, today: date) -> None:
+    def __init__(
+        self,
+        city: str,
+        firms: int,
+        seed: int,
+        today: date,
+        checkpoint: Callable[[DemoSummary], None] | None = None,
+    ) -> None:
         self.rng = random.Random(seed)
+        self.on_checkpoint = checkpoint
         self.seed = seed
         self.city = city
         self.city_name = CITIES[city]["name"]
@@ -90,26 +114,36 @@ class _Generator:
         self.today = today
         self.last_year = today.year - 1
         self.names: set[str] = set()
+        self.name_tries = NAME_TRIES
+        # A year's serials run out in a large demo: widen them with its size.
+        self.certificate_serials = max(CERTIFICATE_SERIALS, min(999_999, firms))
         self.usccs = UniqueDraws(
             db.session.scalars(select(Firm.uscc).where(Firm.uscc.is_not(None)))
         )
         self.numbers = UniqueDraws()
         self.summary = DemoSummary()
         self.logins: list[DemoLogin] = []
-        self.manager_of: dict[int, User] = {}
+        #: Manager id by district id.
+        self.manager_of: dict[int, int] = {}
+        #: Ordinary firms that may get an enterprise login: the first of each profile, and the
+        #: first few, as (firm id, spec) in the order they were created.
+        self.first_of_profile: dict[str, tuple[int, dict]] = {}
+        self.first_firms: list[tuple[int, dict]] = []
 
-        self.districts = list(
+        self.district_rows = list(
             db.session.scalars(
                 select(District)
                 .where(District.code.in_([d[0] for d in CITIES[city]["districts"]]))
                 .order_by(District.sort_order, District.code)
             )
         )
-        self.park = db.session.scalar(
+        self.districts = [_District(d.id, d.code, d.name) for d in self.district_rows]
+        park = db.session.scalar(
             select(Park).where(Park.name.in_([p for p, _ in CITIES[city]["parks"]]))
         )
-        self.fields = {f.code: f for f in db.session.scalars(select(TechField))}
-        self.industries = {i.name: i for i in db.session.scalars(select(Industry))}
+        self.park_id = park.id if park is not None else None
+        self.fields = dict(db.session.execute(select(TechField.code, TechField.id)).all())
+        self.industries = dict(db.session.execute(select(Industry.name, Industry.id)).all())
         self.listing_stages = dict(
             db.session.execute(
                 select(Stage.id, Stage.code).join(Programme).where(Programme.code == "listing")
@@ -144,36 +178,51 @@ class _Generator:
         """Create the administrator, the bureau head and one manager per two districts."""
         self._user("admin", "admin")
         self._user("head", "bureau_head")
-        for n, start in enumerate(range(0, len(self.districts), 2), start=1):
-            covered = self.districts[start : start + 2]
+        managers = []
+        for n, start in enumerate(range(0, len(self.district_rows), 2), start=1):
+            covered = self.district_rows[start : start + 2]
             manager = self._user(f"manager{n}", "manager")
             manager.districts = covered
-            for district in covered:
-                self.manager_of[district.id] = manager
+            managers.append((manager, covered))
         db.session.flush()
+        for manager, covered in managers:
+            for district in covered:
+                self.manager_of[district.id] = manager.id
 
-    def create_enterprise_users(self, created: list[tuple[Firm, dict]]) -> None:
+    def _remember(self, firm_id: int, spec: dict) -> None:
+        """Keep the firm if it may get an enterprise login (see `create_enterprise_users`)."""
+        kept = {k: spec[k] for k in ("profile", "is_incubator", "legal", "brand_py")}
+        if len(self.first_firms) < 2 * ENTERPRISE_USERS:
+            self.first_firms.append((firm_id, kept))
+        if not spec["is_incubator"]:
+            self.first_of_profile.setdefault(spec["profile"], (firm_id, kept))
+
+    def create_enterprise_users(self) -> None:
         """Give a few firms their own login: a strong, a near, a middling and a far firm first."""
-        ordinary = [(f, s) for f, s in created if not s["is_incubator"]] or created
-        chosen: list[tuple[Firm, dict]] = []
-        for profile in PROFILES:
-            match = next(((f, s) for f, s in ordinary if s["profile"] == profile), None)
-            if match is not None:
-                chosen.append(match)
+        ordinary = [(f, s) for f, s in self.first_firms if not s["is_incubator"]]
+        ordinary = ordinary or self.first_firms
+        chosen = [self.first_of_profile[p] for p in PROFILES if p in self.first_of_profile]
         chosen += [pair for pair in ordinary if pair not in chosen]
-        for n, (firm, spec) in enumerate(chosen[:ENTERPRISE_USERS], start=1):
+        for n, (firm_id, spec) in enumerate(chosen[:ENTERPRISE_USERS], start=1):
             self._user(
                 f"firm{n}",
                 "enterprise",
                 name=spec["legal"],
                 email=f"firm{n}@{spec['brand_py']}.{DEMO_EMAIL_DOMAIN}",
-                firm_id=firm.id,
+                firm_id=firm_id,
             )
         db.session.flush()
 
+    def checkpoint(self) -> None:
+        """Flush, let the caller commit, and empty the session so that memory stays bounded."""
+        db.session.flush()
+        if self.on_checkpoint is not None:
+            self.on_checkpoint(self.summary)
+        db.session.expunge_all()
+
     # Names and codes ---------------------------------------------------------------------------
 
-    def _prefix(self, district: District) -> str:
+    def _prefix(self, district: _District) -> str:
         short = self.city_name.removesuffix("市")
         if district.name.endswith("区"):
             return weighted(
@@ -181,22 +230,24 @@ class _Generator:
             )[0]
         return district.name if self.rng.random() < 0.8 else self.city_name
 
-    def _company_name(self, district: District, word: str) -> tuple[str, str]:
+    def _company_name(self, district: _District, word: str) -> tuple[str, str]:
         """Return a unique company name and the pinyin of its brand."""
-        for _ in range(200):
+        for _ in range(self.name_tries):
             brand, brand_py = self.rng.choice(BRANDS)
             suffix = "股份有限公司" if self.rng.random() < 0.12 else "有限公司"
             name = f"{self._prefix(district)}{brand}{word}{suffix}"
             if name not in self.names:
                 self.names.add(name)
                 return name, brand_py
-        # A very large demo runs out of combinations: number the brand instead.
+        # A very large demo runs out of combinations: number the brand instead, and from now on
+        # give up sooner, as the few combinations left are hard to hit.
+        self.name_tries = NAME_TRIES_EXHAUSTED
         n = len(self.names) + 1
         name = f"{self.city_name}{brand}{word}{n}号有限公司"
         self.names.add(name)
         return name, brand_py
 
-    def _uscc(self, district: District, established: date) -> str:
+    def _uscc(self, district: _District, established: date) -> str:
         def draw() -> str:
             if established.year >= 2016:
                 org = "MA" + "".join(self.rng.choices(ALPHABET, k=7))
@@ -256,14 +307,15 @@ class _Generator:
                     misses.add(rng.choice(NEAR_MISSES))
                 near_seen += 1
             in_park = (
-                self.park is not None
+                self.park_id is not None
                 and district.name.endswith("区")
                 and (is_incubator or rng.random() < 0.35)
             )
             specs.append(
                 {
                     "profile": profile,
-                    "misses": misses,
+                    # Frozen: the empty one is shared, which a large demo's memory notices.
+                    "misses": frozenset(misses),
                     "is_incubator": is_incubator,
                     "district": district,
                     "field": field_code,
@@ -285,7 +337,7 @@ class _Generator:
         close = [o for o in options if o <= max(target, 50)]
         return Decimal(self.rng.choice(close[-4:]) * 10000).quantize(Decimal("0.01"))
 
-    def _address(self, district: District) -> str:
+    def _address(self, district: _District) -> str:
         road = self.rng.choice(ROADS)
         extra = self.rng.choice(("", "", f"{self.rng.randint(1, 12)}栋", "厂区"))
         return f"{self.city_name}{district.name}{road}{self.rng.randint(1, 388)}号{extra}"
@@ -316,13 +368,13 @@ class _Generator:
             registered_capital=self._capital(max(latest_sales, 1e6)),
             address=self._address(district),
             district_id=district.id,
-            park_id=self.park.id if spec["in_park"] else None,
-            industry_id=self.industries[spec["industry"]].id,
-            tech_field_id=self.fields[spec["field"]].id,
+            park_id=self.park_id if spec["in_park"] else None,
+            industry_id=self.industries[spec["industry"]],
+            tech_field_id=self.fields[spec["field"]],
             is_above_scale=spec["above_scale"],
             is_incubator=spec["is_incubator"],
             incubator_id=incubator_id,
-            manager_id=self.manager_of[district.id].id,
+            manager_id=self.manager_of[district.id],
         )
 
     def make_former_name(self, firm: Firm, spec: dict) -> list[FirmFormerName]:
@@ -339,16 +391,20 @@ class _Generator:
 
     # The whole run -----------------------------------------------------------------------------
 
-    def create_firms(self) -> list[tuple[Firm, dict]]:
+    def create_firms(self) -> None:
         """Create the firms in chunks, each flushed with its figures, IP, tiers and contacts."""
         specs = self.firm_specs()
-        created = self._create_batch([s for s in specs if s["is_incubator"]], [])
-        incubator_ids = [f.id for f, _ in created]
+        incubators = self._create_batch([s for s in specs if s["is_incubator"]], [])
+        incubator_ids = [firm.id for firm, _ in incubators]
         rest = [s for s in specs if not s["is_incubator"]]
-        for start in range(0, len(rest), CHUNK):
-            created += self._create_batch(rest[start : start + CHUNK], incubator_ids)
-        self.summary.firms = len(created)
-        return created
+        del specs, incubators
+        self.checkpoint()
+        while rest:
+            # Hand each chunk's specs over, so that they are freed with the chunk's rows.
+            chunk, rest = rest[:CHUNK], rest[CHUNK:]
+            self._create_batch(chunk, incubator_ids)
+            del chunk
+            self.checkpoint()
 
     def _create_batch(self, specs: list[dict], incubator_ids: list[int]) -> list[tuple[Firm, dict]]:
         batch = [(self.make_firm(s, incubator_ids), s) for s in specs]
@@ -359,7 +415,9 @@ class _Generator:
         for firm, spec in batch:
             years = make_years(firm, spec)
             ip = make_ip(rng, firm, spec, today, self.numbers)
-            quals = make_qualifications(rng, firm, spec, today, self.city_name, self.numbers)
+            quals = make_qualifications(
+                rng, firm, spec, today, self.city_name, self.numbers, self.certificate_serials
+            )
             # HTE certificates are dated records that certification writes as the story unfolds.
             spec["hte_certificates"] = [q for q in quals if q.tier == "hte"]
             quals = [q for q in quals if q.tier != "hte"]
@@ -390,16 +448,43 @@ class _Generator:
         db.session.add_all(entries)
         db.session.flush()
         self.summary.support_entries += len(entries)
+        self.summary.firms += len(batch)
+        for firm, spec in batch:
+            self._remember(firm.id, spec)
         return batch
 
+    def create_contact_log(self, activities: int) -> None:
+        """Log older contacts with the firms until they have `activities` activities in all."""
+        missing = activities - self.summary.activities
+        if missing > 0:
+            self.summary.activities += write_contact_log(
+                self.seed, missing, self.today, self.checkpoint
+            )
 
-def generate_demo(city: str, firms: int, seed: int = DEFAULT_SEED, today: date | None = None):
-    """Create the demo city: reference data, accounts and `firms` firms; flush, never commit."""
+
+def generate_demo(
+    city: str,
+    firms: int,
+    seed: int = DEFAULT_SEED,
+    today: date | None = None,
+    *,
+    activities: int | None = None,
+    checkpoint: Callable[[DemoSummary], None] | None = None,
+) -> DemoSummary:
+    """Create the demo city: reference data, accounts and `firms` firms; flush, never commit.
+
+    With `activities`, older contacts are logged until the firms have that many activities in
+    all. `checkpoint(summary)` is called after each chunk of rows is flushed (the command commits
+    there); the session is emptied after each, so the objects of one chunk never reach the next.
+    """
     seed_reference_data(city)
-    generator = _Generator(city, firms, seed, today or clock.today())
+    generator = _Generator(city, firms, seed, today or clock.today(), checkpoint)
     generator.create_staff()
-    created = generator.create_firms()
-    generator.create_enterprise_users(created)
-    generator.summary.duties = make_duties(seed, generator.today)
+    generator.create_firms()
+    generator.create_enterprise_users()
+    if activities is not None:
+        generator.create_contact_log(activities)
+    generator.summary.duties = make_duties(seed, generator.today, generator.checkpoint)
+    generator.checkpoint()
     generator.summary.logins = generator.logins
     return generator.summary

@@ -63,16 +63,33 @@ def organisation_code_check(body8: str) -> str:
     return {10: "X", 11: "0"}.get(value, str(value))
 
 
+#: Draws in a row that may hit values already handed out before `UniqueDraws` gives up.
+MAX_FAILED_DRAWS = 10_000
+
+
+class DrawsExhausted(RuntimeError):
+    """A drawing kept returning values already handed out: its range is used up."""
+
+
 class UniqueDraws:
     """Values already handed out, so that a drawn code or number is never given twice."""
 
-    def __init__(self, used=()) -> None:
+    def __init__(self, used=(), max_failures: int = MAX_FAILED_DRAWS) -> None:
         self.used: set[str] = set(used)
+        self.max_failures = max_failures
 
     def draw(self, make: Callable[[], str]) -> str:
-        """Call `make` until it returns a value not handed out yet; record and return it."""
-        while True:
+        """Call `make` until it returns a value not handed out yet; record and return it.
+
+        Raise `DrawsExhausted` after `max_failures` values in a row that were all taken, rather
+        than loop for ever once the range `make` draws from is used up.
+        """
+        for _ in range(self.max_failures):
             value = make()
             if value not in self.used:
                 self.used.add(value)
                 return value
+        raise DrawsExhausted(
+            f"连续 {self.max_failures} 次抽到已使用的编号（如 {value}），"
+            "该类编号的取值范围已用尽，请减少演示企业数量。"
+        )

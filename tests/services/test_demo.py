@@ -1,5 +1,7 @@
 """`flask crm demo`: a believable city of firms, loaded once, with logins that work."""
 
+import gc
+import random
 import re
 import stat
 from collections import Counter
@@ -12,8 +14,9 @@ from sqlalchemy import func, select
 from crm.accounts.models import User
 from crm.accounts.rules import password_problem
 from crm.certification.models import Duty
+from crm.coaching.models import Activity
 from crm.core.audit import AuditEntry, audit_source
-from crm.demo import generator
+from crm.demo import figures, generator, helpers
 from crm.demo.logins import LOGINS_FILE, read_logins
 from crm.extensions import db
 from crm.firms import rules, uscc
@@ -378,3 +381,80 @@ def test_demo_works_for_baise(app, database_url, tmp_path):
         assert sorted(d.code for m in managers for d in m.districts) == sorted(codes)
         db.session.remove()
         db.engine.dispose()
+
+
+def test_unique_draws_give_up_once_the_range_is_used_up():
+    draws = helpers.UniqueDraws(max_failures=50)
+    assert draws.draw(lambda: "GR202445000001") == "GR202445000001"
+    with pytest.raises(helpers.DrawsExhausted, match="连续 50 次抽到已使用的编号"):
+        draws.draw(lambda: "GR202445000001")
+
+
+def _certificate(serials: int, numbers: helpers.UniqueDraws) -> str | None:
+    """Draw the qualifications of strong firms until one holds a certificate; return its number."""
+    spec = {
+        "profile": "strong",
+        "district": District(code="450403"),
+        "established": date(2010, 1, 1),
+        "figures": [],
+        "ip": [],
+        "above_scale": False,
+    }
+    for seed in range(50):
+        rng = random.Random(seed)
+        quals = figures.make_qualifications(rng, Firm(), spec, TODAY, "梧州市", numbers, serials)
+        hte = [q for q in quals if q.tier == "hte"]
+        if hte:
+            return hte[-1].number
+    return None
+
+
+def test_certificate_numbers_widen_past_a_years_four_thousand():
+    # Every year's first 3,999 serials are taken, as in a demo of 100,000 firms.
+    taken = {f"GR{y}45{n:06d}" for y in range(2018, 2027) for n in range(1, 4000)}
+    with pytest.raises(helpers.DrawsExhausted):
+        _certificate(figures.CERTIFICATE_SERIALS, helpers.UniqueDraws(taken, max_failures=200))
+    number = _certificate(999_999, helpers.UniqueDraws(taken))
+    assert re.fullmatch(r"GR20\d\d45\d{6}", number) and int(number[-6:]) > 3999
+
+
+def test_checkpoints_keep_no_more_than_a_chunk_of_firms_in_memory(app, monkeypatch):
+    monkeypatch.setattr(generator, "CHUNK", 20)
+    in_session = []
+
+    def checkpoint(summary):
+        db.session.commit()
+        alive = sum(isinstance(o, Firm) for o in gc.get_objects())
+        in_session.append((summary.firms, alive))
+
+    with audit_source("cli"):
+        summary = generator.generate_demo("wuzhou", 50, 7, TODAY, checkpoint=checkpoint)
+        db.session.commit()
+    assert summary.firms == 50 == db.session.scalar(select(func.count(Firm.id)))
+    assert [firms for firms, _ in in_session][:4] == [2, 22, 42, 50]
+    assert max(alive for _, alive in in_session) <= 20
+
+
+def test_command_tops_up_the_activities_in_bulk_and_audits_them(app, runner, instance):
+    result = runner.invoke(args=["crm", "demo", "--firms", "20", "--activities", "300"])
+    assert result.exit_code == 0, result.output
+    assert "走访记录 300 条" in result.output
+    assert db.session.scalar(select(func.count(Activity.id))) == 300
+    per_firm = Counter(db.session.scalars(select(Activity.firm_id)))
+    assert len(per_firm) == 20 and min(per_firm.values()) >= 10
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.entity == "activities", AuditEntry.action == "create")
+    ).all()
+    assert len(entries) == 300 and {e.source for e in entries} == {"cli"}
+    logged = {e.entity_id: e for e in entries}
+    activity = db.session.scalars(select(Activity).where(Activity.notes == "电话了解企业经营情况"))
+    activity = activity.first()
+    assert logged[activity.id].firm_id == activity.firm_id
+    assert f'"occurred_on":"{activity.occurred_on.isoformat()}"' in logged[activity.id].new_value
+
+
+def test_command_takes_a_hundred_thousand_firms_and_no_more(app, runner, instance):
+    result = runner.invoke(args=["crm", "demo", "--firms", "100001"])
+    assert result.exit_code == 2
+    assert "100000" in result.output
+    assert db.session.scalar(select(func.count(Firm.id))) == 0
