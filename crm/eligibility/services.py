@@ -8,17 +8,20 @@ commit through a session, so all of them get fresh assessments without calling a
 listeners are connected when this module is first imported: the eligibility blueprint and jobs,
 which every app mounts, import it.
 
+What changes with the date alone is found by `firms_due`, so the daily scan recomputes only the
+firms whose result may have moved since it was stored, not every firm.
+
 Everything here flushes and never commits.
 """
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import fields
-from datetime import date
+from dataclasses import dataclass, fields
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import and_, event, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from crm.core import clock
@@ -29,6 +32,7 @@ from crm.eligibility.settings import DEFAULTS, Settings
 from crm.extensions import db
 from crm.firms import certificates
 from crm.firms.models import Certificate, Firm, FirmYear, IPItem
+from crm.firms.rules import HTE_KIND
 from crm.reference.models import TechField
 
 DEFAULT_EFFECTIVE_ON = date(2016, 1, 1)
@@ -260,6 +264,113 @@ def _refresh_chunk(
     )
     session.execute(Assessment.__table__.insert(), rows)
     return len(rows)
+
+
+# --- The daily scan ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What a daily scan did: firms checked, firms recomputed, new assessment rows."""
+
+    checked: int
+    recomputed: int
+    written: int
+
+
+def firms_due(today: date, session: Session | None = None) -> tuple[list[int], int]:
+    """Return the firms whose stored assessment may say something else on `today`, and how many
+    firms were checked.
+
+    Changed facts are recomputed when they are committed (or, for bulk writes, by the job they
+    queue), so the stored result of a firm stays right until the date alone moves it. With the
+    assessment stored for day A, the rules read the date in these places only, and a firm is due
+    when one of them moves between A and `today`:
+    - no current assessment, or one made with another settings version than today's;
+    - the year (the three-year window, last year's figures, the tech-SME year, the year a
+      Class II item was used in): A in another year than `today`, or after it;
+    - registered a year (condition 1): a firm not yet registered the required days on A, whose
+      shortfall shrinks daily until the anniversary, when the condition is met;
+    - IP granted before the application date: an item granted on a day from A to yesterday;
+    - a valid high-tech certificate (tech-SME direct route): a certificate issued or ended after
+      A and by `today`, or expiring (valid through its expiry date) from A to yesterday.
+    Nothing else in the rules depends on the date; a firm assessed today is never due.
+    """
+    session = _session(session)
+    settings_id = settings_in_force(today, session).id
+    settings = session.get(SettingsVersion, settings_id).settings
+    young = timedelta(days=settings.hte.min_days_registered)
+    due: set[int] = set()
+    since: dict[int, date] = {}
+    checked = 0
+    rows = session.execute(
+        select(Firm.id, Firm.established_on, Assessment.applied_on, Assessment.settings_id)
+        .outerjoin(Assessment, and_(Assessment.firm_id == Firm.id, Assessment.is_current.is_(True)))
+        .where(Firm.deleted_at.is_(None))
+    )
+    for firm_id, established_on, applied_on, assessed_with in rows:
+        checked += 1
+        if applied_on == today and assessed_with == settings_id:
+            continue
+        if (
+            applied_on is None
+            or assessed_with != settings_id
+            or applied_on > today
+            or applied_on.year != today.year
+            or (established_on is not None and established_on + young > applied_on)
+        ):
+            due.add(firm_id)
+        else:
+            since[firm_id] = applied_on
+    if since:
+        earliest = min(since.values())
+        granted = session.execute(
+            select(IPItem.firm_id, IPItem.granted_on).where(
+                IPItem.granted_on >= earliest, IPItem.granted_on < today
+            )
+        )
+        for firm_id, granted_on in granted:
+            if firm_id in since and since[firm_id] <= granted_on:
+                due.add(firm_id)
+        certificates = session.execute(
+            select(
+                Certificate.firm_id,
+                Certificate.issued_on,
+                Certificate.expires_on,
+                Certificate.ended_on,
+            ).where(
+                Certificate.kind == HTE_KIND,
+                or_(
+                    and_(Certificate.issued_on > earliest, Certificate.issued_on <= today),
+                    and_(Certificate.expires_on >= earliest, Certificate.expires_on < today),
+                    and_(Certificate.ended_on > earliest, Certificate.ended_on <= today),
+                ),
+            )
+        )
+        for firm_id, issued_on, expires_on, ended_on in certificates:
+            day = since.get(firm_id)
+            if day is not None and (
+                day < issued_on <= today
+                or day <= expires_on < today
+                or (ended_on is not None and day < ended_on <= today)
+            ):
+                due.add(firm_id)
+    return sorted(due), checked
+
+
+def reassess_due(today: date | None = None, progress=None) -> Scan:
+    """Recompute the firms `firms_due` names for `today` (the daily scan); flush, never commit.
+
+    `progress(done, total)`, when given, is called after each chunk.
+    """
+    today = today or clock.today()
+    due, checked = firms_due(today)
+    written = 0
+    for start in range(0, len(due), CHUNK):
+        written += refresh_assessments(due[start : start + CHUNK], today)
+        if progress is not None:
+            progress(min(start + CHUNK, len(due)), len(due))
+    return Scan(checked, len(due), written)
 
 
 def current_assessment(firm_id: int) -> Assessment | None:

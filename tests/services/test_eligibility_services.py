@@ -11,13 +11,15 @@ from crm.certification.certificates import end_current_certificate
 from crm.core import clock
 from crm.core.audit import AuditEntry, audit_source
 from crm.demo import generator
-from crm.eligibility import expert, services
+from crm.eligibility import expert, jobs, services
 from crm.eligibility.models import Assessment, ExpertAssessment, SettingsVersion
-from crm.eligibility.rules import assess_hte
+from crm.eligibility.rules import assess_hte, assess_tech_sme
 from crm.eligibility.settings import DEFAULTS, RdTier, Settings
 from crm.extensions import db
 from crm.firms import services as firm_services
 from crm.firms.models import FirmYear
+from crm.jobs import queue
+from crm.jobs.models import Job
 from tests import factories
 
 NOW = datetime(2026, 5, 10, 4, 0)  # noon in Wuzhou
@@ -418,6 +420,128 @@ def test_firm_facts_uses_the_same_number_of_queries_for_more_firms(app):
     assert all(len(f.years) == 3 and f.holds_valid_hte for f in forty.values())
 
 
+# --- The daily scan -----------------------------------------------------------------------------
+
+
+def test_the_daily_scan_recomputes_only_the_firms_the_date_moves(app):
+    steady = make_candidate()
+    # On 11 May 2026 one firm turns one, one firm's certificate has expired the day before (it
+    # was valid through 10 May) and one firm's patent, granted on 10 May, starts to count.
+    anniversary = make_candidate(established_on=date(2025, 5, 11))
+    expiring = make_candidate()
+    factories.make_certificate(expiring, date(2023, 5, 11))
+    granted = make_candidate()
+    factories.make_ip(granted, "utility_model", granted_on=TODAY)
+    db.session.commit()
+    [kept] = rows_of(steady.id)
+    stamp = kept.updated_at
+    assert services.reassess_due(TODAY) == services.Scan(checked=4, recomputed=0, written=0)
+
+    clock._frozen = NOW + timedelta(days=1)
+    scan = services.reassess_due()
+    db.session.commit()
+
+    assert scan == services.Scan(checked=4, recomputed=3, written=3)
+    db.session.expire_all()
+    assert [(r.id, r.updated_at, r.is_current) for r in rows_of(steady.id)] == [
+        (kept.id, stamp, True)
+    ]
+    for firm in (anniversary, expiring, granted):
+        old, new = rows_of(firm.id)
+        assert (old.is_current, new.is_current, new.applied_on) == (False, True, date(2026, 5, 11))
+    old, new = rows_of(anniversary.id)
+    assert old.hte.condition("registered").status == "unmet"
+    assert new.hte.condition("registered").status == "met"
+    old, new = rows_of(expiring.id)
+    assert old.tech_sme_result.direct_routes == ("有效期内的高新技术企业",)
+    assert new.tech_sme_result.direct_routes == ()
+    old, new = rows_of(granted.id)
+    assert old.hte.condition("owns_ip").value != new.hte.condition("owns_ip").value
+    assert services.reassess_due().recomputed == 0
+
+
+def test_a_young_firm_is_recomputed_every_day_until_its_anniversary(app):
+    young = make_candidate(established_on=date(2026, 1, 1))
+    db.session.commit()
+    for days in (1, 2):
+        clock._frozen = NOW + timedelta(days=days)
+        assert services.reassess_due().recomputed == 1
+        db.session.commit()
+    rows = rows_of(young.id)
+    gaps = [next(g for g in r.hte.gaps if g.code == "registered") for r in rows]
+    assert [r.applied_on for r in rows] == [TODAY + timedelta(days=n) for n in range(3)]
+    assert gaps[0].shortfall > gaps[1].shortfall > gaps[2].shortfall
+
+
+def test_a_new_year_or_a_settings_version_taking_effect_makes_every_firm_due(app):
+    firms = [make_candidate(), make_candidate()]
+    db.session.commit()
+    later = Settings(hte=replace(DEFAULTS.hte, pass_score=72))
+    services.create_settings_version(later, TODAY + timedelta(days=3), "三天后生效", None)
+    db.session.commit()
+    ids = sorted(f.id for f in firms)
+    assert services.firms_due(TODAY + timedelta(days=2)) == ([], 2)
+    assert services.firms_due(TODAY + timedelta(days=3)) == (ids, 2)
+    assert services.firms_due(date(2027, 1, 1)) == (ids, 2)
+
+
+def test_the_daily_job_recomputes_a_few_firms_itself_and_queues_many(app, monkeypatch):
+    firms = [make_candidate(), make_candidate()]
+    db.session.commit()
+    clock._frozen = datetime(2027, 1, 4, 4, 0)  # a new year: every firm is due
+    assert jobs.assess_every_firm() == 2
+    assert db.session.scalar(select(func.count(Job.id))) == 0
+
+    clock._frozen = datetime(2028, 1, 4, 4, 0)
+    monkeypatch.setattr(jobs, "INLINE_LIMIT", 1)
+    assert jobs.assess_every_firm() == 0
+    assert jobs.assess_every_firm() == 0
+    db.session.commit()
+    [job] = db.session.scalars(select(Job)).all()
+    assert (job.kind, job.kind_label) == ("eligibility.reassess", "每日重新评估")
+    assert queue.claim_next("w1").id == job.id
+    queue.run_job(job.id, "w1")
+    db.session.expire_all()
+    job = db.session.get(Job, job.id)
+    assert job.status == "done", job.message
+    assert job.message == "已检查 2 家企业，重新评估 2 家，2 家的结果有更新。"
+    for firm in firms:
+        assert services.current_assessment(firm.id).applied_on == date(2028, 1, 4)
+
+
+def _comparable(result: dict) -> dict:
+    """Return a stored result without what only dates it: the day and the registration age."""
+    conditions = [
+        {**c, "value": ""} if c["code"] == "registered" else c for c in result["conditions"]
+    ]
+    return {**result, "applied_on": None, "conditions": conditions}
+
+
+def test_after_each_scan_stored_results_are_what_recomputing_every_firm_gives(app):
+    with audit_source("cli"):
+        generator.generate_demo("wuzhou", 60, 7, TODAY)
+        db.session.commit()
+    # Days past anniversaries, patents, December's certificate expiries, and a new year.
+    days = [date(2026, 5, 11), date(2026, 8, 30), date(2026, 12, 8), date(2027, 1, 4)]
+    recomputed = []
+    for day in days:
+        clock._frozen = datetime.combine(day, NOW.time())
+        recomputed.append(services.reassess_due(day).recomputed)
+        db.session.commit()
+        settings = services.settings_in_force(day).settings
+        stored = {
+            a.firm_id: a
+            for a in db.session.scalars(select(Assessment).where(Assessment.is_current.is_(True)))
+        }
+        facts = services.firm_facts(list(stored), day)
+        for firm_id, row in stored.items():
+            fresh = assess_hte(facts[firm_id], day, settings)
+            assert _comparable(row.result) == _comparable(fresh.to_dict()), (day, firm_id)
+            sme = assess_tech_sme(facts[firm_id], day.year, settings)
+            assert row.tech_sme == sme.to_dict(), (day, firm_id)
+    assert 0 < recomputed[0] < 60 and recomputed[-1] == 60
+
+
 # --- Commands and the demo ----------------------------------------------------------------------
 
 
@@ -429,12 +553,15 @@ def test_assess_command_recomputes_and_prints_the_count(app, runner):
 
     result = runner.invoke(args=["crm", "assess", "--firm-id", str(firms[0].id)])
     assert result.exit_code == 0, result.output
-    assert "重新评估企业 1 家，其中 1 家的评估结果有更新" in result.output
+    assert "检查企业 1 家，重新评估 1 家，其中 1 家的评估结果有更新" in result.output
+    # The daily scan: the firm assessed today is not due, the one without an assessment is.
     result = runner.invoke(args=["crm", "assess"])
-    assert "重新评估企业 2 家，其中 1 家的评估结果有更新" in result.output
+    assert "检查企业 2 家，重新评估 1 家，其中 1 家的评估结果有更新" in result.output
     assert all(services.current_assessment(f.id) for f in firms)
     result = runner.invoke(args=["crm", "assess"])
-    assert "其中 0 家" in result.output
+    assert "检查企业 2 家，重新评估 0 家，其中 0 家" in result.output
+    result = runner.invoke(args=["crm", "assess", "--all"])
+    assert "检查企业 2 家，重新评估 2 家，其中 0 家" in result.output
 
 
 def test_demo_firms_are_assessed_when_the_demo_commits(app):
