@@ -212,12 +212,24 @@ def _refresh_chunk(
     session: Session, ids: list[int], today: date, settings_id: int, settings: Settings
 ) -> int:
     facts = firm_facts(ids, today, session)
+    # A stored result carries its day and settings version: only one of today's with today's
+    # version can say the same, so only those are decoded to compare.
+    same_day = list(
+        session.scalars(
+            select(Assessment.firm_id).where(
+                Assessment.firm_id.in_(ids),
+                Assessment.is_current.is_(True),
+                Assessment.applied_on == today,
+                Assessment.settings_id == settings_id,
+            )
+        )
+    )
     current = {
         row.firm_id: row
         for row in session.execute(
             select(
                 Assessment.firm_id, Assessment.settings_id, Assessment.result, Assessment.tech_sme
-            ).where(Assessment.firm_id.in_(ids), Assessment.is_current.is_(True))
+            ).where(Assessment.firm_id.in_(same_day), Assessment.is_current.is_(True))
         )
     }
     now = clock.utcnow()

@@ -1,12 +1,19 @@
 """Tech-based SME evaluation (domain.md §7): the exact score at every band edge, and the verdict."""
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import date
 from decimal import Decimal
 
 import pytest
 
-from crm.eligibility.facts import ExpertFacts, FirmFacts, IPFacts, YearFacts
+from crm.eligibility.facts import (
+    ExpertFacts,
+    FirmFacts,
+    IPFacts,
+    TechSmeAssessment,
+    YearFacts,
+    jsonable,
+)
 from crm.eligibility.rules import assess_tech_sme
 from crm.eligibility.settings import DEFAULTS
 
@@ -169,3 +176,15 @@ def test_missing_figures_leave_the_score_unknown():
     assert result.score is None
     assert result.verdict == "uncertain"
     assert result.missing
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [sme(), sme(staff=600, hte=True), sme(tech=None), FirmFacts()],
+    ids=["qualifies", "too-big-but-certified", "missing-staff", "nothing-known"],
+)
+def test_stored_form_is_the_dataclass_as_json_with_the_score(facts):
+    result = evaluate(facts)
+    expected = {**jsonable(asdict(result)), "score": result.score}
+    assert result.to_dict() == expected
+    assert TechSmeAssessment.from_dict(result.to_dict()) == result
