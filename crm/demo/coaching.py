@@ -9,7 +9,7 @@ import random
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from crm.coaching.models import Activity, CoachingMeasure, CoachingMilestone, CoachingPlan
 from crm.core import bulk, clock
@@ -153,20 +153,19 @@ def write_contact_log(
     page's rows and audit entries in a few statements, `checkpoint` called after each page.
     Each firm's entries come from a stream of its own.
     """
-    firms = db.session.execute(
-        select(Firm.id, Firm.name, Firm.manager_id, Firm.established_on).order_by(Firm.id)
-    ).all()
-    if not firms or count <= 0:
+    total = db.session.scalar(select(func.count(Firm.id)))
+    if not total or count <= 0:
         return 0
-    share, extra = divmod(count, len(firms))
+    share, extra = divmod(count, total)
     table = Activity.__table__
     statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    for start in range(0, len(firms), LOG_PAGE):
+    columns = select(Firm.id, Firm.name, Firm.manager_id, Firm.established_on).order_by(Firm.id)
+    done, last_id = 0, 0
+    while page := db.session.execute(columns.where(Firm.id > last_id).limit(LOG_PAGE)).all():
+        last_id = page[-1][0]
         now = clock.utcnow()
         rows = []
-        for n, (firm_id, name, manager_id, established) in enumerate(
-            firms[start : start + LOG_PAGE], start=start
-        ):
+        for n, (firm_id, name, manager_id, established) in enumerate(page, start=done):
             rng = random.Random(f"{seed}-log-{name}")
             earliest = max(established or today, today - timedelta(days=LOG_DAYS))
             span = max(0, (today - earliest).days)
@@ -195,6 +194,7 @@ def write_contact_log(
                 [(id_, row["firm_id"], row) for id_, row in zip(ids, rows, strict=True)],
             )
             audit.write()
+        done += len(page)
         if checkpoint is not None:
             checkpoint()
     return count

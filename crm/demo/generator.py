@@ -405,6 +405,11 @@ class _Generator:
             self._create_batch(chunk, incubator_ids)
             del chunk
             self.checkpoint()
+        # Every firm is written: what kept names and numbers unique is not needed any more, and
+        # its memory serves the steps that follow.
+        self.names.clear()
+        self.usccs.used.clear()
+        self.numbers.used.clear()
 
     def _create_batch(self, specs: list[dict], incubator_ids: list[int]) -> list[tuple[Firm, dict]]:
         batch = [(self.make_firm(s, incubator_ids), s) for s in specs]
