@@ -64,6 +64,20 @@ ENTERPRISE_USERS = 5
 CHUNK = 500
 #: Tries at an unused company name before numbering one; fewer once the names have run out.
 NAME_TRIES, NAME_TRIES_EXHAUSTED = 200, 10
+#: What `firm_specs` decides of each firm, in order.
+SPEC_KEYS = (
+    "profile",
+    "misses",
+    "is_incubator",
+    "district",
+    "field",
+    "industry",
+    "established",
+    "name",
+    "brand_py",
+    "in_park",
+    "above_scale",
+)
 
 
 @dataclass
@@ -278,8 +292,11 @@ class _Generator:
         year = self.rng.choices(years, weights=weights)[0]
         return date_between(self.rng, date(year, 1, 1), date(year, 12, 31))
 
-    def firm_specs(self) -> list[dict]:
-        """Decide every firm's profile, place, names and codes before anything is written."""
+    def firm_specs(self) -> list[tuple]:
+        """Decide every firm's profile, place, names and codes before anything is written.
+
+        Each spec is a tuple of the values named by SPEC_KEYS, made a dict when it is written.
+        """
         rng = self.rng
         district_weights = [
             3 if d.name.endswith("区") else 2 if d.name.endswith("市") else 1.2
@@ -311,23 +328,27 @@ class _Generator:
                 and district.name.endswith("区")
                 and (is_incubator or rng.random() < 0.35)
             )
+            above_scale = (
+                not is_incubator
+                and profile != "young"
+                and rng.random() < (0.16 if profile in ("strong", "mid") else 0.06)
+            )
+            # A tuple until its chunk is written (see SPEC_KEYS): a large demo holds every spec
+            # from the start. The empty frozen set is shared.
             specs.append(
-                {
-                    "profile": profile,
-                    # Frozen: the empty one is shared, which a large demo's memory notices.
-                    "misses": frozenset(misses),
-                    "is_incubator": is_incubator,
-                    "district": district,
-                    "field": field_code,
-                    "industry": industry_name,
-                    "established": established,
-                    "name": name,
-                    "brand_py": brand_py,
-                    "in_park": in_park,
-                    "above_scale": not is_incubator
-                    and profile != "young"
-                    and rng.random() < (0.16 if profile in ("strong", "mid") else 0.06),
-                }
+                (
+                    profile,
+                    frozenset(misses),
+                    is_incubator,
+                    district,
+                    field_code,
+                    industry_name,
+                    established,
+                    name,
+                    brand_py,
+                    in_park,
+                    above_scale,
+                )
             )
         return specs
 
@@ -394,15 +415,18 @@ class _Generator:
     def create_firms(self) -> None:
         """Create the firms in chunks, each flushed with its figures, IP, tiers and contacts."""
         specs = self.firm_specs()
-        incubators = self._create_batch([s for s in specs if s["is_incubator"]], [])
+        incubator = SPEC_KEYS.index("is_incubator")
+        incubators = self._create_batch(
+            [dict(zip(SPEC_KEYS, s, strict=True)) for s in specs if s[incubator]], []
+        )
         incubator_ids = [firm.id for firm, _ in incubators]
-        rest = [s for s in specs if not s["is_incubator"]]
+        rest = [s for s in specs if not s[incubator]]
         del specs, incubators
         self.checkpoint()
         while rest:
             # Hand each chunk's specs over, so that they are freed with the chunk's rows.
             chunk, rest = rest[:CHUNK], rest[CHUNK:]
-            self._create_batch(chunk, incubator_ids)
+            self._create_batch([dict(zip(SPEC_KEYS, s, strict=True)) for s in chunk], incubator_ids)
             del chunk
             self.checkpoint()
         # Every firm is written: what kept names and numbers unique is not needed any more, and
