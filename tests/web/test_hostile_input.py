@@ -326,10 +326,12 @@ class Sweep:
                 line = traceback.format_exception_only(type(exc), exc)[-1].strip()
                 self.failures.append(f"{method} {shorten(url)} {where}: {line[:300]}")
                 return 500, "", set(_read)
-            if response.status_code >= 500:
-                self.failures.append(f"{method} {shorten(url)} {where}: {response.status_code}")
-            html = response.get_data(as_text=True) if response.mimetype == "text/html" else ""
-            return response.status_code, html, set(_read)
+            # A download streams its file: close it, whatever the page was.
+            with response:
+                if response.status_code >= 500:
+                    self.failures.append(f"{method} {shorten(url)} {where}: {response.status_code}")
+                html = response.get_data(as_text=True) if response.mimetype == "text/html" else ""
+                return response.status_code, html, set(_read)
 
 
 def shorten(value: str) -> str:
