@@ -230,7 +230,6 @@ def percentile(values: list[float], share: float) -> float:
 
 def run(url: str, repeat: int, only: str | None) -> None:
     """Time every target as each role and print the table."""
-    from flask_login.utils import _create_identifier
     from sqlalchemy import event, select
 
     from crm import create_app
@@ -267,7 +266,7 @@ def run(url: str, repeat: int, only: str | None) -> None:
             user = users.get(role)
             if user is None:
                 continue
-            client = logged_in(app, user.id, _create_identifier)
+            client = logged_in(app, user.id)
             response = client.get(target.url)
             if response.status_code != 200:
                 refused.append(f"{target.label} as {role}: {response.status_code}")
@@ -289,13 +288,21 @@ def run(url: str, repeat: int, only: str | None) -> None:
         print(f"not timed (status): {line}")
 
 
-def logged_in(app, user_id: int, identifier):
-    """Return a test client whose session is logged in as the user (strong session protection)."""
+def logged_in(app, user_id: int):
+    """Return a test client whose session is logged in as the user, as the login form does it
+    (the session token, the strong session protection's identifier, the session's clock)."""
+    from flask import session
+
+    from crm.accounts.models import User
+    from crm.accounts.sessions import begin_session
+    from crm.extensions import db
+
     client = app.test_client()
     with app.test_request_context(environ_base=client.environ_base):
-        ident = identifier()
-    with client.session_transaction() as session:
-        session.update({"_user_id": str(user_id), "_fresh": True, "_id": ident})
+        begin_session(db.session.get(User, user_id))
+        values = dict(session)
+    with client.session_transaction() as stored:
+        stored.update(values)
     return client
 
 
