@@ -17,6 +17,7 @@ from datetime import date
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     and_,
     case,
     exists,
@@ -221,20 +222,50 @@ def firm_duties(firm_id: int) -> list[Duty]:
     )
 
 
-def missed_condition(today: date) -> ColumnElement[bool]:
-    """Return the condition selecting annual reports missed by `today`, counted against the
-    certificate the firm holds now (reports of years before its issue year do not count)."""
+def late_condition(today: date) -> ColumnElement[bool]:
+    """Return the condition selecting annual reports not filed by their deadline on `today`,
+    whatever certificate the firm holds."""
     return and_(
         Duty.kind == ANNUAL,
         or_(
             and_(Duty.filed_on.is_(None), Duty.due_on < today),
             Duty.filed_on > Duty.due_on,
         ),
+    )
+
+
+def missed_condition(today: date) -> ColumnElement[bool]:
+    """Return the condition selecting annual reports missed by `today`, counted against the
+    certificate the firm holds now (reports of years before its issue year do not count)."""
+    return and_(
+        late_condition(today),
         exists().where(
             Certificate.firm_id == Duty.firm_id,
             valid_on(today),
             extract("year", Certificate.issued_on) <= Duty.year,
         ),
+    )
+
+
+def _missed(today: date, *columns) -> Select:
+    """Return a select of `columns` over every annual report missed by `today` (as
+    `missed_condition` selects them).
+
+    The certificates in force are read once, each firm's earliest issue date kept, and joined
+    to the late reports: SQLite ran the correlated EXISTS of `missed_condition` through every
+    certificate in force for each report, 330 ms at 20,000 firms.
+    """
+    held = (
+        select(Certificate.firm_id, func.min(Certificate.issued_on).label("since"))
+        .where(valid_on(today))
+        .group_by(Certificate.firm_id)
+        .subquery()
+    )
+    return (
+        select(*columns)
+        .select_from(Duty)
+        .join(held, held.c.firm_id == Duty.firm_id)
+        .where(late_condition(today), extract("year", held.c.since) <= Duty.year)
     )
 
 
@@ -263,27 +294,55 @@ class RiskRow:
         return self.missed >= rules.MISSED_REPORTS_CANCEL
 
 
-def firms_missing_reports(
-    user, today: date, district_id: int | None = None, manager_id: int | None = None
-) -> list[RiskRow]:
-    """Return the firms `user` may see that missed annual reports, most missed first."""
+def missing_reports_page(
+    user,
+    today: date,
+    number: int,
+    per_page: int,
+    district_id: int | None = None,
+    manager_id: int | None = None,
+) -> Page:
+    """Return one page of the firms `user` may see that missed annual reports, most missed
+    first, then by name.
+
+    The missed reports are counted per firm in SQL and only the page's firms are loaded, with
+    their district, manager and missed years: a city may have thousands of such firms.
+    """
+    counts = (
+        _missed(today, Duty.firm_id, func.count(Duty.id).label("missed"))
+        .group_by(Duty.firm_id)
+        .subquery()
+    )
     stmt = (
-        select(Firm, Duty.year)
-        .join(Duty, Duty.firm_id == Firm.id)
-        .where(missed_condition(today), firm_scope(user), Firm.deleted_at.is_(None))
-        .options(joinedload(Firm.district), joinedload(Firm.manager))
+        select(Firm.id, counts.c.missed)
+        .join(counts, counts.c.firm_id == Firm.id)
+        .where(firm_scope(user), Firm.deleted_at.is_(None))
+        .order_by(counts.c.missed.desc(), Firm.name, Firm.id)
     )
     if district_id:
         stmt = stmt.where(Firm.district_id == district_id)
     if manager_id:
         stmt = stmt.where(Firm.manager_id == manager_id)
-    firms: dict[int, Firm] = {}
+    page = paginate(stmt, number, per_page, scalars=False)
+    ids = [firm_id for firm_id, _ in page.items]
+    firms = {
+        firm.id: firm
+        for firm in db.session.scalars(
+            select(Firm)
+            .where(Firm.id.in_(ids))
+            .options(joinedload(Firm.district), joinedload(Firm.manager))
+        ).unique()
+    }
     years: dict[int, list[int]] = {}
-    for firm, year in db.session.execute(stmt):
-        firms[firm.id] = firm
-        years.setdefault(firm.id, []).append(year)
-    rows = [
-        RiskRow(firm, len(years[firm_id]), sorted(years[firm_id]))
-        for firm_id, firm in firms.items()
+    for firm_id, year in db.session.execute(
+        _missed(today, Duty.firm_id, Duty.year)
+        .where(Duty.firm_id.in_(ids))
+        .order_by(Duty.firm_id, Duty.year)
+    ):
+        years.setdefault(firm_id, []).append(year)
+    page.items = [
+        RiskRow(firms[firm_id], missed, years.get(firm_id, []))
+        for firm_id, missed in page.items
+        if firm_id in firms
     ]
-    return sorted(rows, key=lambda row: (-row.missed, row.firm.name))
+    return page

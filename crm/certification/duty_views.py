@@ -31,6 +31,8 @@ from crm.firms.queries import firm_choices_data
 
 #: Reports per page of the list unless DUTIES_PER_PAGE says otherwise.
 PER_PAGE = 100
+#: Firms per page of the 未按时填报 list unless DUTIES_RISK_PER_PAGE says otherwise.
+RISK_PER_PAGE = 100
 #: Reports one bulk marking takes: a city's certified firms, with room to spare.
 MARK_LIMIT = 5000
 
@@ -126,11 +128,18 @@ def at_risk():
     """List the certified firms that missed annual reports, those at risk of cancellation first."""
     form = _filters(request.args)
     today = clock.today()
-    rows = duties.firms_missing_reports(current_user, today, form.district.data, form.manager.data)
+    page = duties.missing_reports_page(
+        current_user,
+        today,
+        request.args.get("page", 1, type=int),
+        current_app.config.get("DUTIES_RISK_PER_PAGE", RISK_PER_PAGE),
+        form.district.data,
+        form.manager.data,
+    )
     return render_template(
         "certification/duties_risk.html",
         form=form,
-        rows=rows,
+        page=page,
         today=today,
         threshold=rules.MISSED_REPORTS_CANCEL,
     )

@@ -100,8 +100,39 @@ def test_two_missed_annual_reports_under_the_current_certificate_put_a_firm_at_r
     today = date(2025, 6, 15)
     assert duties.missed_years(risky.id, today) == [2023, 2024]
     assert duties.missed_years(renewed.id, today) == []
-    [row] = duties.firms_missing_reports(admin, today)
-    assert (row.firm, row.years, row.at_risk) == (risky, [2023, 2024], True)
+    [row] = duties.missing_reports_page(admin, today, 1, 50).items
+    assert (row.firm, row.missed, row.years, row.at_risk) == (risky, 2, [2023, 2024], True)
     # A manager sees only the firms of their districts.
     other = factories.make_user("manager", districts=[factories.district("450405")])
-    assert duties.firms_missing_reports(other, today) == []
+    assert duties.missing_reports_page(other, today, 1, 50).items == []
+
+
+def test_the_firms_that_missed_reports_come_most_missed_first_then_by_name_in_pages(app):
+    # Certified in December 2023, each firm owes the annual reports of 2023 to 2025; it filed
+    # the first `filed` of them on time and missed the rest.
+    filed_by_name = {"企业D": 0, "企业B": 1, "企业A": 1, "企业C": 2, "企业E": 3}
+    firms = {}
+    for name in filed_by_name:
+        firms[name] = factories.make_firm(name=name)
+        factories.make_certificate(firms[name], date(2023, 12, 8))
+    for year in (2023, 2024, 2025):
+        duties.open_duties(year, date(year + 1, 1, 2))
+    admin = factories.make_user("admin")
+    for name, filed in filed_by_name.items():
+        for report in db.session.scalars(
+            select(Duty).filter_by(firm_id=firms[name].id, kind=duties.ANNUAL).order_by(Duty.year)
+        ).all()[:filed]:
+            duties.mark_filed([report], date(report.year + 1, 4, 1), admin)
+    today = date(2026, 6, 15)
+
+    pages = [duties.missing_reports_page(admin, today, number, 2) for number in (1, 2)]
+    rows = [row for page in pages for row in page.items]
+    assert [(row.firm.name, row.missed, row.at_risk) for row in rows] == [
+        ("企业D", 3, True),
+        ("企业A", 2, True),
+        ("企业B", 2, True),
+        ("企业C", 1, False),
+    ]
+    assert rows[0].years == [2023, 2024, 2025] and rows[3].years == [2025]
+    assert [(page.has_prev, page.has_next) for page in pages] == [(False, True), (True, False)]
+    assert duties.missing_reports_page(admin, today, 3, 2).items == []

@@ -146,6 +146,24 @@ def test_the_at_risk_list_names_the_firms_and_their_missed_years(client, login_a
     assert "梧州本区年报企业" in html and "再有 1 年未报将被取消" in html
 
 
+def test_the_at_risk_list_comes_in_pages_most_missed_first(app, client, login_as, world):
+    duties.mark_filed([duty_of(world["own"], 2023)], date(2024, 5, 1), None)
+    db.session.commit()
+    app.config["DUTIES_RISK_PER_PAGE"] = 1
+    login_as("bureau_head")
+    first = client.get("/certification/duties/at-risk").get_data(as_text=True)
+    second = client.get("/certification/duties/at-risk?page=2").get_data(as_text=True)
+    # The firm that missed three years comes before the one that missed two.
+    assert "梧州外区年报企业" in first and "梧州本区年报企业" not in first
+    assert "梧州本区年报企业" in second and "梧州外区年报企业" not in second
+    assert "2024、2025 年度" in second
+    assert "下一页" in first and "第 2 页" in second
+    district = client.get(f"/certification/duties/at-risk?district={world['home'].id}")
+    html = district.get_data(as_text=True)
+    assert "梧州本区年报企业" in html and "梧州外区年报企业" not in html
+    assert "下一页" not in html
+
+
 def test_the_reports_list_comes_in_pages_with_counts_of_the_whole_year(
     app, client, login_as, world
 ):
