@@ -50,6 +50,18 @@ class SupportEntry(Audited, TimestampMixin, db.Model):
         # A rule gives a firm one entry per triggering event.
         UniqueConstraint("firm_id", "rule_id", "trigger_key"),
         Index("ix_support_entries_firm_id_granted_on", "firm_id", "granted_on"),
+        # The ledger's order (latest first), alone or within a year, a kind, a status. The
+        # status index ends with the firm and amount, so the totals by status read it alone.
+        Index("ix_support_entries_granted_on_id", "granted_on", "id"),
+        Index("ix_support_entries_kind_granted_on_id", "kind", "granted_on", "id"),
+        Index(
+            "ix_support_entries_status_granted_on_id",
+            "status",
+            "granted_on",
+            "id",
+            "firm_id",
+            "amount",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

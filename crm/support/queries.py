@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from flask import abort
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import joinedload
 
 from crm.accounts.models import User
 from crm.core.web import Page, paginate
@@ -131,13 +131,25 @@ def ledger_select(user: User, filters: LedgerFilters) -> Select:
 
 
 def ledger_page(user: User, filters: LedgerFilters, number: int, per_page: int) -> Page:
-    """Return one page of the ledger, latest entries first, each with its firm loaded."""
+    """Return one page of the ledger, latest entries first, each with its firm loaded.
+
+    The page's ids are read off the index of the ledger's order (alone, or within a kind or a
+    status) on the narrow join, and only its rows are loaded with their firm and district.
+    """
     stmt = (
         ledger_select(user, filters)
-        .options(contains_eager(SupportEntry.firm))
+        .with_only_columns(SupportEntry.id)
         .order_by(SupportEntry.granted_on.desc(), SupportEntry.id.desc())
     )
-    return paginate(stmt, number, per_page)
+    page = paginate(stmt, number, per_page)
+    loaded = db.session.scalars(
+        select(SupportEntry)
+        .where(SupportEntry.id.in_(page.items))
+        .options(joinedload(SupportEntry.firm).joinedload(Firm.district))
+    ).unique()
+    by_id = {entry.id: entry for entry in loaded}
+    page.items = [by_id[i] for i in page.items if i in by_id]
+    return page
 
 
 def ledger_totals(user: User, filters: LedgerFilters) -> Totals:
