@@ -86,6 +86,14 @@ def _cards_per_column() -> int:
     return current_app.config.get("BOARD_CARDS_PER_COLUMN", CARDS_PER_COLUMN)
 
 
+def _column_page(programme: Programme, stage, filters, first: int, per_page: int):
+    """Return the page of a column's cards the request asks for (`first` when it names none)."""
+    number = request.args.get("page", first, type=int)
+    return board_queries.column_page(
+        current_user, programme, stage, filters, number, per_page, clock.today()
+    )
+
+
 def _stage(programme: Programme, stage_code: str):
     stage = next((s for s in programme.stages if s.code == stage_code), None)
     if stage is None:
@@ -99,15 +107,7 @@ def board_cards(code: str, stage_code: str):
     programme = _programme(code)
     stage = _stage(programme, stage_code)
     _, filters = _filters(programme)
-    page = board_queries.column_page(
-        current_user,
-        programme,
-        stage,
-        filters,
-        request.args.get("page", 2, type=int),
-        _cards_per_column(),
-        clock.today(),
-    )
+    page = _column_page(programme, stage, filters, 2, _cards_per_column())
     return render_template(
         "pipeline/_board_cards.html",
         programme=programme,
@@ -123,15 +123,7 @@ def board_column(code: str, stage_code: str):
     programme = _programme(code)
     stage = _stage(programme, stage_code)
     form, filters = _filters(programme)
-    page = board_queries.column_page(
-        current_user,
-        programme,
-        stage,
-        filters,
-        request.args.get("page", 1, type=int),
-        current_app.config["FIRMS_PER_PAGE"],
-        clock.today(),
-    )
+    page = _column_page(programme, stage, filters, 1, current_app.config["FIRMS_PER_PAGE"])
     return render_template(
         "pipeline/board_column.html",
         programme=programme,
