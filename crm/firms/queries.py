@@ -51,8 +51,11 @@ def normalise_sort(sort: str | None) -> str:
 
 
 def _contains(column, q: str):
-    """Return `column` containing `q`, any case (ILIKE on PostgreSQL, which a trigram index
-    serves; lower() LIKE on SQLite)."""
+    """Return `column` containing `q`, any case (ILIKE on PostgreSQL, lower() LIKE on SQLite).
+
+    No index serves a match inside the text: the list walks the index of its sort and tests
+    each firm until the page is full.
+    """
     escaped = q.replace("/", "//").replace("%", "/%").replace("_", "/_")
     return column.ilike(f"%{escaped}%", escape="/")
 
