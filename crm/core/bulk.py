@@ -4,6 +4,7 @@
 on PostgreSQL, everything else by `executemany`), converted by each column type's own bind
 processor, so rows are stored exactly as SQLAlchemy would store them without the cost of
 building and processing one parameter dictionary per row.
+`chunks` cuts a list of ids into slices small enough for one `IN (…)` each.
 `collection_paused` keeps the cyclic garbage collector out of such a step: the rows it holds
 are many and short-lived but acyclic, and collecting them over and over costs a quarter of the
 time for nothing. The pause is process-wide (in `flask crm serve` the worker thread shares the
@@ -23,6 +24,15 @@ from crm.extensions import db
 
 _lock = threading.Lock()
 _paused = 0
+#: Values bound in one `IN (…)`: under SQLite's limit of 999 parameters per statement, with room
+#: for the statement's own.
+IN_CHUNK = 900
+
+
+def chunks(values: Sequence[Any], size: int = IN_CHUNK) -> Iterator[Sequence[Any]]:
+    """Yield `values` in slices of at most `size`, for one `IN (…)` each."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 @contextmanager

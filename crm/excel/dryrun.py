@@ -300,11 +300,11 @@ def _mark_repeated(batch_id: int, planner: Planner, repeated: dict[int, str], re
     """Turn the rows that repeat another row's record into errors, stored and counted."""
     numbers = sorted(repeated)
     stored = []
-    for start in range(0, len(numbers), 900):
+    for chunk in bulk.chunks(numbers):
         stored += db.session.execute(
             select(ImportRow.row_number, ImportRow.action, ImportRow.issues).where(
                 ImportRow.batch_id == batch_id,
-                ImportRow.row_number.in_(numbers[start : start + 900]),
+                ImportRow.row_number.in_(chunk),
             )
         ).all()
     changed = []

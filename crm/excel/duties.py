@@ -16,6 +16,7 @@ from sqlalchemy import select
 from crm.certification import duties, rules
 from crm.certification.models import Duty
 from crm.core import clock
+from crm.core.bulk import chunks
 from crm.extensions import db
 from crm.firms.certificates import firms_certified_on
 
@@ -25,10 +26,9 @@ TABLE = "certification_duties"
 def load_duties(firm_ids: set[int]) -> dict[tuple, tuple[int, date | None]]:
     """Return (id, filed on) of the firms' reports by (firm id, kind, year)."""
     found = {}
-    ids = sorted(firm_ids)
-    for start in range(0, len(ids), 900):
+    for chunk in chunks(sorted(firm_ids)):
         stmt = select(Duty.id, Duty.firm_id, Duty.kind, Duty.year, Duty.filed_on).where(
-            Duty.firm_id.in_(ids[start : start + 900])
+            Duty.firm_id.in_(chunk)
         )
         for duty_id, firm_id, kind, year, filed_on in db.session.execute(stmt):
             found[(firm_id, kind, year)] = (duty_id, filed_on)

@@ -16,6 +16,7 @@ from sqlalchemy import Column, Date, Integer, MetaData, String, Table, or_, sele
 
 from crm.core import clock
 from crm.core.audit import AuditContext, audit_source
+from crm.core.bulk import chunks
 from crm.excel.convert import ConvertedRow
 from crm.extensions import db
 from crm.firms.models import Firm
@@ -152,10 +153,9 @@ def plan_reserve(
 def _incomplete(firm_ids: set[int]) -> dict[int, list[str]]:
     """Return what the reserve pool asks of a firm (domain.md §1.1) and each firm lacks."""
     found: dict[int, list[str]] = {}
-    ids = sorted(firm_ids)
-    for start in range(0, len(ids), 900):
+    for chunk in chunks(sorted(firm_ids)):
         stmt = select(Firm.id, Firm.district_id, Firm.tech_field_id).where(
-            Firm.id.in_(ids[start : start + 900]),
+            Firm.id.in_(chunk),
             or_(Firm.district_id.is_(None), Firm.tech_field_id.is_(None)),
         )
         for firm_id, district_id, tech_field_id in db.session.execute(stmt):

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from crm.accounts.models import User
+from crm.core.bulk import chunks
 from crm.core.permissions import is_admin, is_manager
 from crm.excel import duties, placements
 from crm.excel.certificates import load_certificates, plan_certificate
@@ -57,7 +58,6 @@ YEAR_COLUMNS = (
 )
 IP_COLUMNS = ("kind", "number", "title", "granted_on", "status", "acquisition")
 QUALIFICATION_COLUMNS = ("number", "source_document")
-CHUNK = 900
 
 
 @dataclass(slots=True)
@@ -166,8 +166,7 @@ def _load_children(kind: str, firm_ids: set[int]) -> dict[tuple, tuple[int, dict
     """Return the stored child rows of the matched firms by their natural key."""
     ids = sorted(firm_ids)
     found: dict[tuple, tuple[int, dict[str, Any]]] = {}
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
+    for chunk in chunks(ids):
         if kind == "years":
             stmt = select(
                 FirmYear.id, FirmYear.firm_id, FirmYear.year, *_cols(FirmYear, YEAR_COLUMNS)

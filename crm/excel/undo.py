@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 from crm.accounts.models import User
 from crm.core import clock, jsontext
 from crm.core.audit import AuditContext, AuditEntry, BulkAudit, decode
+from crm.core.bulk import chunks
 from crm.core.filters import format_datetime
 from crm.eligibility.models import Assessment
 from crm.excel.models import ImportBatch
@@ -38,7 +39,6 @@ DELETE_ORDER = (
 )
 #: Conflicts listed in the refusal before "等 N 处".
 SHOWN_CONFLICTS = 20
-CHUNK = 900
 
 
 class UndoRefused(Exception):
@@ -82,8 +82,7 @@ def conflicts(source: str, last_id: int, created_firms: set[int]) -> list[str]:
     )
     rows = list(db.session.execute(stmt))
     ids = sorted(created_firms)
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
+    for chunk in chunks(ids):
         rows += db.session.execute(
             select(
                 AuditEntry.entity,
@@ -115,8 +114,7 @@ def _blocking_references(created_firms: set[int]) -> list[str]:
     """Return the rows outside the audit trail that point at firms the batch created."""
     reasons = []
     ids = sorted(created_firms)
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
+    for chunk in chunks(ids):
         for name, username in db.session.execute(
             select(Firm.name, User.username)
             .join(User, User.firm_id == Firm.id)
@@ -129,8 +127,7 @@ def _blocking_references(created_firms: set[int]) -> list[str]:
 def _firm_names(ids: set[int]) -> dict[int, str]:
     names: dict[int, str] = {}
     ordered = sorted(ids)
-    for start in range(0, len(ordered), CHUNK):
-        chunk = ordered[start : start + CHUNK]
+    for chunk in chunks(ordered):
         names.update(db.session.execute(select(Firm.id, Firm.name).where(Firm.id.in_(chunk))).all())
     return names
 
@@ -216,16 +213,15 @@ def _delete_created(
 ) -> int:
     count = 0
     firm_ids = sorted(created_firms)
-    for start in range(0, len(firm_ids), CHUNK):
+    for chunk in chunks(firm_ids):
         # Stored assessments are derived from the firm and go with it.
-        chunk = firm_ids[start : start + CHUNK]
         db.session.execute(delete(Assessment).where(Assessment.firm_id.in_(chunk)))
     for entity in sorted(created, key=_delete_rank):
         table = db.metadata.tables[entity]
         entries = created[entity]
         ids = [e.entity_id for e in entries]
-        for start in range(0, len(ids), CHUNK):
-            db.session.execute(delete(table).where(table.c.id.in_(ids[start : start + CHUNK])))
+        for chunk in chunks(ids):
+            db.session.execute(delete(table).where(table.c.id.in_(chunk)))
         for entry in entries:
             audit.deleted(entity, entry.entity_id, entry.firm_id, jsontext.loads(entry.new_value))
         count += len(entries)

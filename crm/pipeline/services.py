@@ -11,6 +11,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from crm.core import clock
+from crm.core.bulk import chunks
 from crm.core.permissions import may_override_gates
 from crm.extensions import db
 from crm.firms.models import Firm, FirmYear
@@ -296,8 +297,7 @@ def open_enrollments(programme_code: str, firm_ids: list[int]) -> dict[int, tupl
         .join(Programme, Programme.id == Enrollment.programme_id)
         .where(Programme.code == programme_code, Enrollment.closed_on.is_(None))
     )
-    for start in range(0, len(firm_ids), 900):
-        chunk = firm_ids[start : start + 900]
+    for chunk in chunks(firm_ids):
         for firm_id, *values in db.session.execute(stmt.where(Enrollment.firm_id.in_(chunk))):
             found[firm_id] = tuple(values)
     return found
