@@ -71,9 +71,14 @@ class Page:
         return self.number > 1
 
 
+def page_number(number: int) -> int:
+    """Return the page a list shows for the requested `number`: from 1 to `LAST_PAGE`."""
+    return min(max(1, number), LAST_PAGE)
+
+
 def paginate(stmt: Select, number: int, per_page: int, *, scalars: bool = True) -> Page:
     """Fetch one page plus one row, so `has_next` is known without a count."""
-    number = min(max(1, number), LAST_PAGE)
+    number = page_number(number)
     stmt = stmt.limit(per_page + 1).offset((number - 1) * per_page)
     result = db.session.scalars(stmt) if scalars else db.session.execute(stmt)
     rows = list(result.unique() if scalars else result)

@@ -7,7 +7,7 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.sql import operators
 
 from crm.accounts.models import User
-from crm.core.web import LAST_PAGE, Page
+from crm.core.web import Page, page_number
 from crm.eligibility.facts import VERDICT_RANK
 from crm.eligibility.models import Assessment, ExpertAssessment, SettingsVersion
 from crm.extensions import db
@@ -122,7 +122,7 @@ def readiness_page(
     name: two selects, each read off an index to the end of the page. Only a page past the
     assessed firms counts them, to know where the unassessed ones start.
     """
-    number = min(max(1, number), LAST_PAGE)
+    number = page_number(number)
     offset, wanted = (number - 1) * per_page, per_page + 1
     rows: list = []
     with_assessed = filters.verdict != "none"
