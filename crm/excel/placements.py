@@ -180,14 +180,15 @@ def write_placements(rows, context: AuditContext) -> dict[int, int]:
                     continue
                 stage = stage_codes[values["stage_id"]]
                 if stage == "certified":
-                    values = {**values, "document_number": key[2], "document_on": key[3]}
+                    issued = date.fromisoformat(key[3])
+                    values = {**values, "document_number": key[2], "document_on": issued}
                 placement = Placement(
                     firm_id=row.firm_id,
                     stage_code=stage,
-                    moved_on=_date(values["moved_on"]),
+                    moved_on=values["moved_on"],
                     entry_reason=values.get("entry_reason"),
                     document_number=values.get("document_number"),
-                    document_on=_date(values.get("document_on")),
+                    document_on=values.get("document_on"),
                     reason=REASONS[stage].format(batch=batch),
                 )
                 transition = place_firm(
@@ -195,7 +196,3 @@ def write_placements(rows, context: AuditContext) -> dict[int, int]:
                 )
                 written[row.number] = transition.id
     return written
-
-
-def _date(value) -> date | None:
-    return date.fromisoformat(value) if isinstance(value, str) else value
