@@ -67,6 +67,9 @@ def test_a_manager_sees_and_marks_only_the_firms_in_reach(client, login_as, worl
         "/certification/duties?year=2025&kind=annual_report"
     )
     assert duty_of(world["own"]).filed_on == date(2026, 5, 20)
+    # With every report shown filed, the list offers nothing to tick or submit.
+    html = client.get("/certification/duties?year=2025").get_data(as_text=True)
+    assert "data-check-all" not in html and "将勾选的企业标记为已填报" not in html
     # A report of a firm out of reach refuses the whole marking.
     response = client.post("/certification/duties/filed", data={**form, "duty": [other.id]})
     assert response.status_code == 404
