@@ -12,7 +12,7 @@ from crm.eligibility.facts import VERDICT_RANK
 from crm.eligibility.models import Assessment, ExpertAssessment, SettingsVersion
 from crm.extensions import db
 from crm.firms.models import Firm
-from crm.firms.queries import FirmFilters, firm_list_select
+from crm.firms.queries import FirmFilters, filtered_firms
 
 #: The verdict filter: a verdict, or `none` for firms not assessed yet.
 VERDICT_FILTERS = ("pass", "uncertain", "fail", "none")
@@ -77,9 +77,7 @@ def _reversed(term):
 
 def _firms(user: User, filters: ReadinessFilters, today: date) -> Select:
     """Return the select of the live firms `user` sees, narrowed by the firm filters."""
-    return firm_list_select(
-        user, replace(filters.firm, sort="name", deleted=False), today
-    ).order_by(None)
+    return filtered_firms(user, replace(filters.firm, deleted=False), today)
 
 
 def assessed_select(user: User, filters: ReadinessFilters, today: date) -> Select:

@@ -34,6 +34,7 @@ class Firm(Audited, TimestampMixin, db.Model):
         _live_index("ix_firms_live_name", "name", "id"),
         _live_index("ix_firms_live_established_on", "established_on", "id"),
         _live_index("ix_firms_live_updated_at", "updated_at", "id"),
+        _live_index("ix_firms_live_district", "district_id", "id"),
         Index("ix_firms_deleted", "deleted_at", sqlite_where=_DELETED, postgresql_where=_DELETED),
     )
 

@@ -5,12 +5,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import abort
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 
 from crm.accounts.models import User
 from crm.core.audit import AuditEntry
 from crm.core.permissions import MANAGER, is_admin
-from crm.core.web import Page, paginate
+from crm.core.web import Page, page_number, paginate
 from crm.extensions import db
 from crm.firms import rules
 from crm.firms.access import visible_firms
@@ -19,12 +19,14 @@ from crm.firms.models import Certificate, Firm, FirmFormerName, FirmYear, Qualif
 from crm.firms.uscc import normalise
 from crm.reference.models import District, Industry, Park, TechField
 
+#: The sorts of the firm list by a column of the firm, each with an index in its order.
 SORTS = {
     "name": (Firm.name,),
     "established_on": (Firm.established_on,),
-    "district": (District.sort_order, District.code),
     "updated_at": (Firm.updated_at,),
 }
+#: The sort by district, in the districts' order (firms without one last), then by id.
+BY_DISTRICT = "district"
 DEFAULT_SORT = "name"
 
 
@@ -45,7 +47,8 @@ class FirmFilters:
 
 def normalise_sort(sort: str | None) -> str:
     """Return `sort` when it names a known column (with an optional `-`), else the default."""
-    if sort and sort.lstrip("-") in SORTS and sort.count("-") <= 1 and not sort.endswith("-"):
+    key = sort.lstrip("-") if sort else ""
+    if (key in SORTS or key == BY_DISTRICT) and sort.count("-") <= 1 and not sort.endswith("-"):
         return sort
     return DEFAULT_SORT
 
@@ -97,8 +100,8 @@ def tier_condition(tier: str, today: date):
     return (Firm.id + 0).in_(holders)
 
 
-def firm_list_select(user: User, filters: FirmFilters, today: date) -> Select:
-    """Return the select of the firms `user` sees, narrowed and sorted by `filters`."""
+def filtered_firms(user: User, filters: FirmFilters, today: date) -> Select:
+    """Return the select of the firms `user` sees, narrowed by `filters`, in no order."""
     stmt = visible_firms(user, include_deleted=filters.deleted)
     if filters.deleted and is_admin(user):
         stmt = stmt.where(Firm.deleted_at.is_not(None))
@@ -115,22 +118,73 @@ def firm_list_select(user: User, filters: FirmFilters, today: date) -> Select:
         stmt = stmt.where(tier_condition(filters.tier, today))
     if filters.q.strip():
         stmt = stmt.where(text_condition(filters.q))
+    return stmt
+
+
+def firm_list_select(user: User, filters: FirmFilters, today: date) -> Select:
+    """Return the select of the firms `user` sees, narrowed by `filters` and in the order of
+    one of the column sorts (`SORTS`); the sort by district is paged by `list_firms`."""
     sort = normalise_sort(filters.sort)
-    key = sort.lstrip("-")
-    if key == "district":
-        sort_district = District.__table__.alias("sort_district")
-        stmt = stmt.outerjoin(sort_district, sort_district.c.id == Firm.district_id)
-        columns = [sort_district.c.sort_order, sort_district.c.code]
-    else:
-        columns = list(SORTS[key])
     descending = sort.startswith("-")
-    order = [c.desc() if descending else c.asc() for c in columns]
-    return stmt.order_by(*order, Firm.id.desc() if descending else Firm.id.asc())
+    order = [c.desc() if descending else c.asc() for c in SORTS[sort.lstrip("-")]]
+    return filtered_firms(user, filters, today).order_by(
+        *order, Firm.id.desc() if descending else Firm.id.asc()
+    )
 
 
 def list_firms(user: User, filters: FirmFilters, number: int, per_page: int, today: date) -> Page:
-    """Return one page of the firm list for `user`."""
+    """Return one page of the firm list for `user`, narrowed and sorted by `filters`."""
+    sort = normalise_sort(filters.sort)
+    if sort.lstrip("-") == BY_DISTRICT:
+        stmt = filtered_firms(user, filters, today)
+        return _page_by_district(stmt, sort.startswith("-"), number, per_page)
     return paginate(firm_list_select(user, filters, today), number, per_page)
+
+
+def firms_in_district(stmt: Select, district_id: int | None, descending: bool) -> Select:
+    """Return the firms of `stmt` in one district (or in none), by id."""
+    in_district = (
+        Firm.district_id.is_(None) if district_id is None else Firm.district_id == district_id
+    )
+    return stmt.where(in_district).order_by(Firm.id.desc() if descending else Firm.id.asc())
+
+
+def _page_by_district(stmt: Select, descending: bool, number: int, per_page: int) -> Page:
+    """Return one page of `stmt` in the districts' order, by id within a district.
+
+    The firms are counted per district (read off the district index), and the page is then
+    read district by district off the index of (district, id) from the right offset, instead
+    of joining every firm to its district and sorting them all.
+    """
+    number = page_number(number)
+    counts = dict(
+        db.session.execute(
+            stmt.order_by(None)
+            .with_only_columns(Firm.district_id, func.count())
+            .group_by(Firm.district_id)
+        ).all()
+    )
+    order = list(
+        db.session.scalars(select(District.id).order_by(District.sort_order, District.code))
+    )
+    order.append(None)
+    if descending:
+        order.reverse()
+    skip = (number - 1) * per_page
+    wanted = per_page + 1
+    items: list[Firm] = []
+    for district_id in order:
+        count = counts.get(district_id, 0)
+        if skip >= count:
+            skip -= count
+            continue
+        items += db.session.scalars(
+            firms_in_district(stmt, district_id, descending).offset(skip).limit(wanted - len(items))
+        ).unique()
+        skip = 0
+        if len(items) >= wanted:
+            break
+    return Page(items=items[:per_page], number=number, has_next=len(items) > per_page)
 
 
 def tiers_held(firm_ids: Iterable[int], today: date) -> dict[int, list[str]]:

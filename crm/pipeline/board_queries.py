@@ -1,6 +1,6 @@
 """Read-side selects of the kanban board: per-stage counts and cards over the filtered firms.
 
-The firms come from `crm.firms.queries.firm_list_select`, so the board sees exactly the firms the
+The firms come from `crm.firms.queries.filtered_firms`, so the board sees exactly the firms the
 firm list would show the user with the same filters. Counts are one grouped select; each column's
 cards are limited in SQL and loaded together, so a city with thousands of firms stays fast.
 """
@@ -17,7 +17,7 @@ from crm.eligibility.models import Assessment
 from crm.extensions import db
 from crm.firms.access import can_edit_firm
 from crm.firms.models import Firm
-from crm.firms.queries import FirmFilters, firm_list_select
+from crm.firms.queries import FirmFilters, filtered_firms
 from crm.pipeline import rules
 from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
 
@@ -72,13 +72,13 @@ def may_move(user: User, firm: Firm) -> bool:
 
 def _conditions(user: User, programme_id: int, filters: BoardFilters, today: date) -> list:
     """Return the conditions on enrollments joined to firms selecting the cards `user` sees."""
-    firm_filters = replace(filters.firm, sort="name", deleted=False)
+    firm_filters = replace(filters.firm, deleted=False)
     # The firm list's own WHERE clause: the user's reach and the filters, in one place. A join
     # on it lets the database stop early; an IN (subquery) would list every visible firm first.
     conditions = [
         Enrollment.programme_id == programme_id,
         Enrollment.closed_on.is_(None),
-        firm_list_select(user, firm_filters, today).whereclause,
+        filtered_firms(user, firm_filters, today).whereclause,
     ]
     if filters.year is not None:
         conditions += [

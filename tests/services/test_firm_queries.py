@@ -221,6 +221,48 @@ def test_get_child_refuses_a_row_of_another_firm(app):
     assert isinstance(a, Firm)
 
 
+def test_the_district_sort_pages_through_every_district_in_its_order(app, admin):
+    from crm.reference.models import District
+
+    districts = list(db.session.scalars(select(District).order_by(District.code)))[:3]
+    # Give the districts an order unlike their ids', so the list cannot follow the ids.
+    for rank, district in enumerate(reversed(districts)):
+        district.sort_order = rank
+    firms = [factories.make_firm(name=f"分页公司{n}", district=districts[n % 3]) for n in range(10)]
+    firms += [factories.make_firm(name=f"无区县公司{n}", district=None) for n in range(2)]
+    db.session.commit()
+    rank = {d.id: d.sort_order for d in districts}
+    expected = sorted(
+        firms, key=lambda f: (f.district_id is None, rank.get(f.district_id, 0), f.id)
+    )
+    for sort, order in (("district", expected), ("-district", expected[::-1])):
+        seen = []
+        for number in range(1, 6):
+            page = queries.list_firms(admin, queries.FirmFilters(sort=sort), number, 3, TODAY)
+            seen += page.items
+            assert page.has_next == (number < 4)
+        assert [f.name for f in seen] == [f.name for f in order]
+    # A page past the end is empty; a filter narrows the pages the same way.
+    assert queries.list_firms(admin, queries.FirmFilters(sort="district"), 9, 3, TODAY).items == []
+    in_one = queries.list_firms(
+        admin, queries.FirmFilters(sort="-district", district_id=districts[1].id), 1, 50, TODAY
+    )
+    assert [f.id for f in in_one.items] == sorted(
+        (f.id for f in firms if f.district_id == districts[1].id), reverse=True
+    )
+
+
+@pytest.mark.parametrize("district_id", [None, 1])
+@pytest.mark.parametrize("descending", [False, True])
+def test_a_district_of_the_firm_list_is_read_off_an_index_in_order(
+    app, admin, district_id, descending
+):
+    from tests.plans import sorts_rows
+
+    stmt = queries.filtered_firms(admin, queries.FirmFilters(), TODAY)
+    assert not sorts_rows(queries.firms_in_district(stmt, district_id, descending).limit(51))
+
+
 @pytest.mark.parametrize("sort", ["name", "-name", "established_on", "-updated_at", "updated_at"])
 def test_each_sort_of_the_firm_list_reads_an_index_in_order(app, admin, sort):
     from tests.plans import sorts_rows
