@@ -115,3 +115,18 @@ def checkpoint(engine: Engine) -> tuple[int, int, int] | None:
         # Outside any transaction: a checkpoint cannot run inside one.
         cursor = connection.connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return tuple(cursor.fetchone())
+
+
+def schema_object_filter(dialect_name: str):
+    """Return an Alembic `include_object` that leaves out what is not built on `dialect_name`.
+
+    An index declared for one database only (`Index(...).ddl_if(dialect="postgresql")`) is not
+    created on the other, and autogenerate, which does not read that condition, would report it
+    missing there.
+    """
+
+    def include_object(obj, name, type_, reflected, compare_to) -> bool:
+        condition = getattr(obj, "_ddl_if", None)
+        return condition is None or condition.dialect in (None, dialect_name)
+
+    return include_object

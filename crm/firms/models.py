@@ -23,6 +23,14 @@ def _live_index(name: str, *columns: str) -> Index:
     return Index(name, *columns, sqlite_where=_LIVE, postgresql_where=_LIVE)
 
 
+def _trigram_index(name: str, column: str) -> Index:
+    """Return a trigram index of `column` for searching inside the text, on PostgreSQL only
+    (the pg_trgm extension; SQLite has no such index and tests each row)."""
+    return Index(
+        name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"}
+    ).ddl_if(dialect="postgresql")
+
+
 class Firm(Audited, TimestampMixin, db.Model):
     """A technology firm the bureau follows."""
 
@@ -35,6 +43,7 @@ class Firm(Audited, TimestampMixin, db.Model):
         _live_index("ix_firms_live_established_on", "established_on", "id"),
         _live_index("ix_firms_live_updated_at", "updated_at", "id"),
         _live_index("ix_firms_live_district", "district_id", "id"),
+        _trigram_index("ix_firms_name_trigrams", "name"),
         Index("ix_firms_deleted", "deleted_at", sqlite_where=_DELETED, postgresql_where=_DELETED),
     )
 
@@ -112,6 +121,7 @@ class FirmFormerName(Audited, TimestampMixin, db.Model):
     """A name the firm used before, kept searchable."""
 
     __tablename__ = "firm_former_names"
+    __table_args__ = (_trigram_index("ix_firm_former_names_name_trigrams", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import abort
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, any_, func, or_, select
 
 from crm.accounts.models import User
 from crm.core.audit import AuditEntry
@@ -56,28 +56,52 @@ def normalise_sort(sort: str | None) -> str:
 def _contains(column, q: str):
     """Return `column` containing `q`, any case (ILIKE on PostgreSQL, lower() LIKE on SQLite).
 
-    No index serves a match inside the text: the list walks the index of its sort and tests
-    each firm until the page is full.
+    On PostgreSQL a trigram index of the firm's name and of the former names serves it
+    (migration 0018); SQLite has none and tests each firm.
     """
     escaped = q.replace("/", "//").replace("%", "/%").replace("_", "/_")
     return column.ilike(f"%{escaped}%", escape="/")
 
 
+#: The characters a normalised code is made of, in the order every collation sorts them.
+_CODE_CHARACTERS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _code_prefix(prefix: str):
+    """Return the condition that the USCC starts with `prefix` (digits and capital letters).
+
+    A range (`prefix` <= code < the next prefix) rather than LIKE, so that the unique index of
+    the codes serves it on both databases whatever their collation.
+    """
+    condition = Firm.uscc >= prefix
+    head = prefix.rstrip(_CODE_CHARACTERS[-1])
+    if head:
+        following = head[:-1] + _CODE_CHARACTERS[_CODE_CHARACTERS.index(head[-1]) + 1]
+        condition = and_(condition, Firm.uscc < following)
+    return condition
+
+
 def text_condition(q: str):
     """Return the condition matching `q` in the name, a former name or the USCC.
 
-    The firms with a matching former name are one subquery, evaluated once, rather than a test
-    of each firm's former names row by row.
+    The firms with a matching former name are found once, not tested firm by firm. On
+    PostgreSQL they are an array (`id = ANY(ARRAY(...))`), so that each part of the OR can be
+    read off an index and the planner chooses between walking the list's sort (a common word)
+    and combining the indexes (a full name, a rare word, a code prefix).
     """
     q = q.strip()
     former = select(FirmFormerName.firm_id).where(_contains(FirmFormerName.name, q))
-    conditions = [_contains(Firm.name, q), Firm.id.in_(former)]
+    if db.session.get_bind().dialect.name == "postgresql":
+        by_former = Firm.id == any_(func.array(former.scalar_subquery()))
+    else:
+        by_former = Firm.id.in_(former)
+    conditions = [_contains(Firm.name, q), by_former]
     code = normalise(q)
     if code.isalnum() and code.isascii():
         if len(code) == 18:
             conditions.append(Firm.uscc == code)
         elif len(code) >= 6:
-            conditions.append(Firm.uscc.startswith(code, autoescape=True))
+            conditions.append(_code_prefix(code))
     return or_(*conditions)
 
 

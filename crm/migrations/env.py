@@ -6,6 +6,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from crm.core.database import schema_object_filter
+
 config = context.config
 if config.config_file_name and not logging.getLogger().handlers:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -36,6 +38,7 @@ def run_migrations_online() -> None:
 
     options = dict(extension.configure_args)
     options.setdefault("process_revision_directives", process_revision_directives)
+    options.setdefault("include_object", schema_object_filter(db.engine.dialect.name))
     with db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata, **options)
         with context.begin_transaction():

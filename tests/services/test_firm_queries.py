@@ -263,6 +263,30 @@ def test_a_district_of_the_firm_list_is_read_off_an_index_in_order(
     assert not sorts_rows(queries.firms_in_district(stmt, district_id, descending).limit(51))
 
 
+def test_a_code_prefix_is_matched_by_a_range_of_the_codes(app, admin):
+    codes = (
+        "914504039000000001",
+        "91450403A000000002",
+        "91450403Z000000003",
+        "91450403ZZ00000004",
+        "914504040000000005",
+    )
+    for code in codes:
+        factories.make_firm(name=f"代码{code[-1]}公司", uscc=code)
+    db.session.commit()
+
+    def found(q):
+        return sorted(names(admin, q=q))
+
+    assert found("914504039") == ["代码1公司"]
+    assert found("91450403a") == ["代码2公司"]
+    # A prefix ending in Z reaches up to the next prefix, not into it.
+    assert found("91450403Z") == ["代码3公司", "代码4公司"]
+    assert found("91450403ZZ") == ["代码4公司"]
+    assert found("91450403") == ["代码1公司", "代码2公司", "代码3公司", "代码4公司"]
+    assert found("ZZZZZZ") == []
+
+
 @pytest.mark.parametrize("sort", ["name", "-name", "established_on", "-updated_at", "updated_at"])
 def test_each_sort_of_the_firm_list_reads_an_index_in_order(app, admin, sort):
     from tests.plans import sorts_rows
@@ -288,3 +312,16 @@ def test_a_managers_firm_list_reads_the_sort_index_in_order(app):
     db.session.commit()
     stmt = queries.firm_list_select(manager, queries.FirmFilters(sort="-updated_at"), TODAY)
     assert not sorts_rows(stmt.limit(51))
+
+
+def test_a_search_is_read_off_indexes(app, admin):
+    from tests.plans import plan
+
+    explained = plan(select(Firm.id).where(queries.text_condition("梧州老字号有限公司")))
+    if db.engine.dialect.name == "postgresql":
+        # Each part of the condition has an index: the names' trigrams and the former names'.
+        assert "ix_firms_name_trigrams" in explained
+        assert "ix_firm_former_names_name_trigrams" in explained
+    else:
+        # SQLite tests each firm's name, and finds the former names once, not firm by firm.
+        assert "CORRELATED" not in explained
