@@ -86,14 +86,6 @@ def _cards_per_column() -> int:
     return current_app.config.get("BOARD_CARDS_PER_COLUMN", CARDS_PER_COLUMN)
 
 
-def _column_page(programme: Programme, stage, filters, first: int, per_page: int):
-    """Return the page of a column's cards the request asks for (`first` when it names none)."""
-    number = request.args.get("page", first, type=int)
-    return board_queries.column_page(
-        current_user, programme, stage, filters, number, per_page, clock.today()
-    )
-
-
 def _stage(programme: Programme, stage_code: str):
     stage = next((s for s in programme.stages if s.code == stage_code), None)
     if stage is None:
@@ -107,7 +99,14 @@ def board_cards(code: str, stage_code: str):
     programme = _programme(code)
     stage = _stage(programme, stage_code)
     _, filters = _filters(programme)
-    page = _column_page(programme, stage, filters, 2, _cards_per_column())
+    # The last card shown: its firm's name and id (ids are 32-bit integers on both databases).
+    after_id = request.args.get("after_id", type=int)
+    if after_id is None or not 0 < after_id < 2**31:
+        abort(404)
+    after = (request.args.get("after", "")[:200], after_id)
+    page = board_queries.cards_after(
+        current_user, programme, stage, filters, after, _cards_per_column(), clock.today()
+    )
     return render_template(
         "pipeline/_board_cards.html",
         programme=programme,
@@ -123,7 +122,15 @@ def board_column(code: str, stage_code: str):
     programme = _programme(code)
     stage = _stage(programme, stage_code)
     form, filters = _filters(programme)
-    page = _column_page(programme, stage, filters, 1, current_app.config["FIRMS_PER_PAGE"])
+    page = board_queries.column_page(
+        current_user,
+        programme,
+        stage,
+        filters,
+        request.args.get("page", 1, type=int),
+        current_app.config["FIRMS_PER_PAGE"],
+        clock.today(),
+    )
     return render_template(
         "pipeline/board_column.html",
         programme=programme,

@@ -8,7 +8,7 @@ cards are limited in SQL and loaded together, so a city with thousands of firms 
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from sqlalchemy import Select, and_, func, null, select
+from sqlalchemy import Select, and_, func, null, or_, select
 
 from crm.accounts.models import User
 from crm.core.permissions import may_override_gates
@@ -179,6 +179,31 @@ def column_page(
     """Return one page of every card of a column, by firm name."""
     conditions = _conditions(user, programme.id, filters, today)
     page = paginate(_ids([*conditions, Enrollment.stage_id == stage.id]), number, per_page)
+    page.items = _cards(user, programme, page.items, today)
+    return page
+
+
+def cards_after(
+    user: User,
+    programme: Programme,
+    stage: Stage,
+    filters: BoardFilters,
+    after: tuple[str, int],
+    per_page: int,
+    today: date,
+) -> Page:
+    """Return the cards of a column that follow the firm (name, id) `after`, by firm name.
+
+    The board loads a column's next cards from its last card rather than by offset: a card
+    moved out of the column (or into it) since its first cards were shown would otherwise make
+    the next offset skip a card (or show one twice). The key comes from the page, so nothing
+    about a firm out of reach is looked up.
+    """
+    name, firm_id = after
+    following = or_(Firm.name > name, and_(Firm.name == name, Firm.id > firm_id))
+    conditions = _conditions(user, programme.id, filters, today)
+    stmt = _ids([*conditions, Enrollment.stage_id == stage.id, following])
+    page = paginate(stmt, 1, per_page)
     page.items = _cards(user, programme, page.items, today)
     return page
 

@@ -274,14 +274,24 @@ def test_a_full_column_links_to_the_rest(app, client, login_as, world):
     assert "戊看板科技有限公司" not in rest
 
 
+def _loader(html: str) -> str:
+    """Return the address a column's loader of further cards asks for."""
+    match = re.search(r'hx-get="([^"]*/cards\?[^"]*)" hx-trigger="intersect once"', html)
+    assert match, "no loader"
+    return match.group(1).replace("&amp;", "&")
+
+
 def test_a_full_column_loads_its_next_cards_when_scrolled_to_its_end(app, client, login_as, world):
     app.config["BOARD_CARDS_PER_COLUMN"] = 2
     login_as("admin")
     district = world["home"].id
     prospect = column(board(client, district=district), "prospect")
-    more = f"/pipeline/board/hte/stages/prospect/cards?page=2&amp;district={district}"
-    assert f'hx-get="{more}" hx-trigger="intersect once" hx-swap="outerHTML"' in prospect
-    rest = client.get(more.replace("&amp;", "&")).get_data(as_text=True)
+    # By name: 丁, 乙 shown; the loader asks for the cards after 乙.
+    more = _loader(prospect)
+    after = world["firms"]["乙"]
+    assert more.startswith("/pipeline/board/hte/stages/prospect/cards?")
+    assert f"after_id={after.id}" in more and f"district={district}" in more
+    rest = client.get(more).get_data(as_text=True)
     assert rest.count("board-card-name") == 1 and "甲看板科技有限公司" in rest
     assert "丁看板科技有限公司" not in rest and "hx-get" not in rest  # the last page
 
@@ -289,16 +299,37 @@ def test_a_full_column_loads_its_next_cards_when_scrolled_to_its_end(app, client
 def test_the_next_cards_keep_to_the_users_reach_and_the_filters(app, client, login_as, world):
     app.config["BOARD_CARDS_PER_COLUMN"] = 1
     login_as(user=world["manager"])
-    pages = [
-        client.get(f"/pipeline/board/hte/stages/prospect/cards?page={n}").get_data(as_text=True)
-        for n in (2, 3)
-    ]
-    # By name: 丁, 乙, then 戊 (U+620A) out of reach, then 甲 on the third and last page.
+    more = _loader(column(board(client), "prospect"))
+    pages = []
+    while more:
+        pages.append(client.get(more).get_data(as_text=True))
+        more = _loader(pages[-1]) if "hx-get" in pages[-1] else None
+    # By name: 丁 on the board, then 乙, 戊 (U+620A) out of reach, then 甲, the last.
+    assert len(pages) == 2
     assert "乙看板科技有限公司" in pages[0] and "戊看板科技有限公司" not in "".join(pages)
-    assert "甲看板科技有限公司" in pages[1] and "hx-get" not in pages[1]
-    by_park = f"/pipeline/board/hte/stages/prospect/cards?page=1&park={world['park'].id}"
-    assert client.get(by_park).get_data(as_text=True).count("board-card-name") == 1
-    assert client.get("/pipeline/board/hte/stages/nowhere/cards").status_code == 404
+    assert "甲看板科技有限公司" in pages[1]
+    by_park = f"/pipeline/board/hte/stages/prospect/cards?after=&after_id=1&park={world['park'].id}"
+    assert client.get(by_park).get_data(as_text=True).count("board-card-name") == 1  # 丁
+    nowhere = "/pipeline/board/hte/stages/nowhere/cards?after=&after_id=1"
+    assert client.get(nowhere).status_code == 404
+    for after_id in ("", "0", "x", str(2**40)):
+        cards = f"/pipeline/board/hte/stages/prospect/cards?after=&after_id={after_id}"
+        assert client.get(cards).status_code == 404
+
+
+def test_the_next_cards_follow_the_last_card_shown_when_cards_moved_meanwhile(
+    app, client, login_as, world
+):
+    app.config["BOARD_CARDS_PER_COLUMN"] = 2
+    login_as("admin")
+    more = _loader(column(board(client), "prospect"))  # 丁 and 乙 shown
+    # 丁 leaves the column before the user scrolls: by offset, 戊 would be skipped.
+    moved = db.session.get(Enrollment, world["enrollments"]["丁"])
+    moved.stage = next(s for s in moved.programme.stages if s.code == "reserve")
+    db.session.commit()
+    rest = client.get(more).get_data(as_text=True)
+    assert "戊看板科技有限公司" in rest and "甲看板科技有限公司" in rest
+    assert "乙看板科技有限公司" not in rest and "丁看板科技有限公司" not in rest
 
 
 # --- The move dialog -----------------------------------------------------------------------------
