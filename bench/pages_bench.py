@@ -31,6 +31,7 @@ import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -209,12 +210,15 @@ def targets(app) -> list[Target]:
         found.append(
             Target(f"column {code}/{stage} p10", f"/pipeline/board/{code}/stages/{stage}?page=10")
         )
-        found.append(
-            Target(
-                f"column {code}/{stage} cards p10",
-                f"/pipeline/board/{code}/stages/{stage}/cards?page=10",
+        after = deep_card(app, code, stage)
+        if after is not None:
+            query = urlencode({"after": after[0], "after_id": after[1]})
+            found.append(
+                Target(
+                    f"column {code}/{stage} cards after 300",
+                    f"/pipeline/board/{code}/stages/{stage}/cards?{query}",
+                )
             )
-        )
     for tab in staff_tabs:
         found.append(Target(f"firm tab {tab}", f"/firms/{firm_id}?tab={tab}"))
     if own_id is not None:
@@ -223,6 +227,29 @@ def targets(app) -> list[Target]:
                 Target(f"own firm tab {tab}", f"/firms/{own_id}?tab={tab}", ("enterprise",))
             )
     return found
+
+
+def deep_card(app, code: str, stage: str) -> tuple[str, int] | None:
+    """Return the (name, id) of the 300th firm of a board column by name: where the cards
+    loaded on scrolling to the tenth screenful begin."""
+    from sqlalchemy import select
+
+    from crm.extensions import db
+    from crm.firms.models import Firm
+    from crm.pipeline.models import Enrollment, Programme, Stage
+
+    with app.app_context():
+        row = db.session.execute(
+            select(Firm.name, Firm.id)
+            .join(Enrollment, Enrollment.firm_id == Firm.id)
+            .join(Stage, Stage.id == Enrollment.stage_id)
+            .join(Programme, Programme.id == Stage.programme_id)
+            .where(Programme.code == code, Stage.code == stage, Enrollment.closed_on.is_(None))
+            .order_by(Firm.name, Firm.id)
+            .offset(299)
+            .limit(1)
+        ).first()
+    return tuple(row) if row else None
 
 
 def percentile(values: list[float], share: float) -> float:
