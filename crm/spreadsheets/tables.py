@@ -159,9 +159,12 @@ def _is_group_row(head, texts, upper, lower, merges, is_known, below=False) -> b
     up, low = texts[upper], texts[lower]
     if not up or not low:
         return False
-    if any(isinstance(v, str) and _NOTE_LINE.search(v) for v in up.values()):
-        return False
     if any(not isinstance(head[upper][1][i], str) for i in up):
+        return False
+    # A header cell is never a note line: only a row without any column name can be one (the
+    # unit, the date). The header found (the upper row when `below`) always holds some.
+    named = below or any(is_known(text) for text in up.values())
+    if not named and any(_NOTE_LINE.search(text) for text in up.values()):
         return False
     upper_row, lower_row = head[upper][0], head[lower][0]
     width = max(max(up), max(low)) + 1
@@ -179,13 +182,20 @@ def _is_group_row(head, texts, upper, lower, merges, is_known, below=False) -> b
         return False
     if vertical or (groups and not spanning):
         return True
-    if any(is_known(text) for text in up.values()):
-        return True
+    if named:
+        return _aligned(up, low)
     if len(up) <= 2 and min(up) == min(min(up), min(low)):
         return False  # a title or a unit line in the first column
     if len(up) == 1 and len(next(iter(up.values()))) > 20:
         return False  # a long line alone, a title typed into a middle cell
     return bool(_carried(up, low)) or any(i not in low for i in up)
+
+
+def _aligned(up: dict[int, str], low: dict[int, str]) -> bool:
+    """Tell whether each upper cell sits over an empty lower cell or heads the sub-headers to its
+    right, as in a two-level header without merge information (not a line of label-value pairs).
+    """
+    return all(i not in low or (i + 1 in low and i + 1 not in up) for i in up)
 
 
 def _carried(up: dict[int, str], low: dict[int, str]) -> set[int]:

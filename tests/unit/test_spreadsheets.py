@@ -172,6 +172,69 @@ def test_lone_group_heading_without_merge_info_is_joined(tmp_path):
     assert rows == [(3, ["甲公司", "91450400MA5K000001", "万秀区", "100", "5"])]
 
 
+CONTACT_HEADER = [
+    ["2024年度万秀区高企后备库企业名单"],
+    ["填报单位：万秀区科技局", None, None, None, None, "填报日期：2025年3月1日"],
+    [
+        "序号",
+        "企业名称",
+        "统一社会信用代码",
+        "联系人",
+        "联系电话",
+        "2024年度主要经济指标",
+        None,
+        "备注",
+    ],
+    [None, None, None, None, None, "营业收入（万元）", "研发费用（万元）", None],
+    [1, "梧州甲科技有限公司", "91450400MA5K000001", "张三", "13800000000", 1234.5, 61.7, None],
+    [2, "梧州乙新材料有限公司", "91450481MA5K000002", "李四", "0774-1234567", 860, 43, "拟申报"],
+]
+CONTACT_MERGES = ["A1:H1", "A3:A4", "B3:B4", "C3:C4", "D3:D4", "E3:E4", "F3:G3", "H3:H4"]
+CONTACT_LABELS = [
+    "企业名称",
+    "统一社会信用代码",
+    "联系人",
+    "联系电话",
+    "2024年度主要经济指标 / 营业收入（万元）",
+    "2024年度主要经济指标 / 研发费用（万元）",
+    "备注",
+]
+
+
+@pytest.mark.parametrize("merged", [True, False], ids=["merged", "no merge info"])
+def test_upper_header_row_holding_contact_words_is_joined_with_its_sub_headers(tmp_path, merged):
+    """联系人 and 联系电话 are header cells here, never note lines: the header is two rows."""
+    path = write_xlsx(
+        tmp_path / "contacts.xlsx", CONTACT_HEADER, merges=CONTACT_MERGES if merged else ()
+    )
+    table, rows = read_table(path)
+    assert table.header_rows == (3, 4)
+    assert labels(table) == CONTACT_LABELS
+    assert [number for number, _ in rows] == [5, 6]
+
+
+def test_contact_words_in_the_upper_row_join_when_the_lower_row_is_found_first(tmp_path):
+    path = write_xlsx(tmp_path / "contacts.xlsx", CONTACT_HEADER, merges=CONTACT_MERGES)
+    lower_heavy = {"企业名称", "营业收入（万元）", "研发费用（万元）"}
+    with open_workbook(path) as book:
+        table = find_table(book.rows(), lower_heavy.__contains__)
+    assert table.header_rows == (3, 4)
+    assert labels(table) == CONTACT_LABELS
+
+
+def test_a_contact_line_above_the_header_is_not_a_group_heading(tmp_path):
+    """Cells that are header words elsewhere, side by side with their values, make a note line."""
+    path = write_xlsx(
+        tmp_path / "contact_line.xlsx",
+        [["联系人", "王五", "联系电话", "0774-7654321"], HEADER, *FIRMS],
+    )
+    with_contacts = KNOWN | {"联系人", "联系电话"}
+    with open_workbook(path) as book:
+        table = find_table(book.rows(), with_contacts.__contains__)
+    assert table.header_rows == (2,)
+    assert labels(table) == HEADER[1:]
+
+
 def test_header_text_is_normalised():
     assert normalise_header("营业收入\n（万元）") == "营业收入（万元）"
     assert normalise_header(" 企 业 名 称 ") == "企业名称"
