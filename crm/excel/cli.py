@@ -8,7 +8,7 @@ from flask import current_app
 from crm.certification.rules import DUTY_KINDS
 from crm.core import clock
 from crm.core.permissions import is_editor
-from crm.excel import annotate, blanks, columns, queries, services
+from crm.excel import annotate, blanks, columns, queries, services, years
 from crm.excel.apply import ImportRefused
 from crm.extensions import db
 from crm.firms import rules as firm_rules
@@ -42,7 +42,11 @@ def _imports_folder() -> Path:
     help="高企后备库入库名单的默认入库理由（序号）。",
 )
 @click.option("--duty-kind", type=click.Choice(sorted(DUTY_KINDS)), help="年报填报名单的默认报表。")
-@click.option("--year", type=click.IntRange(2000, 2100), help="年报填报名单的默认报告年度。")
+@click.option(
+    "--year",
+    type=click.IntRange(1980, 2099),
+    help="列名未注明年度的年度指标列（如「职工总数」）所属年度；年报填报名单为默认报告年度。",
+)
 @click.option("--user", "username", help="以该用户的身份和权限导入；默认不限范围。")
 def import_command(
     path, kind, dry_run, valid_only, sheet, tier, entry_reason, duty_kind, year, username
@@ -73,6 +77,12 @@ def import_command(
         db.session.rollback()
         raise click.ClickException(error.message) from None
     click.echo(services.summary(batch.counts, False))
+    for line in years.not_imported(batch.columns or []):
+        click.echo(f"  未导入的列：{line}")
+    if any(c.get("needs_year") for c in batch.columns or []):
+        click.echo("  请用 --year 指定这些列的年度后重新运行")
+    for line in years.years_taken(batch.columns or []):
+        click.echo(f"  年度：{line}")
     issues = list(queries.row_issues(batch))
     for number, letter, level, message in issues[:SHOWN_ISSUES]:
         where = f"第 {number} 行" + (f" {letter} 列" if letter else "")

@@ -9,7 +9,7 @@ a problem, is written from the stored outcomes. Flushes, never commits.
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from itertools import islice
 from pathlib import Path
@@ -20,8 +20,8 @@ from sqlalchemy import and_, delete, func, or_, select
 
 from crm.core import bulk
 from crm.core.audit import AuditEntry
-from crm.excel import annotate, columns
-from crm.excel.convert import MappedColumn, Matchers, convert_rows, readers
+from crm.excel import annotate, columns, years
+from crm.excel.convert import ConvertedRow, MappedColumn, Matchers, convert_rows, readers
 from crm.excel.models import ImportBatch, ImportMapping, ImportRow
 from crm.excel.plan import FIRM_COLUMNS, Planner, RowPlan, settle
 from crm.excel.stored import changed_labels, encode_writes, stored_plans
@@ -87,6 +87,31 @@ def map_columns(batch: ImportBatch, table: Table) -> list[MappedColumn]:
     return mapped
 
 
+def with_years(
+    batch: ImportBatch, kind: columns.ImportKind, table: Table, sheet: str, mapped
+) -> tuple[list[MappedColumn], dict[int, str]]:
+    """Give the yearly columns whose header names no year the year of the sheet.
+
+    The year is the one given with the import (`--year`, or the question on the dry-run page),
+    else the one the sheet tells (`crm.excel.years`). Returns the columns and, by column
+    index, where each year given this way came from; columns still without a year are left so.
+    """
+    yearless = _yearless(kind, mapped)
+    if not yearless:
+        return mapped, {}
+    given = batch.options.get("year")
+    if given:
+        found = years.SheetYear(int(given), "导入时指定的年度")
+    else:
+        labels = [c.label for c in mapped]
+        found = years.sheet_year(labels, table.titles, sheet, batch.filename)
+    if found is None:
+        return mapped, {}
+    indexes = {c.index for c in yearless}
+    out = [replace(c, year=found.year) if c.index in indexes else c for c in mapped]
+    return out, dict.fromkeys(indexes, f"{found.year} 年（{found.source}）")
+
+
 def notices(kind: columns.ImportKind, mapped: list[MappedColumn]) -> list[str]:
     """Return what the user should know about the mapping as a whole."""
     found: list[str] = []
@@ -105,14 +130,6 @@ def notices(kind: columns.ImportKind, mapped: list[MappedColumn]) -> list[str]:
             found.append(
                 f"{column.letter} 列「{column.label}」未注明单位，按元导入；如为万元请在下方选择"
             )
-    for column in _yearless(kind, mapped):
-        found.append(
-            f"{column.letter} 列「{column.label}」未注明年度，本次不导入；"
-            "请在下方填写该列的年度后重新预检"
-        )
-    ignored = [f"{c.letter}「{c.label}」" for c in mapped if not c.key]
-    if ignored:
-        found.append("以下列未对应任何字段，将不导入：" + "、".join(ignored[:12]))
     return found
 
 
@@ -123,13 +140,23 @@ def _yearless(kind: columns.ImportKind, mapped: list[MappedColumn]) -> list[Mapp
     return [c for c in mapped if c.key and kind.get(c.key).yearly and c.year is None]
 
 
-def readable(kind: columns.ImportKind, mapped: list[MappedColumn]) -> list[MappedColumn]:
-    """Return the columns the dry run reads: not the yearly ones whose year is unknown."""
-    skipped = {c.index for c in _yearless(kind, mapped)}
-    return [c for c in mapped if c.index not in skipped]
+def _held_back(rows: Iterable[ConvertedRow], keys: set[str]) -> Iterator[ConvertedRow]:
+    """Yield the rows without the figures of the yearless columns: read and checked, not kept."""
+    for row in rows:
+        for key in keys:
+            row.yearly.pop((key, None), None)
+        yield row
 
 
-def _serialise(mapped: list[MappedColumn]) -> list[dict[str, Any]]:
+def _serialise(
+    kind: columns.ImportKind, mapped: list[MappedColumn], year_from: dict[int, str]
+) -> list[dict[str, Any]]:
+    """Return the columns as a batch keeps them; a year the sheet gave is kept apart.
+
+    A year given by `with_years` is not the column's own: it stays out of "year", so that the
+    mapping page and a saved template do not fix it, and is shown from "year_from".
+    """
+    pending = {c.index for c in _yearless(kind, mapped)}
     return [
         {
             "index": c.index,
@@ -137,7 +164,9 @@ def _serialise(mapped: list[MappedColumn]) -> list[dict[str, Any]]:
             "label": c.label,
             "key": c.key or "",
             "scale": str(c.scale) if c.scale is not None else None,
-            "year": c.year,
+            "year": None if c.index in year_from else c.year,
+            "year_from": year_from.get(c.index),
+            "needs_year": c.index in pending,
         }
         for c in mapped
     ]
@@ -217,13 +246,16 @@ def dry_run(batch: ImportBatch, progress=None, user=None) -> DryRun:
             if sheet not in workbook.sheet_names:
                 raise queue.JobError(f"工作簿中没有名为「{sheet}」的工作表")
             table, guessed = _find_table(workbook, sheet, _header_test(batch))
-            mapped = map_columns(batch, table)
             kind = columns.KINDS[batch.kind]
+            mapped, year_from = with_years(batch, kind, table, sheet, map_columns(batch, table))
             sample: list = []
             rows = convert_rows(
-                readers(kind, readable(kind, mapped), Matchers(current_app.config["CITY"])),
+                readers(kind, mapped, Matchers(current_app.config["CITY"])),
                 _counted(table, progress, sample),
             )
+            pending = {c.key for c in _yearless(kind, mapped)}
+            if pending:
+                rows = _held_back(rows, pending)
             firm_columns = {FIRM_COLUMNS[c.key] for c in mapped if c.key in FIRM_COLUMNS}
             planner = Planner(kind, user or batch.created_by, batch.options, firm_columns)
             result = _plan_and_store(batch, planner, rows)
@@ -231,7 +263,7 @@ def dry_run(batch: ImportBatch, progress=None, user=None) -> DryRun:
         raise queue.JobError(str(error)) from None
     batch.sheet = sheet
     batch.header_rows = list(table.header_rows)
-    batch.columns = _serialise(mapped)
+    batch.columns = _serialise(kind, mapped, year_from)
     batch.skipped_rows = dict(table.skipped)
     batch.notices = notices(kind, mapped)
     if guessed:

@@ -144,6 +144,15 @@ def column_choices(kind: columns.ImportKind, saved: list[dict[str, Any]], formda
     return chosen, errors
 
 
+class YearForm(Form):
+    """Give the year of the yearly columns whose header names none."""
+
+    year = IntegerField(
+        "年度",
+        [DataRequired("请填写年度"), NumberRange(1980, 2099, "年度应为四位年份")],
+    )
+
+
 class ApplyForm(Form):
     """Apply a previewed batch."""
 

@@ -201,6 +201,14 @@ def request_remap(batch: ImportBatch, user, choices: list[dict[str, Any]], save_
     queue_batch_job(batch, "import.preview", user)
 
 
+def request_year(batch: ImportBatch, user, year: int) -> None:
+    """Re-run the dry run with the year of the yearly columns whose header names none; flush."""
+    if batch.status != "previewed":
+        raise ImportRequestError("该批次当前不能修改年度")
+    batch.options = {**batch.options, "year": year}
+    queue_batch_job(batch, "import.preview", user)
+
+
 def save_mapping(kind: str, name: str, choices: list[dict[str, Any]], user) -> ImportMapping:
     """Save the mapping of headers to fields under a template name, replacing an older one."""
     mapping = db.session.scalar(select(ImportMapping).filter_by(kind=kind, name=name))

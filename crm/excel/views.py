@@ -13,13 +13,14 @@ from flask_login import current_user
 from crm.core import clock
 from crm.core.forms import whole_numbers
 from crm.core.permissions import EDITOR_ROLES, owns_or_admin, roles_required
-from crm.excel import blanks, columns, queries, retention, services
+from crm.excel import blanks, columns, queries, retention, services, years
 from crm.excel.forms import (
     UNIT_CHOICES,
     ApplyForm,
     ConfirmForm,
     MappingForm,
     UploadForm,
+    YearForm,
     column_choices,
 )
 from crm.excel.models import ROW_ACTIONS, ImportBatch
@@ -115,6 +116,10 @@ def detail(batch_id: int):
         action_tabs=[(None, "全部"), ("issues", "有问题"), *ROW_ACTIONS.items()],
         annotated=queries.annotated_job(batch),
         mapping_form=MappingForm(formdata=None),
+        year_form=YearForm(formdata=None),
+        not_imported=years.not_imported(batch.columns or []),
+        years_taken=years.years_taken(batch.columns or []),
+        needs_year=any(c.get("needs_year") for c in batch.columns or []),
         apply_form=ApplyForm(formdata=None),
         undo_form=ConfirmForm(formdata=None),
         unit_choices=UNIT_CHOICES,
@@ -163,6 +168,24 @@ def mapping(batch_id: int):
         batch,
         lambda: services.request_remap(batch, current_user, chosen, form.save_as.data or ""),
         "已按新的对应关系重新预检。",
+    )
+
+
+@bp.post("/<int:batch_id>/year")
+@roles_required(*EDITOR_ROLES)
+def year(batch_id: int):
+    """Re-run the dry run with the year of the yearly columns whose header names none."""
+    batch = load_batch(batch_id)
+    form = YearForm()
+    if not form.validate_on_submit():
+        for error in form.year.errors or ["请重新提交"]:
+            flash(error, "danger")
+        return redirect(url_for("excel.detail", batch_id=batch.id))
+    chosen = form.year.data
+    return _queued(
+        batch,
+        lambda: services.request_year(batch, current_user, chosen),
+        f"已按 {chosen} 年重新预检。",
     )
 
 

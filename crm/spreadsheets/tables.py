@@ -75,6 +75,8 @@ class Table:
     skipped: Counter = field(default_factory=Counter)
     #: The number of the sheet's last row, when the reader knows it (for progress).
     height: int | None = None
+    #: The text of the lines above the header (the title, the unit, the date), cell by cell.
+    titles: list[str] = field(default_factory=list)
 
 
 def column_letter(index: int) -> str:
@@ -138,7 +140,8 @@ def find_table(
     first = min(labels) if labels else 0
     data = _data_rows(chain(sample, body), columns, first, skipped)
     height = getattr(rows, "height", None)
-    return Table(tuple(head[i][0] for i in header), columns, data, skipped, height)
+    titles = [text for row in texts[: header[0]] for text in row.values()]
+    return Table(tuple(head[i][0] for i in header), columns, data, skipped, height, titles)
 
 
 def _header_texts(values: list[Any]) -> dict[int, str]:

@@ -59,8 +59,12 @@ def test_upload_watch_the_dry_run_and_download_the_marked_sheet(page, live_serve
     assert page.locator(".count-create .fs-4").inner_text() == "1"
     assert page.locator(".count-rejected .fs-4").inner_text() == "1"
     assert page.get_by_text("统一社会信用代码应为 18 位").first.is_visible()
-    # A yearly figure whose header names no year is left out, and the page says so.
-    assert page.get_by_text("E 列「营业收入（万元）」未注明年度，本次不导入").is_visible()
+    # A yearly figure whose header names no year takes the title's, and the page says so.
+    taken = (
+        "E「营业收入（万元）」：列名未注明年度，"
+        "按 2025 年（标题行「2025年万秀区高新技术企业后备库名单」）"
+    )
+    assert page.get_by_text(taken).is_visible()
 
     with page.expect_download() as download:
         page.get_by_role("link", name="下载标注了问题的原表").click()

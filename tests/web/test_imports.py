@@ -163,6 +163,28 @@ def test_the_mapping_can_be_corrected_and_saved_as_a_template(client, login_as):
     assert latest_batch().counts["create"] == 1
 
 
+def test_the_page_asks_the_year_of_yearless_columns_and_reruns_with_it(client, login_as):
+    login_as("admin")
+    code = factories.make_uscc()
+    upload(client, [["企业名称", "统一社会信用代码", "职工总数"], ["梧州年度有限公司", code, 56]])
+    run_jobs()
+    batch = latest_batch()
+    page = text_of(client.get(f"/imports/{batch.id}"))
+    # In the summary under the counts, with the question, not in a notice.
+    summary = page.split("确认导入")[0]
+    assert "未导入的列： C「职工总数」：未注明年度，已校验但未导入" in summary
+    assert "请填写这些列的年度" in summary and "按此年度重新预检" in summary
+    wrong = client.post(f"/imports/{batch.id}/year", data={"year": "24"}, follow_redirects=True)
+    assert "年度应为四位年份" in text_of(wrong)
+    client.post(f"/imports/{batch.id}/year", data={"year": "2024"})
+    run_jobs()
+    db.session.refresh(batch)
+    page = text_of(client.get(f"/imports/{batch.id}"))
+    assert "未导入的列" not in page
+    assert "年度： C「职工总数」：列名未注明年度，按 2024 年（导入时指定的年度）" in page
+    assert "2024 年职工总数：56" in page
+
+
 def test_a_batch_is_seen_only_by_its_uploader_and_admins(client, login_as):
     home = factories.district("450403")
     uploader = factories.make_user("manager", districts=[home])
@@ -175,7 +197,7 @@ def test_a_batch_is_seen_only_by_its_uploader_and_admins(client, login_as):
     login_as(user=other)
     for path in ("", "/annotated"):
         assert client.get(f"/imports/{batch.id}{path}").status_code == 404
-    for path in ("/apply", "/undo", "/mapping"):
+    for path in ("/apply", "/undo", "/mapping", "/year"):
         assert client.post(f"/imports/{batch.id}{path}", data={}).status_code == 404
     assert f"#{batch.id}" not in text_of(client.get("/imports/"))
     client.post("/logout")

@@ -1,0 +1,156 @@
+"""What a county workbook says around its table: the year above yearless columns, formulas in
+its cells, and which of its sheets holds the data."""
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import select
+
+from crm.core import clock
+from crm.excel import services
+from crm.excel.models import ImportRow
+from crm.extensions import db
+from crm.firms.models import Firm, FirmYear
+from tests import factories
+from tests.spreadsheet_builders import write_xlsx
+
+NOW = datetime(2026, 6, 15, 2, 0)
+
+
+@pytest.fixture(autouse=True)
+def _frozen_clock(app, tmp_path, monkeypatch):
+    monkeypatch.setattr(app, "instance_path", str(tmp_path / "instance"))
+    with clock.frozen(NOW):
+        yield
+
+
+def preview(path, kind="firms", **options):
+    batch = services.start_import_from_path(kind, path, None, options)
+    services.run_preview(batch, annotated=path.with_name("annotated.xlsx"))
+    db.session.commit()
+    return batch
+
+
+def apply(batch):
+    batch.options = {**batch.options, "valid_only": True}
+    services.run_apply(batch)
+    db.session.commit()
+    return batch
+
+
+def rows_of(batch) -> dict[int, ImportRow]:
+    return {
+        r.row_number: r
+        for r in db.session.scalars(select(ImportRow).where(ImportRow.batch_id == batch.id))
+    }
+
+
+def column(batch, letter) -> dict:
+    return next(c for c in batch.columns if c["letter"] == letter)
+
+
+def staff_of(code) -> dict[int, tuple]:
+    firm = db.session.scalar(select(Firm).filter_by(uscc=code))
+    years = db.session.scalars(select(FirmYear).filter_by(firm_id=firm.id))
+    return {y.year: (y.total_staff, y.tech_staff, y.sales_revenue) for y in years}
+
+
+# --- Yearless columns ------------------------------------------------------------------------
+
+
+def staff_rows(code_a, code_b, *, title="万秀区高企后备库企业名单"):
+    """A list whose 职工总数, 科技人员数 and 营业收入 headers name no year."""
+    return [
+        [title],
+        ["填报单位：万秀区科技局", None, None, "填报日期：2025年3月1日"],
+        ["企业名称", "统一社会信用代码", "职工总数", "科技人员数", "营业收入（万元）"],
+        ["梧州甲科技有限公司", code_a, 120, 18, 1500],
+        ["梧州乙新材料有限公司", code_b, 80, 9, 700],
+    ]
+
+
+def test_yearless_columns_take_the_year_of_the_group_header_before_the_title(tmp_path):
+    code_a, code_b = factories.make_uscc("450403"), factories.make_uscc("450481")
+    rows = [
+        ["2025年度万秀区高企后备库企业名单"],
+        ["企业名称", "统一社会信用代码", "2024年度主要经济指标", None, "职工总数"],
+        [None, None, "营业收入（万元）", "研发费用（万元）", None],
+        ["梧州甲科技有限公司", code_a, 1500, 80, 120],
+        ["梧州乙新材料有限公司", code_b, 700, 35, 80],
+    ]
+    merges = ["A2:A3", "B2:B3", "C2:D2", "E2:E3"]
+    batch = preview(write_xlsx(tmp_path / "名单.xlsx", rows, merges=merges))
+    staff = column(batch, "E")
+    assert staff["key"] == "total_staff" and not staff["needs_year"]
+    assert staff["year_from"] == "2024 年（表头「2024年度主要经济指标」）"
+    apply(batch)
+    firm = db.session.scalar(select(Firm).filter_by(uscc=code_a))
+    year = db.session.scalar(select(FirmYear).filter_by(firm_id=firm.id))
+    assert (year.year, year.total_staff, year.rd_expense) == (2024, 120, 800000)
+
+
+@pytest.mark.parametrize(
+    ("title", "sheet", "filename", "year", "source"),
+    [
+        ("2023年度万秀区高企后备库企业名单", "Sheet1", "名单.xlsx", 2023, "标题行"),
+        ("万秀区高企后备库企业名单", "2022年", "名单.xlsx", 2022, "工作表名"),
+        ("万秀区高企后备库企业名单", "名单", "2021年万秀区名单.xlsx", 2021, "文件名"),
+    ],
+    ids=["title", "sheet name", "file name"],
+)
+def test_yearless_columns_take_the_year_of_the_title_the_sheet_or_the_file(
+    tmp_path, title, sheet, filename, year, source
+):
+    """The 填报日期 line names a date, not the year of the figures: it is passed over."""
+    code_a, code_b = factories.make_uscc("450403"), factories.make_uscc("450481")
+    path = write_xlsx(tmp_path / filename, staff_rows(code_a, code_b, title=title), title=sheet)
+    batch = preview(path)
+    for letter in "CDE":
+        assert column(batch, letter)["year_from"].startswith(f"{year} 年（{source}「")
+    assert not any(c["needs_year"] for c in batch.columns)
+    apply(batch)
+    assert staff_of(code_a) == {year: (120, 18, 15000000)}
+
+
+def test_without_a_year_the_columns_are_checked_reported_and_imported_once_it_is_given(tmp_path):
+    code_a, code_b = factories.make_uscc("450403"), factories.make_uscc("450481")
+    rows = staff_rows(code_a, code_b)
+    rows[4][2] = "约80人"
+    batch = preview(write_xlsx(tmp_path / "名单.xlsx", rows, title="名单"))
+    assert [c["letter"] for c in batch.columns if c["needs_year"]] == ["C", "D", "E"]
+    # Read and checked all the same: the bad count is an error on its cell.
+    [(letter, level, message)] = rows_of(batch)[5].issues
+    assert (letter, level) == ("C", "error") and "约80人" in message
+    assert batch.counts["create"] == 1 and batch.counts["rejected"] == 1
+    assert batch.notices == []
+
+    services.request_year(batch, None, 2024)
+    services.run_preview(batch)
+    assert not any(c["needs_year"] for c in batch.columns)
+    assert column(batch, "C")["year_from"] == "2024 年（导入时指定的年度）"
+    assert column(batch, "C")["year"] is None  # the mapping keeps no year the sheet did not name
+    apply(batch)
+    assert staff_of(code_a) == {2024: (120, 18, 15000000)}
+
+
+def test_the_import_command_reports_yearless_columns_and_takes_the_year_from_year(app, tmp_path):
+    code_a, code_b = factories.make_uscc("450403"), factories.make_uscc("450481")
+    path = write_xlsx(tmp_path / "名单.xlsx", staff_rows(code_a, code_b), title="名单")
+    runner = app.test_cli_runner()
+
+    dry = runner.invoke(args=["crm", "import", str(path), "--kind", "firms", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert (
+        "未导入的列：C「职工总数」、D「科技人员数」、E「营业收入（万元）」：未注明年度，已校验但未导入"
+        in dry.output
+    )
+    assert "请用 --year 指定这些列的年度后重新运行" in dry.output
+
+    args = ["crm", "import", str(path), "--kind", "firms", "--year", "2024"]
+    done = runner.invoke(args=args)
+    assert done.exit_code == 0, done.output
+    assert (
+        "年度：C「职工总数」、D「科技人员数」、E「营业收入（万元）」："
+        "列名未注明年度，按 2024 年（导入时指定的年度）" in done.output
+    )
+    assert staff_of(code_a) == {2024: (120, 18, 15000000)}
