@@ -8,7 +8,7 @@ from flask import current_app
 from crm.certification.rules import DUTY_KINDS
 from crm.core import clock
 from crm.core.permissions import is_editor
-from crm.excel import annotate, blanks, columns, queries, services, years
+from crm.excel import annotate, blanks, columns, queries, services, sheets, years
 from crm.excel.apply import ImportRefused
 from crm.extensions import db
 from crm.firms import rules as firm_rules
@@ -77,6 +77,9 @@ def import_command(
         db.session.rollback()
         raise click.ClickException(error.message) from None
     click.echo(services.summary(batch.counts, False))
+    used = sheets.described(batch)
+    if used:
+        click.echo(f"  {used}（可用 --sheet 指定）")
     for line in years.not_imported(batch.columns or []):
         click.echo(f"  未导入的列：{line}")
     if any(c.get("needs_year") for c in batch.columns or []):

@@ -20,7 +20,7 @@ from sqlalchemy import and_, delete, func, or_, select
 
 from crm.core import bulk
 from crm.core.audit import AuditEntry
-from crm.excel import annotate, columns, years
+from crm.excel import annotate, columns, sheets, years
 from crm.excel.convert import ConvertedRow, MappedColumn, Matchers, convert_rows, readers
 from crm.excel.models import ImportBatch, ImportMapping, ImportRow
 from crm.excel.plan import FIRM_COLUMNS, Planner, RowPlan, settle
@@ -242,7 +242,7 @@ def dry_run(batch: ImportBatch, progress=None, user=None) -> DryRun:
     """Dry-run every row of the batch's sheet and store each row's outcome; flush."""
     try:
         with open_workbook(stored_file(batch), limits(), filename=batch.filename) as workbook:
-            sheet = batch.options.get("sheet") or workbook.pick_sheet(columns.is_known_header)
+            sheet = sheets.choose(workbook, batch.options.get("sheet"), columns.is_known_header)
             if sheet not in workbook.sheet_names:
                 raise queue.JobError(f"工作簿中没有名为「{sheet}」的工作表")
             table, guessed = _find_table(workbook, sheet, _header_test(batch))
@@ -259,8 +259,12 @@ def dry_run(batch: ImportBatch, progress=None, user=None) -> DryRun:
             firm_columns = {FIRM_COLUMNS[c.key] for c in mapped if c.key in FIRM_COLUMNS}
             planner = Planner(kind, user or batch.created_by, batch.options, firm_columns)
             result = _plan_and_store(batch, planner, rows)
+            total = sum(result.counts.values())
+            found = sheets.found(workbook, sheet, total)
     except SpreadsheetError as error:
         raise queue.JobError(str(error)) from None
+    if not total:
+        raise queue.JobError(sheets.no_rows(batch.filename, sheet, table, found))
     batch.sheet = sheet
     batch.header_rows = list(table.header_rows)
     batch.columns = _serialise(kind, mapped, year_from)
@@ -279,6 +283,7 @@ def dry_run(batch: ImportBatch, progress=None, user=None) -> DryRun:
         "sample": shown,
         "high_water": high_water(),
         "written": written,
+        "sheets": found,
     }
     batch.counts = {action: result.counts.get(action, 0) for action in COUNTED}
     return result

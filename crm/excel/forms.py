@@ -144,6 +144,12 @@ def column_choices(kind: columns.ImportKind, saved: list[dict[str, Any]], formda
     return chosen, errors
 
 
+class SheetForm(Form):
+    """Re-run the dry run on another sheet (the choices are the sheets offered)."""
+
+    sheet = SelectField("改用工作表", [DataRequired("请选择工作表")], validate_choice=False)
+
+
 class YearForm(Form):
     """Give the year of the yearly columns whose header names none."""
 

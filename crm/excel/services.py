@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from crm.core import clock
 from crm.core.audit import AuditContext
-from crm.excel import annotate, columns
+from crm.excel import annotate, columns, sheets
 from crm.excel.apply import Applied, ImportRefused, apply_stored
 from crm.excel.dryrun import DryRun, dry_run, is_stale, write_annotated
 from crm.excel.models import ImportBatch, ImportMapping
@@ -198,6 +198,17 @@ def request_remap(batch: ImportBatch, user, choices: list[dict[str, Any]], save_
     if save_as:
         save_mapping(batch.kind, save_as, choices, user)
         batch.template_name = save_as
+    queue_batch_job(batch, "import.preview", user)
+
+
+def request_sheet(batch: ImportBatch, user, sheet: str) -> None:
+    """Re-run the dry run on another sheet of the workbook; flush."""
+    if batch.status != "previewed":
+        raise ImportRequestError("该批次当前不能更换工作表")
+    if sheet not in {s["name"] for s in sheets.offered(batch)}:
+        raise ImportRequestError(f"工作表「{sheet}」没有可导入的数据，请选择其他工作表")
+    options = {k: v for k, v in batch.options.items() if k != "mapped"}
+    batch.options = {**options, "sheet": sheet}
     queue_batch_job(batch, "import.preview", user)
 
 

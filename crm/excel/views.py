@@ -13,12 +13,13 @@ from flask_login import current_user
 from crm.core import clock
 from crm.core.forms import whole_numbers
 from crm.core.permissions import EDITOR_ROLES, owns_or_admin, roles_required
-from crm.excel import blanks, columns, queries, retention, services, years
+from crm.excel import blanks, columns, queries, retention, services, sheets, years
 from crm.excel.forms import (
     UNIT_CHOICES,
     ApplyForm,
     ConfirmForm,
     MappingForm,
+    SheetForm,
     UploadForm,
     YearForm,
     column_choices,
@@ -117,6 +118,8 @@ def detail(batch_id: int):
         annotated=queries.annotated_job(batch),
         mapping_form=MappingForm(formdata=None),
         year_form=YearForm(formdata=None),
+        sheet_form=_sheet_form(batch),
+        sheets_used=sheets.described(batch),
         not_imported=years.not_imported(batch.columns or []),
         years_taken=years.years_taken(batch.columns or []),
         needs_year=any(c.get("needs_year") for c in batch.columns or []),
@@ -125,6 +128,16 @@ def detail(batch_id: int):
         unit_choices=UNIT_CHOICES,
         changes_of=Describer().changes,
     )
+
+
+def _sheet_form(batch: ImportBatch) -> SheetForm | None:
+    """Return the form offering the workbook's other sheets, or None when there is none."""
+    offered = sheets.offered(batch)
+    if batch.status != "previewed" or not offered:
+        return None
+    form = SheetForm(formdata=None)
+    form.sheet.choices = [(s["name"], s["name"]) for s in offered]
+    return form
 
 
 @bp.get("/<int:batch_id>/annotated")
@@ -168,6 +181,22 @@ def mapping(batch_id: int):
         batch,
         lambda: services.request_remap(batch, current_user, chosen, form.save_as.data or ""),
         "已按新的对应关系重新预检。",
+    )
+
+
+@bp.post("/<int:batch_id>/sheet")
+@roles_required(*EDITOR_ROLES)
+def sheet(batch_id: int):
+    """Re-run the dry run on another sheet of the workbook."""
+    batch = load_batch(batch_id)
+    form = SheetForm()
+    if not form.validate_on_submit():
+        abort(400)
+    chosen = form.sheet.data
+    return _queued(
+        batch,
+        lambda: services.request_sheet(batch, current_user, chosen),
+        f"已改用工作表「{chosen}」重新预检。",
     )
 
 

@@ -33,6 +33,7 @@ from crm.spreadsheets.tables import (
     SpreadsheetError,
     column_letter,
     count_known_headers,
+    find_table,
 )
 
 FORMATS = "（支持 .xlsx、.xlsm、.xls、.ods、.csv）"
@@ -263,6 +264,19 @@ class SheetRows:
 
 
 @dataclass
+class SheetFound:
+    """What `Workbook.pick_sheet` found of one sheet."""
+
+    name: str
+    #: whether a header of known column names was found in it
+    header: bool = False
+    #: its data rows under that header, when counted (several sheets had one)
+    rows: int | None = None
+    #: why it cannot be the data sheet, in Chinese: "没有数据", "未找到表头", or an error
+    problem: str | None = None
+
+
+@dataclass
 class _Loaded:
     sheet: Any
     extent: scan.Extent | None
@@ -281,6 +295,8 @@ class Workbook:
         self._extents: dict[str, scan.Extent] | None = extents
         self._cached: tuple[str, _Loaded] | None = None
         self._book = None
+        #: what `pick_sheet` found of each sheet (empty until it is called)
+        self.sheets_found: list[SheetFound] = []
         if fmt == "csv":
             self.sheet_names: list[str] = [Path(name).stem or "Sheet1"]
             return
@@ -322,42 +338,78 @@ class Workbook:
         name = self._sheet_name(sheet)
         if self.format == "csv":
             return self._first_data(self._csv_rows(name), name, None, None)
-        if self._cached and self._cached[0] == name:
-            loaded = self._cached[1]
-            self._cached = None
-        else:
-            loaded = self._load(name)
-        height = loaded.sheet.start[0] + loaded.sheet.height
-        return self._first_data(self._calamine_rows(name, loaded), name, loaded.merged, height)
+        cached, self._cached = self._cached, None
+        loaded = cached[1] if cached and cached[0] == name else self._load(name)
+        return self._loaded_rows(name, loaded)
 
     def pick_sheet(self, is_known_header: Callable[[str], bool]) -> str:
-        """Return the sheet whose first rows hold the most known column names (the data sheet)."""
-        if self.format == "csv":
-            return self.sheet_names[0]
-        best: tuple[str, _Loaded] | None = None
+        """Return the data sheet: the one with the most data rows under a recognised header.
+
+        What was found of every sheet is left in `sheets_found`, for the user to choose another.
+        A workbook of one sheet is taken as it is. Among several, the sheets whose header is
+        recognised (`find_table`) are the candidates, and when there are more than one (a blank
+        template beside the data, say) their data rows are counted. Without any candidate the
+        sheet with the most known column names is taken (the user maps the rest), unless a sheet
+        was refused as unreadable or too large, which may well be the data sheet.
+        """
+        if self.format == "csv" or len(self.sheet_names) == 1:
+            name = self.sheet_names[0]
+            if self.format != "csv":
+                self._cached = (name, self._load(name))
+            self.sheets_found = [SheetFound(name)]
+            return name
+        found: list[SheetFound] = []
+        candidates: list[tuple[SheetFound, _Loaded]] = []
         fallback: tuple[str, _Loaded] | None = None
-        best_score = 0
+        fallback_score = -1
         failure: SpreadsheetError | None = None
-        empty: SpreadsheetError | None = None
         for name in self.sheet_names:
             try:
                 loaded = self._load(name)
-            except _EmptySheet as error:
-                empty = empty or error
+                rows = self._loaded_rows(name, loaded)
+            except _EmptySheet:
+                found.append(SheetFound(name, problem="没有数据"))
                 continue
             except SpreadsheetError as error:
+                found.append(SheetFound(name, problem=str(error)))
                 failure = failure or error
                 continue
-            fallback = fallback or (name, loaded)
-            score = count_known_headers(self._calamine_rows(name, loaded), is_known_header)
-            if score > best_score:
-                best, best_score = (name, loaded), score
-        # A sheet refused for its size may well be the data sheet: say so rather than pick another.
-        choice = best or (None if failure else fallback)
+            try:
+                find_table(rows, is_known_header)
+            except SpreadsheetError:
+                found.append(SheetFound(name, problem="未找到表头"))
+                score = count_known_headers(self._calamine_rows(name, loaded), is_known_header)
+                if score > fallback_score:
+                    fallback, fallback_score = (name, loaded), score
+                continue
+            sheet = SheetFound(name, header=True)
+            found.append(sheet)
+            candidates.append((sheet, loaded))
+        self.sheets_found = found
+        if len(candidates) > 1:
+            for sheet, loaded in candidates:
+                table = find_table(self._loaded_rows(sheet.name, loaded), is_known_header)
+                sheet.rows = sum(1 for _ in table.rows)
+            # The most data rows; on a tie, the first.
+            best = max(candidates, key=lambda c: (c[0].rows, -candidates.index(c)))
+            choice: tuple[str, _Loaded] | None = (best[0].name, best[1])
+        elif candidates:
+            choice = (candidates[0][0].name, candidates[0][1])
+        else:
+            # The sheet with the most known names, for the user to map the rest; but a sheet
+            # refused for its size may well be the data sheet: say so rather than pick another.
+            choice = None if failure else fallback
         if choice is None:
-            raise failure or empty or _EmptySheet(f"工作表「{self.sheet_names[0]}」没有数据")
+            raise failure or SpreadsheetError(
+                f"文件「{self.name}」的 {len(self.sheet_names)} 个工作表都没有数据"
+            )
         self._cached = choice
         return choice[0]
+
+    def _loaded_rows(self, name: str, loaded: _Loaded) -> SheetRows:
+        height = loaded.sheet.start[0] + loaded.sheet.height
+        rows = self._calamine_rows(name, loaded)
+        return self._first_data(rows, name, loaded.merged, height)
 
     def _sheet_name(self, sheet: str | None) -> str:
         if sheet is None:

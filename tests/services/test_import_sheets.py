@@ -7,10 +7,11 @@ import pytest
 from sqlalchemy import select
 
 from crm.core import clock
-from crm.excel import services
-from crm.excel.models import ImportRow
+from crm.excel import services, sheets
+from crm.excel.models import ImportBatch, ImportRow
 from crm.extensions import db
 from crm.firms.models import Firm, FirmYear
+from crm.jobs import queue
 from tests import factories
 from tests.spreadsheet_builders import write_xlsx
 
@@ -154,3 +155,74 @@ def test_the_import_command_reports_yearless_columns_and_takes_the_year_from_yea
         "列名未注明年度，按 2024 年（导入时指定的年度）" in done.output
     )
     assert staff_of(code_a) == {2024: (120, 18, 15000000)}
+
+
+# --- The right sheet -------------------------------------------------------------------------
+
+FIRM_HEADER = ["序号", "企业名称", "统一社会信用代码", "所属县（市、区）"]
+INSTRUCTIONS = [["填表说明"], ["企业名称", "与营业执照一致"], ["所属县（市、区）", "如 万秀区"]]
+
+
+def three_sheets(tmp_path, data_rows, name="名单.xlsx"):
+    """Instructions, a blank template, then the data sheet."""
+    template = [[*FIRM_HEADER, "成立日期", "备注"], [1], [2]]
+    return write_xlsx(
+        tmp_path / name,
+        [["2024年度万秀区名单"], FIRM_HEADER, *data_rows],
+        title="名单",
+        extra_sheets={"填表说明": INSTRUCTIONS, "空白模板": template},
+        first=False,
+    )
+
+
+def test_the_sheet_with_the_data_is_read_and_the_others_are_offered(tmp_path):
+    codes = [factories.make_uscc("450403") for _ in range(2)]
+    data = [
+        [1, "梧州甲科技有限公司", codes[0], "万秀区"],
+        [2, "梧州乙科技有限公司", codes[1], "万秀区"],
+    ]
+    batch = preview(three_sheets(tmp_path, data))
+    assert batch.sheet == "名单" and batch.counts["create"] == 2
+    assert sheets.described(batch) == (
+        "已读取工作表「名单」（2 行数据）；其他工作表：填表说明（未找到表头）、空白模板（0 行数据）"
+    )
+    # The blank template has nothing to offer; the instructions may be mapped by hand.
+    assert [s["name"] for s in sheets.offered(batch)] == ["填表说明"]
+    with pytest.raises(services.ImportRequestError, match="工作表「空白模板」没有可导入的数据"):
+        services.request_sheet(batch, None, "空白模板")
+
+
+def test_a_chosen_sheet_without_data_rows_is_refused_naming_the_sheet_that_has_them(tmp_path):
+    data = [[1, "梧州甲科技有限公司", factories.make_uscc("450403"), "万秀区"]]
+    path = three_sheets(tmp_path, data)
+    batch = services.start_import_from_path("firms", path, None, {"sheet": "空白模板"})
+    with pytest.raises(queue.JobError) as error:
+        services.run_preview(batch)
+    assert error.value.message == (
+        "工作表「空白模板」的表头（第 1 行）下没有数据行；数据在工作表「名单」（1 行）中，"
+        "请改选该工作表重新预检"
+    )
+
+
+def test_a_workbook_without_data_rows_anywhere_is_refused_and_nothing_is_applied(app, tmp_path):
+    path = three_sheets(tmp_path, [["合计", None, None, None], ["注：无"]])
+    result = app.test_cli_runner().invoke(args=["crm", "import", str(path), "--kind", "firms"])
+    assert result.exit_code == 1
+    assert (
+        "文件「名单.xlsx」中没有可导入的数据：工作表「空白模板」的表头（第 1 行）下没有数据行，"
+        "工作表「填表说明」未找到表头，工作表「名单」也没有数据行；请检查上传的是否为空白模板"
+    ) in result.output
+    db.session.rollback()
+    assert db.session.scalars(select(ImportBatch)).all() == []
+
+
+def test_the_import_command_says_which_sheet_it_read(app, tmp_path):
+    data = [[1, "梧州甲科技有限公司", factories.make_uscc("450403"), "万秀区"]]
+    path = three_sheets(tmp_path, data)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["crm", "import", str(path), "--kind", "firms", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "已读取工作表「名单」（1 行数据）；其他工作表：填表说明（未找到表头）、"
+        "空白模板（0 行数据）（可用 --sheet 指定）"
+    ) in result.output

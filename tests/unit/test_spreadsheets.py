@@ -403,6 +403,39 @@ def test_pick_sheet_takes_the_first_on_a_tie_and_the_first_non_empty_without_hea
         assert book.pick_sheet(known) == "数据"
 
 
+def test_pick_sheet_takes_the_sheet_with_the_most_data_rows_under_a_known_header(tmp_path):
+    """Instructions, then a blank template with more columns, then the data: the data wins."""
+    path = write_xlsx(
+        tmp_path / "three.xlsx",
+        [["2024年名单"], HEADER, *FIRMS, ["合计"]],
+        title="名单",
+        extra_sheets={
+            "填表说明": [["填表说明"], ["企业名称", "与营业执照一致"], ["备注", "可不填"]],
+            "空白模板": [[*HEADER, "成立日期", "备注"], [1], [2], [3]],
+        },
+        first=False,
+    )
+    with open_workbook(path) as book:
+        assert book.pick_sheet(known) == "名单"
+        assert [(s.name, s.header, s.rows, s.problem) for s in book.sheets_found] == [
+            ("填表说明", False, None, "未找到表头"),
+            ("空白模板", True, 0, None),
+            ("名单", True, 3, None),
+        ]
+        table = find_table(book.rows("名单"), known)
+        assert [number for number, _ in table.rows] == [3, 4, 5]
+
+
+def test_pick_sheet_says_when_every_sheet_is_empty(tmp_path):
+    path = write_xlsx(tmp_path / "empty.xlsx", [], extra_sheets={"Sheet2": []})
+    with (
+        open_workbook(path, filename="名单.xlsx") as book,
+        pytest.raises(SpreadsheetError) as error,
+    ):
+        book.pick_sheet(known)
+    assert str(error.value) == "文件「名单.xlsx」的 2 个工作表都没有数据"
+
+
 @pytest.mark.parametrize(
     ("encoding", "start"),
     [("utf-8-sig", codecs.BOM_UTF8), ("utf-8", b"2024"), ("gbk", b"2024"), ("gb18030", b"2024")],

@@ -185,6 +185,43 @@ def test_the_page_asks_the_year_of_yearless_columns_and_reruns_with_it(client, l
     assert "2024 年职工总数：56" in page
 
 
+def test_the_page_says_which_sheet_was_read_and_reruns_on_another(client, login_as):
+    login_as("admin")
+    header = ["企业名称", "统一社会信用代码"]
+    book = Workbook()
+    for name, firms in (
+        ("2023年", ["梧州旧表有限公司"]),
+        ("2024年", ["梧州甲有限公司", "梧州乙有限公司"]),
+    ):
+        sheet = book.create_sheet(name)
+        sheet.append(header)
+        for firm in firms:
+            sheet.append([firm, factories.make_uscc()])
+    book.remove(book.active)
+    data = BytesIO()
+    book.save(data)
+    data.seek(0)
+    client.post(
+        "/imports/",
+        data={"kind": "firms", "file": (data, "名单.xlsx")},
+        content_type="multipart/form-data",
+    )
+    run_jobs()
+    batch = latest_batch()
+    page = text_of(client.get(f"/imports/{batch.id}"))
+    assert "已读取工作表「2024年」（2 行数据）；其他工作表：2023年（1 行数据）" in page
+    assert "改用此工作表重新预检" in page
+    client.post(f"/imports/{batch.id}/sheet", data={"sheet": "2023年"})
+    run_jobs()
+    db.session.refresh(batch)
+    assert batch.sheet == "2023年" and batch.counts["create"] == 1
+    assert "梧州旧表有限公司" in text_of(client.get(f"/imports/{batch.id}"))
+    refused = client.post(
+        f"/imports/{batch.id}/sheet", data={"sheet": "无此表"}, follow_redirects=True
+    )
+    assert "工作表「无此表」没有可导入的数据" in text_of(refused)
+
+
 def test_a_batch_is_seen_only_by_its_uploader_and_admins(client, login_as):
     home = factories.district("450403")
     uploader = factories.make_user("manager", districts=[home])
@@ -197,7 +234,7 @@ def test_a_batch_is_seen_only_by_its_uploader_and_admins(client, login_as):
     login_as(user=other)
     for path in ("", "/annotated"):
         assert client.get(f"/imports/{batch.id}{path}").status_code == 404
-    for path in ("/apply", "/undo", "/mapping", "/year"):
+    for path in ("/apply", "/undo", "/mapping", "/year", "/sheet"):
         assert client.post(f"/imports/{batch.id}{path}", data={}).status_code == 404
     assert f"#{batch.id}" not in text_of(client.get("/imports/"))
     client.post("/logout")
