@@ -15,7 +15,9 @@ ODS_MIMETYPE = "application/vnd.oasis.opendocument.spreadsheet"
 _ODS_NS = (
     'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
     'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
-    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"'
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+    'xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0" '
+    'office:version="1.2"'
 )
 _MANIFEST = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -176,6 +178,8 @@ def ods_cell(value: Any) -> str:
     """Return the content.xml of one ODS cell holding value."""
     if value is None:
         return "<table:table-cell/>"
+    if isinstance(value, OdsFormula):
+        return value.xml()
     if isinstance(value, bool):
         flag = "true" if value else "false"
         return f'<table:table-cell office:value-type="boolean" office:boolean-value="{flag}"/>'
@@ -191,6 +195,38 @@ def ods_cell(value: Any) -> str:
         )
     lines = "".join(f"<text:p>{escape(line)}</text:p>" for line in str(value).split("\n"))
     return f'<table:table-cell office:value-type="string">{lines}</table:table-cell>'
+
+
+class OdsFormula:
+    """An ODS formula cell as LibreOffice saves it: the formula, and the value it computed.
+
+    A str value starting with "#" is an error value (#DIV/0!), which LibreOffice keeps as
+    text with calcext:value-type="error"; None is a formula saved without any value.
+    """
+
+    def __init__(self, formula: str, value: Any = None):
+        self.formula = formula
+        self.value = value
+
+    def xml(self) -> str:
+        formula = f'table:formula="of:={escape(self.formula, {chr(34): "&quot;"})}"'
+        value = self.value
+        if value is None:
+            return f"<table:table-cell {formula}/>"
+        if isinstance(value, str) and value.startswith("#"):
+            return (
+                f'<table:table-cell {formula} office:value-type="string" office:string-value="" '
+                f'calcext:value-type="error"><text:p>{escape(value)}</text:p></table:table-cell>'
+            )
+        if isinstance(value, int | float):
+            return (
+                f'<table:table-cell {formula} office:value-type="float" office:value="{value}">'
+                f"<text:p>{value}</text:p></table:table-cell>"
+            )
+        return (
+            f'<table:table-cell {formula} office:value-type="string">'
+            f"<text:p>{escape(str(value))}</text:p></table:table-cell>"
+        )
 
 
 def ods_table(name: str, rows: Iterable[Sequence[Any]]) -> str:

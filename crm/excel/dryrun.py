@@ -20,7 +20,7 @@ from sqlalchemy import and_, delete, func, or_, select
 
 from crm.core import bulk
 from crm.core.audit import AuditEntry
-from crm.excel import annotate, columns, sheets, years
+from crm.excel import annotate, columns, formulas, sheets, years
 from crm.excel.convert import ConvertedRow, MappedColumn, Matchers, convert_rows, readers
 from crm.excel.models import ImportBatch, ImportMapping, ImportRow
 from crm.excel.plan import FIRM_COLUMNS, Planner, RowPlan, settle
@@ -253,6 +253,8 @@ def dry_run(batch: ImportBatch, progress=None, user=None) -> DryRun:
                 readers(kind, mapped, Matchers(current_app.config["CITY"])),
                 _counted(table, progress, sample),
             )
+            if table.formulas:
+                rows = formulas.checked(rows, table, kind, mapped)
             pending = {c.key for c in _yearless(kind, mapped)}
             if pending:
                 rows = _held_back(rows, pending)

@@ -377,11 +377,24 @@ def parse_bool(value) -> bool | None:
     )
 
 
+#: Text a spreadsheet would run as a formula: "=" and anything, or "+", "-" or "@" before a
+#: function (+HYPERLINK(…), -cmd|…) or a cell reference (@A1); "+86 774…" and "-" are not.
+FORMULA_LIKE = re.compile(
+    r"=\s*\S|[+\-@]\s*(?:[A-Za-z_][\w.]*\s*[(|]|\$?[A-Za-z]{1,3}\$?\d+(?![\w.-]))"
+)
+
+
 def parse_text(value, max_length: int | None = None) -> str | None:
-    """Return the text of a cell; a number typed for a phone or certificate number loses ".0"."""
+    """Return the text of a cell; a number typed for a phone or certificate number loses ".0".
+
+    Text that looks like a formula (=HYPERLINK(…)) is refused: stored, it would run as one
+    wherever it is exported again, and it is never a firm's name.
+    """
     cls = value.__class__
     if cls is str:
         text = value.strip()
+        if text[:1] in ("=", "+", "-", "@") and FORMULA_LIKE.match(text):
+            raise CellError(f"「{show_value(text)}」是公式或像公式的文字，不能导入；请改为实际内容")
     elif value is None:
         return None
     elif cls is int:

@@ -249,6 +249,7 @@ class SheetRows:
         sheet: str,
         merged_ranges: list[MergedRange] | None,
         height: int | None = None,
+        formulas: dict[tuple[int, int], tuple[str, bool]] | None = None,
     ):
         self._rows = rows
         #: the sheet's name
@@ -258,6 +259,9 @@ class SheetRows:
         #: merged cells as (first row, first column, last row, last column), rows 1-based and
         #: columns 0-based; None when the format does not tell (ods, csv)
         self.merged_ranges = merged_ranges
+        #: the cells holding a formula, by (sheet row, 0-based column): (the formula's text, or
+        #: "" when the file does not give it; whether the file keeps its computed value)
+        self.formulas = formulas or {}
 
     def __iter__(self) -> Iterator[Row]:
         return self._rows
@@ -409,7 +413,8 @@ class Workbook:
     def _loaded_rows(self, name: str, loaded: _Loaded) -> SheetRows:
         height = loaded.sheet.start[0] + loaded.sheet.height
         rows = self._calamine_rows(name, loaded)
-        return self._first_data(rows, name, loaded.merged, height)
+        formulas = loaded.extent.formulas if loaded.extent else None
+        return self._first_data(rows, name, loaded.merged, height, formulas)
 
     def _sheet_name(self, sheet: str | None) -> str:
         if sheet is None:
@@ -418,10 +423,12 @@ class Workbook:
             raise SpreadsheetError(f"工作簿中没有名为「{sheet}」的工作表")
         return sheet
 
-    def _first_data(self, rows: Iterator[Row], name: str, merged, height) -> SheetRows:
+    def _first_data(
+        self, rows: Iterator[Row], name: str, merged, height, formulas=None
+    ) -> SheetRows:
         for number, values in rows:
             if values:
-                return SheetRows(chain([(number, values)], rows), name, merged, height)
+                return SheetRows(chain([(number, values)], rows), name, merged, height, formulas)
         raise _EmptySheet(f"工作表「{name}」没有数据")
 
     def _load(self, name: str) -> _Loaded:

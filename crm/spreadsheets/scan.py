@@ -8,6 +8,7 @@ calamine sees it. Nothing here raises a user-facing error: the functions return 
 `ScanError` for a file that cannot be scanned) and `crm.spreadsheets.readers` decides.
 """
 
+import html
 import queue
 import re
 import threading
@@ -51,6 +52,9 @@ class Extent:
     last_column: int = 0
     #: error values (#N/A, #DIV/0!) by (1-based row, 0-based column), which calamine drops
     errors: dict[tuple[int, int], str] = field(default_factory=dict)
+    #: cells holding a formula, by (1-based row, 0-based column): (its text without the "=",
+    #: "" when the file does not give it; whether the file keeps its computed value)
+    formulas: dict[tuple[int, int], tuple[str, bool]] = field(default_factory=dict)
     #: cells that show a shared string (xlsx `t="s"`), each of which calamine gives its own copy
     strings: int = 0
     #: estimated bytes of those copies (set once the shared strings are known; 0 until then)
@@ -146,6 +150,15 @@ def worksheet_members(archive: zipfile.ZipFile) -> list[str]:
 
 _COLUMNS: dict[bytes, int] = {}
 _REF = re.compile(rb"([A-Z]{1,3})([0-9]{1,7})")
+#: A cell whose first child is a formula: the cell's attributes, the formula's text (None for a
+#: shared formula's later cells, which give none), and its cached value (None: none kept).
+_FORMULA_CELL = re.compile(
+    rb"<(?:\w+:)?c\s([^>]*)>\s*<(?:\w+:)?f(?:\s[^>]*?)?(?:/>|>([^<]*)</(?:\w+:)?f>)\s*"
+    rb"(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>)?"
+)
+_CELL_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
+#: The most characters of a formula kept, for messages.
+FORMULA_SHOWN = 60
 _ERROR_CELL = re.compile(
     rb'<(?:\w+:)?c\s[^>]*?r="([A-Z]{1,3})([0-9]{1,7})"[^>]*\bt="e"[^>]*>\s*'
     rb"(?:<(?:\w+:)?f[^>]*/>|<(?:\w+:)?f[^>]*>[^<]*</(?:\w+:)?f>)?\s*<(?:\w+:)?v>([^<]*)<"
@@ -228,6 +241,7 @@ def _scan_chunks(chunks: Iterator[bytes], extent: Extent, shared: bool) -> None:
     found = re.search(rb"<(\w+:)?sheetData\b", head)
     prefix = (found.group(1) or b"") if found else b""
     row_close = b"</" + prefix + b"row>"
+    formula = b"<" + prefix + b"f"
     pending = head
     strings = 0
     while head:
@@ -239,6 +253,8 @@ def _scan_chunks(chunks: Iterator[bytes], extent: Extent, shared: bool) -> None:
             raise ScanError("row too long")
         if rows:
             _scan_rows(rows, prefix, extent, b't="e"' in data)
+            if formula in data:
+                _scan_formulas(rows, formula, extent)
             if shared:
                 # The rows end where `pending` begins, so no reference straddles the two.
                 strings += _shared_references(data, len(data) - len(pending))
@@ -283,6 +299,26 @@ def _scan_rows(rows: list[bytes], prefix: bytes, extent: Extent, has_errors: boo
                 key = (int(match.group(2)), column_number(match.group(1)) - 1)
                 extent.errors[key] = match.group(3).decode("utf-8", "replace")
     extent.last_row, extent.last_column, extent.rows = last_row, last_column, count
+
+
+def _scan_formulas(rows: list[bytes], formula: bytes, extent: Extent) -> None:
+    """Note the formula cells of complete rows, with their text and whether a value is kept.
+
+    A value is kept when the cell has a <v> with something in it, or an empty one for a text
+    result (t="str"); openpyxl and other writers that never compute leave <v/> or none.
+    """
+    for row in rows:
+        if formula not in row:
+            continue
+        for found in _FORMULA_CELL.finditer(row):
+            attrs, text, value = found.groups()
+            ref = _CELL_REF.search(attrs)
+            if ref is None:
+                continue
+            kept = value is not None and (bool(value) or b't="str"' in attrs)
+            shown = html.unescape(text.decode("utf-8", "replace"))[:FORMULA_SHOWN] if text else ""
+            key = (int(ref.group(2)), column_number(ref.group(1)) - 1)
+            extent.formulas[key] = (shown, kept)
 
 
 #: The start of a shared string entry, <si> or <x:si ...>.
@@ -389,10 +425,28 @@ def _row_reach(row: bytes, prefix: bytes) -> tuple[int, int] | None:
 _TABLE_NS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0 "
 _OFFICE_NS = "urn:oasis:names:tc:opendocument:xmlns:office:1.0 "
 _TEXT_NS = "urn:oasis:names:tc:opendocument:xmlns:text:1.0 "
+_CALCEXT_NS = "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0 "
+#: The namespace and "=" before an .ods formula: "of:=", "oooc:=", "msoxl:=".
+_ODS_FORMULA_PREFIX = re.compile(r"^(?:[a-z]+:)?=")
+#: The most cells one repeated formula cell is noted for (a repeated formula is rare).
+_FORMULA_REPEATS = 1000
 
 
 #: What calamine spends on each cell's copy of a text beyond its bytes.
 ODS_COPY_COST = 16
+
+
+def _ods_formula(state: dict, text: str, kept: bool, span: int) -> None:
+    """Note a formula cell of an .ods (repeated over its rows and columns) in its table's extent.
+
+    LibreOffice writes "of:=SUM([.A1:.A3])"; the namespace prefix and the "=" are dropped.
+    """
+    shown = _ODS_FORMULA_PREFIX.sub("", text, count=1)[:FORMULA_SHOWN]
+    first_row, first_col = state["row"] + 1, state["cell"][0]
+    formulas = state["extent"].formulas
+    for row in range(first_row, first_row + min(state["rows"], _FORMULA_REPEATS)):
+        for col in range(first_col, first_col + min(span, _FORMULA_REPEATS)):
+            formulas[(row, col)] = (shown, kept)
 
 
 def scan_ods(archive: zipfile.ZipFile) -> dict[str, Extent]:
@@ -400,13 +454,17 @@ def scan_ods(archive: zipfile.ZipFile) -> dict[str, Extent]:
 
     Each table's `text_bytes` counts its text once for every cell it fills: a repeated cell or
     row is one element in the file, but calamine gives each of its cells a copy of the text.
+    Formula cells are noted, and the error values LibreOffice keeps for them (which calamine
+    reads as empty text).
     """
     tables: dict[str, Extent] = {}
     state = {"extent": Extent(), "row": 0, "rows": 1, "col": 0, "reach": 0, "cell": None}
-    state.update(text=0, row_text=0)
+    state.update(text=0, row_text=0, error=None)
     repeat_rows = _TABLE_NS + "number-rows-repeated"
     repeat_cols = _TABLE_NS + "number-columns-repeated"
     value_type = _OFFICE_NS + "value-type"
+    formula = _TABLE_NS + "formula"
+    error_type = _CALCEXT_NS + "value-type"
 
     def start(name, attrs):
         if name == _TABLE_NS + "table-cell" or name == _TABLE_NS + "covered-table-cell":
@@ -416,6 +474,9 @@ def scan_ods(archive: zipfile.ZipFile) -> dict[str, Extent]:
             state["text"] = 0
             if value_type in attrs:
                 state["reach"] = state["col"]
+            if formula in attrs:
+                _ods_formula(state, attrs[formula], value_type in attrs, span)
+                state["error"] = [] if attrs.get(error_type) == "error" else None
         elif name == _TEXT_NS + "p" and state["cell"]:
             col, span = state["cell"]
             state["reach"] = max(state["reach"], col + span)
@@ -428,11 +489,17 @@ def scan_ods(archive: zipfile.ZipFile) -> dict[str, Extent]:
     def text(data):
         if state["cell"]:
             state["text"] += len(data.encode())
+            if state["error"] is not None:
+                state["error"].append(data)
 
     def end(name):
         if name == _TABLE_NS + "table-cell" or name == _TABLE_NS + "covered-table-cell":
             if state["cell"] and state["text"]:
                 state["row_text"] += (state["text"] + ODS_COPY_COST) * state["cell"][1]
+            if state["error"] is not None:
+                shown = "".join(state["error"]).strip() or "#VALUE!"
+                state["extent"].errors[(state["row"] + 1, state["cell"][0])] = shown
+                state["error"] = None
             state["cell"] = None
         elif name == _TABLE_NS + "table-row":
             extent = state["extent"]

@@ -77,6 +77,9 @@ class Table:
     height: int | None = None
     #: The text of the lines above the header (the title, the unit, the date), cell by cell.
     titles: list[str] = field(default_factory=list)
+    #: The cells holding a formula, by (sheet row, 0-based sheet column), as the reader gives
+    #: them (`SheetRows.formulas`): (the formula's text or "", whether its value is kept).
+    formulas: dict[tuple[int, int], tuple[str, bool]] = field(default_factory=dict)
 
 
 def column_letter(index: int) -> str:
@@ -141,7 +144,10 @@ def find_table(
     data = _data_rows(chain(sample, body), columns, first, skipped)
     height = getattr(rows, "height", None)
     titles = [text for row in texts[: header[0]] for text in row.values()]
-    return Table(tuple(head[i][0] for i in header), columns, data, skipped, height, titles)
+    formulas = getattr(rows, "formulas", None) or {}
+    return Table(
+        tuple(head[i][0] for i in header), columns, data, skipped, height, titles, formulas
+    )
 
 
 def _header_texts(values: list[Any]) -> dict[int, str]:

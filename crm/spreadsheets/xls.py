@@ -55,6 +55,8 @@ def scan_xls(path) -> dict[str, Extent]:
                     col = unpack("<H", stream, body + length - 2)[0]
                 else:
                     _xls_error(kind, stream, body, length, row, col, extent)
+                    if kind == 0x0006:  # FORMULA: its text would need the tokens decoded
+                        extent.formulas[(row + 1, col)] = ("", True)
                 rows[name].add(row)
                 extent.last_row = max(extent.last_row, row + 1)
                 extent.last_column = max(extent.last_column, col + 1)

@@ -13,7 +13,7 @@ from crm.extensions import db
 from crm.firms.models import Firm, FirmYear
 from crm.jobs import queue
 from tests import factories
-from tests.spreadsheet_builders import write_xlsx
+from tests.spreadsheet_builders import OdsFormula, append_raw_cells, write_ods, write_xlsx
 
 NOW = datetime(2026, 6, 15, 2, 0)
 
@@ -226,3 +226,115 @@ def test_the_import_command_says_which_sheet_it_read(app, tmp_path):
         "已读取工作表「名单」（1 行数据）；其他工作表：填表说明（未找到表头）、"
         "空白模板（0 行数据）（可用 --sheet 指定）"
     ) in result.output
+
+
+# --- Formulas --------------------------------------------------------------------------------
+
+FORMULA_HEADER = [
+    "企业名称",
+    "统一社会信用代码",
+    "地址",
+    "营业收入（万元）",
+    "研发费用（万元）",
+    "职工总数",
+]
+
+
+def formula_xlsx(tmp_path, code_a, code_b, code_c):
+    """Three firms whose cells hold formulas as Excel saves them (the value after the formula)."""
+    path = write_xlsx(tmp_path / "2024年名单.xlsx", [FORMULA_HEADER])
+    cells = {
+        2: f'<c r="A2" t="str"><f>HYPERLINK("http://x","梧州甲科技有限公司")</f>'
+        f"<v>梧州甲科技有限公司</v></c>"
+        f'<c r="B2" t="inlineStr"><is><t>{code_a}</t></is></c>'
+        '<c r="D2"><f>1000+500</f><v>1500</v></c><c r="E2"><v>80</v></c>'
+        '<c r="F2"><v>120</v></c>',
+        3: '<c r="A3" t="inlineStr"><is><t>梧州乙科技有限公司</t></is></c>'
+        f'<c r="B3" t="inlineStr"><is><t>{code_b}</t></is></c>'
+        '<c r="C3" t="inlineStr"><is><t>=HYPERLINK("http://x","万秀区")</t></is></c>'
+        '<c r="D3"><f>600+100</f><v>700</v></c><c r="E3" t="e"><f>1/0</f><v>#DIV/0!</v></c>'
+        '<c r="F3"><f>SUM(G3:H3)</f><v/></c>',
+        4: '<c r="A4" t="inlineStr"><is><t>梧州丙科技有限公司</t></is></c>'
+        f'<c r="B4" t="inlineStr"><is><t>{code_c}</t></is></c>'
+        '<c r="C4" t="str"><f>"万秀区"&amp;"某路1号"</f><v>万秀区某路1号</v></c>'
+        '<c r="D4"><f>D2/3</f><v>500</v></c><c r="F4"><v>45</v></c>',
+    }
+    return append_raw_cells(path, "".join(f'<row r="{n}">{xml}</row>' for n, xml in cells.items()))
+
+
+def formula_ods(tmp_path, code_a, code_b, code_c):
+    """The same three firms as LibreOffice saves them."""
+    rows = [
+        FORMULA_HEADER,
+        [
+            OdsFormula('HYPERLINK("http://x";"梧州甲科技有限公司")', "梧州甲科技有限公司"),
+            code_a,
+            None,
+            OdsFormula("1000+500", 1500),
+            80,
+            120,
+        ],
+        [
+            "梧州乙科技有限公司",
+            code_b,
+            '=HYPERLINK("http://x","万秀区")',
+            OdsFormula("600+100", 700),
+            OdsFormula("1/0", "#DIV/0!"),
+            OdsFormula("SUM([.G3:.H3])"),
+        ],
+        [
+            "梧州丙科技有限公司",
+            code_c,
+            OdsFormula('"万秀区"&"某路1号"', "万秀区某路1号"),
+            OdsFormula("[.D2]/3", 500),
+            None,
+            45,
+        ],
+    ]
+    return write_ods(tmp_path / "2024年名单.ods", {"名单": rows})
+
+
+@pytest.mark.parametrize("build", [formula_xlsx, formula_ods], ids=["xlsx", "ods"])
+def test_formula_cells_are_refused_in_text_fields_and_read_by_their_value_in_number_fields(
+    tmp_path, build
+):
+    codes = [factories.make_uscc("450403") for _ in range(3)]
+    batch = preview(build(tmp_path, *codes))
+    rows = rows_of(batch)
+    # A formula in the name column: refused on its cell, never kept as the firm's name.
+    [(letter, level, message)] = rows[2].issues
+    assert (letter, level) == ("A", "error")
+    assert message.startswith("该单元格是公式「=HYPERLINK(") and "不能作为文字导入" in message
+    assert rows[2].action == "rejected" and rows[2].firm_name != "梧州甲科技有限公司"
+    # Text typed to look like a formula, an error value, a formula without its value.
+    issues = {letter: message for letter, _level, message in rows[3].issues}
+    assert issues["C"] == (
+        '「=HYPERLINK("http://x","万秀区")」是公式或像公式的文字，不能导入；请改为实际内容'
+    )
+    assert "#DIV/0!" in issues["E"]
+    assert issues["F"].startswith("该单元格是公式「=SUM(") and "没有保存计算结果" in issues["F"]
+    # A formula in a text field is refused even when its value is good text.
+    assert [i[0] for i in rows[4].issues] == ["C"]
+    assert all(row.action == "rejected" for row in rows.values())
+    assert batch.counts["rejected"] == 3
+
+
+def test_a_formula_in_a_number_field_is_read_by_the_value_the_file_keeps(tmp_path):
+    codes = [factories.make_uscc("450403") for _ in range(3)]
+    for code in codes:
+        factories.make_firm(uscc=code)
+    path = formula_xlsx(tmp_path, *codes)
+    batch = services.start_import_from_path("firms", path, None, {})
+    batch.options = {**batch.options, "mapped": True}
+    keys = ["", "uscc", "", "sales_revenue", "", ""]
+    batch.columns = [
+        {"label": label, "key": key, "scale": "10000" if key == "sales_revenue" else None}
+        for label, key in zip(FORMULA_HEADER, keys, strict=True)
+    ]
+    services.run_preview(batch)
+    apply(batch)
+    assert [staff_of(code) for code in codes] == [
+        {2024: (None, None, 15000000)},
+        {2024: (None, None, 7000000)},
+        {2024: (None, None, 5000000)},
+    ]
