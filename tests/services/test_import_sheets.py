@@ -1,13 +1,15 @@
 """What a county workbook says around its table: the year above yearless columns, formulas in
 its cells, and which of its sheets holds the data."""
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from crm.core import clock
-from crm.excel import services, sheets
+from crm.excel import services, sheets, years
 from crm.excel.models import ImportBatch, ImportRow
 from crm.extensions import db
 from crm.firms.models import Firm, FirmYear
@@ -338,3 +340,162 @@ def test_a_formula_in_a_number_field_is_read_by_the_value_the_file_keeps(tmp_pat
         {2024: (None, None, 7000000)},
         {2024: (None, None, 5000000)},
     ]
+
+
+# --- A county list from end to end -----------------------------------------------------------
+
+COUNTY_MERGES = [
+    "A1:K1",
+    *(f"{c}3:{c}4" for c in "ABCDEF"),
+    "G3:H3",
+    *(f"{c}3:{c}4" for c in "IJK"),
+]
+COUNTY_INSTRUCTIONS = [
+    ["填表说明"],
+    ["1. 企业名称须与营业执照一致；统一社会信用代码为 18 位"],
+    ["2. 联系电话填写手机或座机"],
+    ["3. 经济指标单位为万元"],
+]
+
+
+def county_list(codes: list[str]) -> list[list]:
+    """A county's list as it circulates: title, unit line, two-level header, 合计 and a note."""
+    return [
+        ["2024年度藤县高企后备库企业名单"],
+        [
+            "填报单位：藤县科学技术局",
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            "填报日期：2025年3月1日",
+        ],
+        [
+            "序号",
+            "企业名称",
+            "统一社会信用代码",
+            "所属县（市、区）",
+            "联系人",
+            "联系电话",
+            "2024年度主要经济指标",
+            None,
+            "职工总数",
+            "科技人员数",
+            "备注",
+        ],
+        [None, None, None, None, None, None, "营业收入（万元）", "研发费用（万元）"],
+        [
+            1,
+            "藤县甲电子科技有限公司",
+            codes[0],
+            "藤县",
+            "张三",
+            13807740001,
+            1234.5,
+            61.7,
+            120,
+            18,
+            "拟申报",
+        ],
+        [2, "藤县乙新材料有限公司", codes[1], "藤县", "李四", "0774-7654321", 860, 43, 80, 9],
+        [3, "藤县丙农业科技有限公司", "123", "藤县", "王五", "13807740003", 300, 10, 20, 3],
+        [4, "藤县丁智能装备有限公司", codes[3], "藤县", "赵六", "13807740004", 500, "约20", 30, 5],
+        ["合计", None, None, None, None, None, 2894.5, 134.7, 250, 35],
+        ["注：经济指标为企业填报的2024年度数据。"],
+    ]
+
+
+def county_xlsx(tmp_path, codes):
+    return write_xlsx(
+        tmp_path / "藤县名单.xlsx",
+        county_list(codes),
+        title="名单",
+        merges=COUNTY_MERGES,
+        extra_sheets={"填表说明": COUNTY_INSTRUCTIONS},
+        first=False,
+    )
+
+
+def county_ods(tmp_path, codes):
+    """The same book saved by LibreOffice (which python-calamine reads without its merges)."""
+    sheets = {"填表说明": COUNTY_INSTRUCTIONS, "名单": county_list(codes)}
+    return write_ods(tmp_path / "藤县名单.ods", sheets)
+
+
+def county_csv(tmp_path, codes):
+    """The data sheet saved as CSV in GBK, as WPS does: no merges, numbers as text."""
+    path = tmp_path / "藤县名单.csv"
+    lines = [",".join("" if v is None else str(v) for v in row) for row in county_list(codes)]
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("gbk"))
+    return path
+
+
+WITH_INSTRUCTIONS = "已读取工作表「名单」（4 行数据）；其他工作表：填表说明（未找到表头）"
+
+
+@pytest.mark.parametrize(
+    ("build", "described"),
+    [(county_xlsx, WITH_INSTRUCTIONS), (county_ods, WITH_INSTRUCTIONS), (county_csv, None)],
+    ids=["xlsx", "ods", "gbk csv"],
+)
+def test_a_county_list_imports_every_good_value_and_accounts_for_everything_else(
+    tmp_path, build, described
+):
+    codes = [factories.make_uscc("450422") for _ in range(4)]
+    batch = preview(build(tmp_path, codes))
+
+    # The data sheet, its two-level header, and every row below it accounted for.
+    assert batch.header_rows == [3, 4] and sheets.described(batch) == described
+    rows = rows_of(batch)
+    assert sorted(rows) == [5, 6, 7, 8]
+    assert batch.skipped_rows == {"total": 1, "footnote": 1}
+    # Bad cells are errors on their own columns; the good rows are clean.
+    assert [(i[0], i[1]) for i in rows[7].issues] == [("C", "error")]
+    assert [(i[0], i[1]) for i in rows[8].issues] == [("H", "error")]
+    assert rows[5].issues is None and rows[6].issues is None
+    assert batch.counts["create"] == 2 and batch.counts["rejected"] == 2
+
+    # Every column is imported, or named in the summary with the reason.
+    by_letter = {c["letter"]: c for c in batch.columns}
+    assert set(by_letter) == set("BCDEFGHIJK")
+    assert by_letter["G"]["label"] == "2024年度主要经济指标 / 营业收入（万元）"
+    assert by_letter["I"]["year_from"] == "2024 年（表头「2024年度主要经济指标」）"
+    left_out = {c["letter"] for c in batch.columns if not c["key"] or c["needs_year"]}
+    summary = "".join(years.not_imported(batch.columns))
+    assert all(f"{letter}「{by_letter[letter]['label']}」" in summary for letter in left_out)
+    assert left_out <= {"E", "F"}  # at most the contacts, until a field reads them
+
+    apply(batch)
+    first = db.session.scalar(select(Firm).filter_by(uscc=codes[0]))
+    assert (first.name, first.district.name, first.notes) == (
+        "藤县甲电子科技有限公司",
+        "藤县",
+        "拟申报",
+    )
+    second = db.session.scalar(select(Firm).filter_by(uscc=codes[1]))
+    assert second.name == "藤县乙新材料有限公司" and second.notes is None
+    assert staff_of(codes[0]) == {2024: (120, 18, Decimal("12345000.00"))}
+    assert staff_of(codes[1]) == {2024: (80, 9, Decimal("8600000.00"))}
+    rd = db.session.scalar(select(FirmYear.rd_expense).where(FirmYear.firm_id == first.id))
+    assert rd == Decimal("617000.00")
+    assert db.session.scalar(select(Firm).filter_by(uscc=codes[3])) is None
+
+
+def test_the_xls_county_list_still_imports():
+    """tests/fixtures/county_list.xls: a title, a merged two-level header, 合计 and a note."""
+    batch = preview(Path(__file__).parent.parent / "fixtures" / "county_list.xls")
+    assert batch.header_rows == [3, 4] and batch.skipped_rows == {"total": 1, "footnote": 1}
+    assert batch.counts["create"] == 3 and batch.counts["rejected"] == 0
+    assert years.not_imported(batch.columns) == []
+    apply(batch)
+    firm = db.session.scalar(select(Firm).filter_by(name="梧州市星火电子科技有限公司"))
+    assert firm.established_on == date(2015, 6, 18)
+    figures = db.session.scalar(select(FirmYear).filter_by(firm_id=firm.id))
+    assert (figures.year, figures.sales_revenue, figures.rd_expense) == (
+        2024,
+        Decimal("52305000.00"),
+        Decimal("3120000.00"),
+    )
