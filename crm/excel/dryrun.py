@@ -270,7 +270,7 @@ def dry_run(batch: ImportBatch, progress=None, user=None) -> DryRun:
     batch.sheet = sheet
     batch.header_rows = list(table.header_rows)
     batch.columns = _serialise(kind, mapped, year_from)
-    batch.skipped_rows = dict(table.skipped)
+    batch.skipped_rows = {reason: count for reason, count in table.skipped.items() if count}
     batch.notices = notices(kind, mapped)
     if guessed:
         batch.notices.insert(

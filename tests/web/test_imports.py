@@ -174,6 +174,7 @@ def test_the_page_asks_the_year_of_yearless_columns_and_reruns_with_it(client, l
     summary = page.split("确认导入")[0]
     assert "未导入的列： C「职工总数」：未注明年度，已校验但未导入" in summary
     assert "请填写这些列的年度" in summary and "按此年度重新预检" in summary
+    assert "读取时略过" not in page  # no row was skipped: no empty line saying so
     wrong = client.post(f"/imports/{batch.id}/year", data={"year": "24"}, follow_redirects=True)
     assert "年度应为四位年份" in text_of(wrong)
     client.post(f"/imports/{batch.id}/year", data={"year": "2024"})
