@@ -335,8 +335,11 @@ def store_plans(batch_id: int, plans: list[RowPlan]) -> None:
     )
 
 
-def _mark_repeated(batch_id: int, planner: Planner, repeated: dict[int, str], result) -> None:
-    """Turn the rows that repeat another row's record into errors, stored and counted."""
+def _mark_repeated(
+    batch_id: int, planner: Planner, repeated: dict[int, tuple[str, str]], result
+) -> None:
+    """Turn the rows that repeat an earlier row's record into errors on their key column,
+    stored and counted."""
     numbers = sorted(repeated)
     stored = []
     for chunk in bulk.chunks(numbers):
@@ -348,7 +351,8 @@ def _mark_repeated(batch_id: int, planner: Planner, repeated: dict[int, str], re
         ).all()
     changed = []
     for number, action, issues in stored:
-        issues = [*(issues or []), ["", "error", repeated[number]]]
+        letter, message = repeated[number]
+        issues = [*(issues or []), [letter, "error", message]]
         plan = RowPlan(number, issues=[tuple(i) for i in issues])
         settle(planner.kind, plan)
         result.counts[action] -= 1

@@ -273,7 +273,9 @@ class Planner:
         self.options = options
         self.world = World(kind, user, firm_columns)
         self.placements = placements.Placements()
-        self._seen: dict[tuple, list[int]] = {}
+        #: Each record key → the first row that gave it; a later row repeating one is noted.
+        self._seen: dict[tuple, int] = {}
+        self._repeats: dict[int, tuple[str, str]] = {}
 
     def plan(self, rows: list[ConvertedRow]) -> list[RowPlan]:
         """Return the plans of a chunk of converted rows."""
@@ -317,23 +319,34 @@ class Planner:
         return plans
 
     def _note_keys(self, rows, plans, matched) -> None:
+        seen, repeats = self._seen, self._repeats
         for row, plan, firm_id in zip(rows, plans, matched, strict=True):
-            for key in _record_keys(self.kind, row, plan, firm_id):
-                self._seen.setdefault(key, []).append(plan.number)
+            keys = _record_keys(self.kind, row, plan, firm_id)
+            earlier = [key for key in keys if key in seen]
+            if earlier:
+                key = min(earlier, key=lambda k: (seen[k], _REPEAT_ORDER.get(k[0], 2)))
+                repeats[plan.number] = self._repeat(row, key[0], seen[key])
+            for key in keys:
+                seen.setdefault(key, plan.number)
 
-    def duplicates(self) -> dict[int, str]:
-        """Return, by row number, the error of every row that repeats another row's record."""
-        others: dict[int, set[int]] = {}
-        for numbers in self._seen.values():
-            if len(numbers) > 1:
-                for number in numbers:
-                    others.setdefault(number, set()).update(n for n in numbers if n != number)
-        what = "企业" if self.kind.code == "firms" else "记录"
-        return {
-            number: f"与第 {'、'.join(str(n) for n in sorted(rest))} 行是同一{what}，"
-            "请合并为一行后再导入"
-            for number, rest in others.items()
-        }
+    def _repeat(self, row: ConvertedRow, by: str, first: int) -> tuple[str, str]:
+        """Return the column and the message of a row repeating row `first`'s record."""
+        rule = f"只按第 {first} 行导入，本行未导入"
+        if self.kind.code != "firms":
+            return _key_letter(row), f"与第 {first} 行是同一记录：{rule}"
+        if by in ("uscc", "name"):
+            label = self.kind.get(by).label
+            return row.letters.get(by, ""), f"{label}与第 {first} 行相同：同一企业{rule}"
+        return _key_letter(row), f"与第 {first} 行是同一企业：{rule}"
+
+    def duplicates(self) -> dict[int, tuple[str, str]]:
+        """Return, by row number, the column and the error of every row that repeats the record
+        of an earlier row: the first row of a record is imported, each later one rejected."""
+        return self._repeats
+
+
+#: Which shared key a repeated row's message names first: the code, then the name.
+_REPEAT_ORDER = {"uscc": 0, "name": 1}
 
 
 def settle(kind: ImportKind, plan: RowPlan) -> None:

@@ -260,13 +260,13 @@ def test_rows_for_the_same_firm_are_flagged_and_bad_cells_say_where(tmp_path):
     )
     batch, _plan = preview(path)
     rows = rows_of(batch)
-    assert "与第 3 行是同一企业" in " ".join(messages(rows[2]))
-    assert "与第 2 行是同一企业" in " ".join(messages(rows[3]))
+    assert rows[2].action == "create" and not rows[2].issues
+    assert "A:企业名称与第 2 行相同：同一企业只按第 2 行导入，本行未导入" in messages(rows[3])
     bad = messages(rows[4])
     assert any(m.startswith("B:") and "统一社会信用代码应为 18 位" in m for m in bad)
     assert any(m.startswith("D:") and "三百" in m for m in bad)
     assert rows[5].action == "rejected"
-    assert batch.counts == {"create": 0, "update": 0, "rename": 0, "unchanged": 0, "rejected": 4}
+    assert batch.counts == {"create": 1, "update": 0, "rename": 0, "unchanged": 0, "rejected": 3}
 
 
 def test_a_wrong_check_character_is_a_warning_and_is_accepted_on_import(tmp_path):
