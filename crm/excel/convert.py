@@ -86,13 +86,18 @@ class Matchers:
         districts = db.session.scalars(select(District).order_by(District.sort_order))
         self.district = DistrictMatcher(list(districts), CITIES[city]["name"])
         self.park = NameMatcher(list(db.session.scalars(select(Park))), label="园区")
-        self.industry = NameMatcher(list(db.session.scalars(select(Industry))), label="行业")
+        # A firm goes in without an industry or field the system does not know (a warning);
+        # a district decides who may see the firm, so an unknown one stays an error.
+        self.industry = NameMatcher(
+            list(db.session.scalars(select(Industry))), label="行业", leave_unknown=True
+        )
         fields = list(db.session.scalars(select(TechField)))
         known = {field.name for field in fields}
         self.tech_field = NameMatcher(
             fields,
             {short: name for short, name in TECH_FIELD_SYNONYMS.items() if name in known},
             label="技术领域",
+            leave_unknown=True,
         )
 
 

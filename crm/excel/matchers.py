@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from crm.excel.values import CACHE_LIMIT, EMPTY_MARKERS, CellError, show_value
+from crm.excel.values import CACHE_LIMIT, EMPTY_MARKERS, CellError, Parsed, show_value
 
 _PROVINCE_PREFIXES = ("广西壮族自治区", "广西自治区", "广西省", "广西")
 _DISTRICT_SUFFIXES = ("各族自治县", "自治县", "区", "县", "市")
@@ -258,7 +258,11 @@ NAME_SUFFIXES = ("产业集群", "产业", "行业", "技术领域", "领域", "
 
 
 class NameMatcher(_CachedMatcher):
-    """Find the park, industry or tech field a cell names (电子信息产业 → 电子信息)."""
+    """Find the park, industry or tech field a cell names (电子信息产业 → 电子信息).
+
+    With `leave_unknown`, a name it cannot tell is no error: the cell gives
+    `Parsed(None, warning)`, the warning quoting the text, so the row goes in without it.
+    """
 
     # Exact names, aliases and synonyms first; then both sides loosened by NAME_REWRITES and
     # one of NAME_SUFFIXES, an ambiguous loose match being refused.
@@ -270,9 +274,12 @@ class NameMatcher(_CachedMatcher):
         label: str = "名称",
         suffixes: tuple[str, ...] = NAME_SUFFIXES,
         rewrites: tuple[tuple[str, str], ...] = NAME_REWRITES,
+        *,
+        leave_unknown: bool = False,
     ):
         super().__init__()
         self.label = label
+        self.leave_unknown = leave_unknown
         self.items = [NamedRef.of(item) for item in items]
         self._suffixes = suffixes
         self._rewrites = rewrites
@@ -299,17 +306,24 @@ class NameMatcher(_CachedMatcher):
         return key
 
     def _match(self, value):
+        shown = show_value(value)
         if value.__class__ is not str:
-            raise CellError(f"无法识别的{self.label}「{show_value(value)}」")
+            return self._unknown(f"无法识别的{self.label}「{shown}」", "", "")
         key = _key(value)
         if not key or key in EMPTY_MARKERS:
             return None
         ids = self._exact.get(key) or self._loose.get(self._loosen(key))
         if not ids:
-            raise CellError(
-                f"无法识别的{self.label}「{show_value(value)}」，可填：{_listing(self.names)}"
-            )
+            listing = f"可填：{_listing(self.names)}"
+            return self._unknown(f"无法识别的{self.label}「{shown}」", listing, listing)
         if len(ids) > 1:
             names = "、".join(sorted(self._names_by_id[i] for i in ids))
-            raise CellError(f"「{show_value(value)}」可能指 {names}，请填写全称")
+            return self._unknown(f"「{shown}」可能指 {names}", "请填写全称", "")
         return next(iter(ids))
+
+    def _unknown(self, what: str, advice: str, left_advice: str):
+        """Refuse the cell, or with `leave_unknown` leave it empty with a warning."""
+        if self.leave_unknown:
+            left = f"{what}，已留空，请导入后补填"
+            return Parsed(None, f"{left}；{left_advice}" if left_advice else left)
+        raise CellError(f"{what}，{advice}" if advice else what)

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from crm.core import clock
+from crm.excel.stored import Describer
 from crm.extensions import db
 from crm.firms.models import Firm, FirmFormerName, FirmYear
 from tests import factories
@@ -94,3 +95,45 @@ def test_other_kinds_keep_the_first_of_repeated_records(tmp_path):
     apply(batch, plan, valid_only=True)
     year = db.session.scalar(select(FirmYear).filter_by(firm_id=firm.id, year=2024))
     assert year.sales_revenue == Decimal("1000000.00")
+
+
+# --- Reference data the system does not know ----------------------------------------------------
+
+
+def test_an_unknown_tech_field_or_industry_is_a_warning_and_the_firm_is_imported(tmp_path):
+    path = workbook(
+        tmp_path,
+        [
+            ["企业名称", "统一社会信用代码", "所属行业", "技术领域", "所属县（市、区）"],
+            ["梧州领域有限公司", factories.make_uscc(), "量子玄学", "时空穿梭", "万秀区"],
+            ["梧州县区有限公司", factories.make_uscc(), "电子信息", "电子信息", "火星区"],
+        ],
+    )
+    batch, plan = preview(path)
+    rows = rows_of(batch)
+    assert rows[2].action == "create"
+    warned = issues(rows[2], "warning")
+    assert [letter for letter, _ in warned] == ["C", "D"]
+    assert warned[0][1].startswith("无法识别的行业「量子玄学」，已留空，请导入后补填；可填：")
+    assert warned[1][1].startswith("无法识别的技术领域「时空穿梭」，已留空，请导入后补填；可填：")
+    assert rows[3].action == "rejected"
+    assert issues(rows[3]) == [("E", "「火星区」不是本市的县（市、区）")]
+    apply(batch, plan, valid_only=True)
+    firm = db.session.scalar(select(Firm).filter_by(name="梧州领域有限公司"))
+    assert firm.industry_id is None and firm.tech_field_id is None
+    assert firm.district.name == "万秀区"
+
+
+def test_an_unknown_tech_field_leaves_the_stored_one_of_an_existing_firm(tmp_path):
+    firm = factories.make_firm(name="梧州旧领域有限公司")
+    db.session.commit()
+    stored = db.session.get(Firm, firm.id).tech_field_id
+    path = workbook(
+        tmp_path,
+        [["企业名称", "统一社会信用代码", "技术领域"], ["梧州旧领域有限公司", firm.uscc, "玄学"]],
+    )
+    batch, _plan = preview(path)
+    row = rows_of(batch)[2]
+    assert row.action == "unchanged" and Describer().changes(row.writes) == []
+    assert issues(row, "warning")[0][0] == "C"
+    assert db.session.get(Firm, firm.id).tech_field_id == stored

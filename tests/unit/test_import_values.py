@@ -705,6 +705,26 @@ def test_name_matcher_refuses_unknown_names_listing_up_to_eight(industries):
     assert message.endswith("等 19 项")
 
 
+def test_a_lenient_name_matcher_leaves_what_it_cannot_tell_empty_with_a_warning():
+    fields = NameMatcher(
+        [(1, "电子信息"), (2, "新材料"), (3, "新能源与节能")], label="技术领域", leave_unknown=True
+    )
+    assert fields.match("电子信息领域") == 1
+    assert fields.match("—") is None
+    assert fields.match("时空穿梭") == Parsed(
+        None,
+        "无法识别的技术领域「时空穿梭」，已留空，请导入后补填；可填：电子信息、新材料、新能源与节能",
+    )
+    assert fields.match("时空穿梭").value is None  # the answer is cached
+    assert fields.match(12) == Parsed(None, "无法识别的技术领域「12」，已留空，请导入后补填")
+    loose = NameMatcher(
+        [(1, "新城一区"), (2, "新城二区")], suffixes=("一区", "二区"), leave_unknown=True
+    )
+    assert loose.match("新城") == Parsed(
+        None, "「新城」可能指 新城一区、新城二区，已留空，请导入后补填"
+    )
+
+
 def test_name_matcher_lists_every_name_when_there_are_few():
     parks = NameMatcher([(1, "梧州高新区")], label="园区")
     assert refuse(parks.match, "南宁高新区") == "无法识别的园区「南宁高新区」，可填：梧州高新区"
