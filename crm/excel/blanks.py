@@ -50,7 +50,7 @@ def _header_text(kind: ImportKind, definition: FieldDef, year: int) -> str:
 def _required(kind: ImportKind, definition: FieldDef) -> str:
     if definition.key in ("name", "uscc"):
         if kind.creates_firms:
-            return "新建时必填" if definition.key == "name" else "建议填写"
+            return "新建时必填"
         return "二选一"
     return "必填" if definition.required else ""
 

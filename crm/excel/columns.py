@@ -81,12 +81,14 @@ class ImportKind:
 
 
 def _money(key, label, synonyms, help_text, example="1234.56", unit="万元"):
+    help_text += "；不能为负数"
     return FieldDef(
         key, label, "money", synonyms, help=help_text, example=example, yearly=True, unit=unit
     )
 
 
 def _count(key, label, synonyms, help_text, example="56"):
+    help_text += "；不能为负数"
     return FieldDef(key, label, "int", synonyms, help=help_text, example=example, yearly=True)
 
 
@@ -96,7 +98,8 @@ FIRM_NAME = FieldDef(
     "text",
     ("单位名称", "公司名称", "企业全称", "企业（单位）名称", "企业名称全称", "纳税人名称"),
     max_length=200,
-    help="营业执照上的全称；与统一社会信用代码至少填写一项，用于匹配系统中的企业",
+    help="营业执照上的全称；与统一社会信用代码至少填写一项，用于匹配系统中的企业"
+    "（企业名单中未填代码的行只按名称更新已有企业，并提示核对）",
     example="梧州某某科技有限公司",
 )
 USCC = FieldDef(
@@ -104,7 +107,8 @@ USCC = FieldDef(
     "统一社会信用代码",
     "uscc",
     ("信用代码", "社会信用代码", "统一代码", "纳税人识别号", "统一社会信用代码（纳税人识别号）"),
-    help="18 位代码，字母大写；全角字符和空格会自动处理；校验位不符时只提示",
+    help="18 位代码，字母大写；全角字符和空格会自动处理；校验位不符时只提示；"
+    "企业名单中新建企业必填，同一文件中重复的代码只导入第一行",
     example="91450403MA5K8C2Q7L",
 )
 
@@ -201,7 +205,7 @@ FIRMS = ImportKind(
             "注册资本",
             "money",
             ("注册资金",),
-            help="列名注明单位（万元或元）；未注明时按元",
+            help="列名注明单位（万元或元）；未注明时按元；不能为负数",
             example="500",
             unit="万元",
         ),
@@ -260,7 +264,7 @@ FIRMS = ImportKind(
         *YEAR_FIGURES,
     ),
     "新建或更新企业的基本信息，可同时带各年度经济指标（列名写年份，如「2024年营业收入（万元）」）。"
-    "按统一社会信用代码匹配，其次按企业名称或曾用名匹配。",
+    "按统一社会信用代码匹配，其次按企业名称或曾用名匹配；新建企业须有统一社会信用代码。",
     creates_firms=True,
 )
 

@@ -113,10 +113,10 @@ def _parser(definition: FieldDef, column: MappedColumn, matchers: Matchers) -> C
     if kind == "text":
         limit = definition.max_length
         return lambda value: parse.parse_text(value, limit)
-    if kind == "money":
-        return parse.money_parser(column.scale or Decimal(1))
+    if kind == "money":  # amounts and counts that cannot be negative
+        return parse.money_parser(column.scale or Decimal(1), definition.label)
     if kind == "int":
-        return parse.parse_int
+        return parse.count_parser(definition.label)
     if kind == "year":
         return _year
     if kind == "date":

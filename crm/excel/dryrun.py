@@ -259,7 +259,8 @@ def dry_run(batch: ImportBatch, progress=None, user=None) -> DryRun:
             if pending:
                 rows = _held_back(rows, pending)
             firm_columns = {FIRM_COLUMNS[c.key] for c in mapped if c.key in FIRM_COLUMNS}
-            planner = Planner(kind, user or batch.created_by, batch.options, firm_columns)
+            letters = {c.key: c.letter for c in reversed(mapped) if c.key}
+            planner = Planner(kind, user or batch.created_by, batch.options, firm_columns, letters)
             result = _plan_and_store(batch, planner, rows)
             total = sum(result.counts.values())
             found = sheets.found(workbook, sheet, total)

@@ -103,8 +103,16 @@ class RowPlan:
 class World:
     """What the database holds that the rows are matched and compared against."""
 
-    def __init__(self, kind: ImportKind, user: User | None, firm_columns: Iterable[str]) -> None:
+    def __init__(
+        self,
+        kind: ImportKind,
+        user: User | None,
+        firm_columns: Iterable[str],
+        letters: dict[str, str] | None = None,
+    ) -> None:
         self.kind = kind
+        #: The sheet column of each field it maps, to name a cell a row leaves empty.
+        self.letters = letters or {}
         self.firm_columns = tuple(dict.fromkeys(("name", "uscc", *firm_columns)))
         columns = [getattr(Firm, c) for c in self.firm_columns]
         scope = firm_scope(user) if user is not None else None
@@ -148,6 +156,10 @@ class World:
     def reaches(self, firm_id: int) -> bool:
         """Tell whether the user may match the firm (every firm, for an administrator)."""
         return self.editable is None or firm_id in self.editable
+
+    def letter(self, row: ConvertedRow, key: str) -> str:
+        """Return the column of the row's field `key`, empty or not ("" if it has none)."""
+        return row.letters.get(key) or self.letters.get(key, "")
 
     def current(self, firm_id: int, column: str) -> Any:
         """Return the stored value of a firm column this import reads."""
@@ -267,11 +279,16 @@ class Planner:
     """
 
     def __init__(
-        self, kind: ImportKind, user: User | None, options: dict[str, Any], firm_columns
+        self,
+        kind: ImportKind,
+        user: User | None,
+        options: dict[str, Any],
+        firm_columns,
+        letters: dict[str, str] | None = None,
     ) -> None:
         self.kind = kind
         self.options = options
-        self.world = World(kind, user, firm_columns)
+        self.world = World(kind, user, firm_columns, letters)
         self.placements = placements.Placements()
         #: Each record key → the first row that gave it; a later row repeating one is noted.
         self._seen: dict[tuple, int] = {}
@@ -300,7 +317,8 @@ class Planner:
         else:
             for row, plan, firm_id in zip(rows, plans, matched, strict=True):
                 if firm_id is None and not plan.has_errors:
-                    plan.error(_key_letter(row), _unknown_firm(world, row))
+                    letter = _key_letter(row) or world.letter(row, "name")
+                    plan.error(letter, _unknown_firm(world, row))
             children = _load_children(kind.code, {m for m in matched if m is not None})
             if kind.code == "years":
                 _plan_years(world, rows, plans, matched, children, long_form=True)
@@ -389,6 +407,18 @@ def _plan_firms(world, rows, plans, matched) -> None:
             _plan_new_firm(world, row, plan, values)
             continue
         name = values.pop("name", None)
+        stored_code = world.uscc_of(firm_id)
+        if "uscc" not in values and name == world.name_of(firm_id):
+            plan.warn(
+                row.letters["name"],
+                "本行未填统一社会信用代码，已按企业名称匹配到系统中的企业，请核对",
+            )
+        elif "uscc" in values and stored_code is None:
+            plan.warn(
+                row.letters["uscc"],
+                f"系统中的「{world.name_of(firm_id)}」尚无统一社会信用代码，"
+                "已按企业名称匹配并补填，请核对",
+            )
         if name and name != world.name_of(firm_id):
             if name in world.former_names.get(firm_id, ()):
                 plan.warn(
@@ -398,7 +428,7 @@ def _plan_firms(world, rows, plans, matched) -> None:
             else:
                 plan.new_name, plan.old_name = name, world.name_of(firm_id)
                 plan.action = "rename"
-        if "uscc" in values and world.uscc_of(firm_id) != values["uscc"]:
+        if "uscc" in values and stored_code != values["uscc"]:
             values["uscc_check_accepted"] = "uscc" in row.warned
         for column, value in values.items():
             old = world.current(firm_id, column) if column in world.position else None
@@ -413,7 +443,7 @@ def _plan_firms(world, rows, plans, matched) -> None:
 
 def _plan_new_firm(world, row, plan, values) -> None:
     if not values.get("name"):
-        plan.error(row.letters.get("name", ""), "新建企业需填写企业名称")
+        plan.error(world.letter(row, "name"), "新建企业需填写企业名称")
         return
     if world.user_districts is not None and values.get("district_id") not in world.user_districts:
         plan.error(
@@ -425,6 +455,13 @@ def _plan_new_firm(world, row, plan, values) -> None:
         # A firm out of the user's reach has the code or name: creating another would duplicate
         # it, and saying why would tell that it exists.
         plan.error(_key_letter(row), f"不能新建企业「{values['name']}」，请联系管理员核对后导入")
+        return
+    if not values.get("uscc"):
+        where = "系统中" if world.editable is None else "您负责的企业中"
+        plan.error(
+            world.letter(row, "uscc"),
+            f"新建企业需填写统一社会信用代码；{where}也没有名为「{values['name']}」的企业",
+        )
         return
     plan.action = "create"
     if is_manager(world.user):

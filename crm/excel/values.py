@@ -20,7 +20,10 @@ Decisions worth knowing:
 - Amounts are quantised to fen (0.01, half up). A unit written in the cell (元, 万元, 亿元…)
   overrides the `scale` the caller derived from the header.
 - Percentages: a number whose magnitude is at most 1 is a ratio (a %-formatted cell arrives as
-  0.125); a larger one is read as a percentage, with a warning.
+  0.125); a larger one is read as a percentage, with a warning. A percentage written in an
+  amount column is refused; a %-formatted number cell there cannot be told from a number.
+- Amounts and head counts of a field (`money_parser`, `count_parser` with its label) are never
+  negative: revenue, R&D, assets or staff below zero are refused on their cell.
 
 Speed: the importer calls these about 1.5 million times per 50,000-row file, so each parser
 tries the common cell types first (None, a value already of the target type, a plain ASCII
@@ -240,8 +243,14 @@ def parse_decimal(value, scale: Decimal | int = _ONE) -> Decimal | None:
     return _quantise(number, value)
 
 
-def money_parser(scale: Decimal) -> Callable[[Any], Decimal | None]:
+def _refuse_negative(raw, label: str) -> CellError:
+    return CellError(f"「{show_value(raw)}」是负数，{label}不能为负")
+
+
+def money_parser(scale: Decimal, label: str | None = None) -> Callable[[Any], Decimal | None]:
     """Return `parse_decimal` for a column of amounts in one unit, fast for plain numbers.
+
+    With the field's `label`, a negative amount is refused (revenue, assets, R&D cannot be).
 
     A number whose amount in fen comes within 0.01 of a whole number, as nearly every amount
     does, is that whole number of fen. Below 10^12 fen the float product and Excel's 15-digit
@@ -249,24 +258,47 @@ def money_parser(scale: Decimal) -> Callable[[Any], Decimal | None]:
     amount, so the exact path's half-up rounding would give the same fen. Anything else (text,
     a fraction of a fen, a huge number) takes the exact path.
     """
+    # The fast paths' lower bound, in fen: half a fen below zero rounds to zero either way.
+    low = -0.5 if label else -1e12
+
+    def exact(value):
+        amount = parse_decimal(value, scale)
+        if label and amount is not None and amount < 0:
+            raise _refuse_negative(value, label)
+        return amount
+
     fen = scale * 100
     if fen != fen.to_integral_value() or not 1 <= fen <= 10**10:
-        return lambda value: parse_decimal(value, scale)
+        return exact
     by_float, by_int, cent = float(fen), int(fen), _CENT
 
     def parse(value):
         cls = value.__class__
         if cls is float:
             amount = value * by_float
-            if -1e12 < amount < 1e12:  # false for nan and inf too
+            if low < amount < 1e12:  # false for nan and inf too
                 whole = round(amount)
                 if -0.01 <= amount - whole <= 0.01:
                     return Decimal(whole) * cent
         elif cls is int:
             amount = value * by_int
-            if -(10**12) < amount < 10**12:
+            if low < amount < 10**12:
                 return Decimal(amount) * cent
-        return parse_decimal(value, scale)
+        return exact(value)
+
+    return parse
+
+
+def count_parser(label: str) -> Callable[[Any], int | None]:
+    """Return `parse_int` for a column of head counts, refusing a negative one."""
+
+    def parse(value):
+        if value.__class__ is int and value >= 0:  # the usual case
+            return value
+        number = parse_int(value)
+        if number is not None and number < 0:
+            raise _refuse_negative(value, label)
+        return number
 
     return parse
 

@@ -4,7 +4,7 @@ right, reference data the system does not know, and the firm's contact person.""
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from crm.core import clock
 from crm.excel.stored import Describer
@@ -97,6 +97,102 @@ def test_other_kinds_keep_the_first_of_repeated_records(tmp_path):
     assert year.sales_revenue == Decimal("1000000.00")
 
 
+# --- Values that cannot be right ----------------------------------------------------------------
+
+FIGURES = ["企业名称", "统一社会信用代码", "注册资本（万元）", "2024年营业收入（万元）"]
+FIGURES += [
+    "2024年研发费用（万元）",
+    "2024年资产总额（万元）",
+    "2024年职工总数",
+    "2024年科技人员数",
+]
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("C", -5, "「-5」是负数，注册资本不能为负"),
+        ("D", -1.5, "「-1.5」是负数，销售收入不能为负"),
+        ("D", "-1,200", "「-1,200」是负数，销售收入不能为负"),
+        ("E", "（30）", "「（30）」是负数，研发费用不能为负"),
+        ("F", -0.01, "「-0.01」是负数，资产总额不能为负"),
+        ("G", -3, "「-3」是负数，职工总数不能为负"),
+        ("H", "-2人", "「-2人」是负数，科技人员数不能为负"),
+        ("D", "12.5%", "「12.5%」是百分比，这里应填写数值"),
+    ],
+)
+def test_a_value_that_cannot_be_right_is_an_error_on_its_cell(tmp_path, column, value, message):
+    cells = ["梧州负数有限公司", factories.make_uscc(), 10, 100, 5, 300, 20, 3]
+    cells["ABCDEFGH".index(column)] = value
+    batch, _plan = preview(workbook(tmp_path, [FIGURES, cells]))
+    row = rows_of(batch)[2]
+    assert row.action == "rejected"
+    assert issues(row) == [(column, message)]
+
+
+def test_zero_is_a_value_like_any_other(tmp_path):
+    cells = ["梧州零值有限公司", factories.make_uscc(), 0, 0, 0, 0, 0, 0]
+    batch, _plan = preview(workbook(tmp_path, [FIGURES, cells]))
+    assert rows_of(batch)[2].action == "create"
+
+
+def test_a_missing_name_and_a_new_firm_without_a_code_name_their_columns(tmp_path):
+    path = firm_sheet(
+        tmp_path,
+        [None, factories.make_uscc(), "甲", 100, None],
+        ["梧州无码有限公司", None, "乙", 100, None],
+    )
+    batch, _plan = preview(path)
+    rows = rows_of(batch)
+    assert issues(rows[2]) == [("A", "新建企业需填写企业名称")]
+    assert issues(rows[3]) == [
+        ("B", "新建企业需填写统一社会信用代码；系统中也没有名为「梧州无码有限公司」的企业")
+    ]
+    assert batch.counts["rejected"] == 2
+    assert db.session.scalar(select(func.count(Firm.id))) == 0
+
+
+def test_a_sheet_without_a_code_column_matches_existing_firms_by_name_with_a_warning(tmp_path):
+    firm = factories.make_firm(name="梧州按名有限公司", legal_representative="甲")
+    db.session.commit()
+    path = workbook(
+        tmp_path,
+        [
+            ["企业名称", "法定代表人"],
+            ["梧州按名有限公司", "乙"],
+            ["梧州新来无码有限公司", "丙"],
+        ],
+    )
+    batch, plan = preview(path)
+    rows = rows_of(batch)
+    assert rows[2].action == "update"
+    assert issues(rows[2]) == [
+        ("A", "本行未填统一社会信用代码，已按企业名称匹配到系统中的企业，请核对")
+    ]
+    assert rows[3].action == "rejected"
+    assert issues(rows[3]) == [
+        ("", "新建企业需填写统一社会信用代码；系统中也没有名为「梧州新来无码有限公司」的企业")
+    ]
+    apply(batch, plan, valid_only=True)
+    assert db.session.get(Firm, firm.id).legal_representative == "乙"
+
+
+def test_a_row_with_a_code_matches_by_code_and_fills_in_a_code_missing_from_a_named_firm(
+    tmp_path,
+):
+    named = factories.make_firm(name="梧州补码有限公司", uscc=None)
+    db.session.commit()
+    code = factories.make_uscc()
+    batch, plan = preview(firm_sheet(tmp_path, ["梧州补码有限公司", code, None, None, None]))
+    row = rows_of(batch)[2]
+    assert row.action == "update" and row.firm_id == named.id
+    assert issues(row) == [
+        ("B", "系统中的「梧州补码有限公司」尚无统一社会信用代码，已按企业名称匹配并补填，请核对")
+    ]
+    apply(batch, plan)
+    assert db.session.get(Firm, named.id).uscc == code
+
+
 # --- Reference data the system does not know ----------------------------------------------------
 
 
@@ -137,3 +233,14 @@ def test_an_unknown_tech_field_leaves_the_stored_one_of_an_existing_firm(tmp_pat
     assert row.action == "unchanged" and Describer().changes(row.writes) == []
     assert issues(row, "warning")[0][0] == "C"
     assert db.session.get(Firm, firm.id).tech_field_id == stored
+
+
+def test_a_row_of_another_kind_without_name_or_code_marks_the_name_column(tmp_path):
+    path = workbook(
+        tmp_path,
+        [["企业名称", "统一社会信用代码", "年度", "销售收入（万元）"], [None, None, 2024, 100]],
+    )
+    batch, _plan = preview(path, kind="years")
+    assert issues(rows_of(batch)[2]) == [
+        ("A", "缺少企业名称和统一社会信用代码，无法确定是哪家企业")
+    ]

@@ -156,7 +156,7 @@ def test_created_rows_are_audited_with_the_values_they_were_stored_with(tmp_path
         [
             header,
             ["梧州审计甲有限公司", factories.make_uscc(), 300, "是", "2016-05-08", 1.23456, 80],
-            ["梧州审计乙有限公司", None, "12.5", "否", None, 0, None],
+            ["梧州审计乙有限公司", factories.make_uscc(), "12.5", "否", None, 0, None],
         ],
     )
     batch, plan = preview(path)

@@ -20,6 +20,7 @@ from crm.excel.values import (
     IP_KIND_SYNONYMS,
     CellError,
     Parsed,
+    count_parser,
     money_parser,
     parse_bool,
     parse_decimal,
@@ -27,6 +28,7 @@ from crm.excel.values import (
     parse_percent,
     parse_text,
     parse_uscc,
+    show_value,
 )
 from crm.firms.rules import ACQUISITION_MODES, IP_KINDS
 from crm.firms.uscc import ALPHABET, check_character
@@ -224,6 +226,32 @@ SCALES = [D(1), D(10), D(1000), D(10000), D(100000000), D("0.001"), D("1.5")]
 @example(raw=10**12, scale=D(10000))
 def test_money_parser_gives_exactly_what_parse_decimal_gives(raw, scale):
     assert _outcome(money_parser(scale), raw) == _outcome(parse_decimal, raw, scale)
+    # With a label, the same, except that a negative amount is refused.
+    expected = _outcome(parse_decimal, raw, scale)
+    if expected[0] != "error" and expected[0] is not None and expected[0] < 0:
+        expected = ("error", f"「{show_value(raw)}」是负数，研发费用不能为负")
+    assert _outcome(money_parser(scale, "研发费用"), raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "scale"),
+    [
+        (-1, D(1)),
+        (-0.01, D(1)),
+        ("-5", D(10000)),
+        ("(30)", D(1)),
+        ("-3万元", D(1)),
+        (-2.5, D("1.5")),
+    ],
+)
+def test_money_parser_with_a_label_refuses_negative_amounts(raw, scale):
+    message = refuse(money_parser(scale, "资产总额"), raw)
+    assert message == f"「{show_value(raw)}」是负数，资产总额不能为负"
+
+
+@pytest.mark.parametrize("raw", [0, 0.0, -0.0, "0", -0.001, "-0.004"])
+def test_money_parser_with_a_label_reads_zero_and_what_rounds_to_zero(raw):
+    assert money_parser(D(1), "资产总额")(raw) == D("0.00")
 
 
 @pytest.mark.parametrize(
@@ -294,6 +322,20 @@ def test_parse_int_reads_whole_numbers_with_counting_units(raw, expected):
 )
 def test_parse_int_refuses_fractions_and_text(raw, message):
     assert message in refuse(parse_int, raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [(None, None), (0, 0), (12, 12), ("12人", 12), ("—", None), (D("3"), 3)],
+)
+def test_count_parser_reads_what_parse_int_reads(raw, expected):
+    assert count_parser("职工总数")(raw) == expected
+
+
+@pytest.mark.parametrize("raw", [-3, -3.0, "-3", "-3人", "(3)", D("-1")])
+def test_count_parser_refuses_a_negative_count(raw):
+    message = refuse(count_parser("职工总数"), raw)
+    assert message == f"「{show_value(raw)}」是负数，职工总数不能为负"
 
 
 # --- percentages -------------------------------------------------------------------------------
