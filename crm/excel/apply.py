@@ -26,10 +26,11 @@ from crm.excel.models import ImportRow
 from crm.excel.plan import RowPlan, ip_key
 from crm.excel.stored import stored_plans
 from crm.extensions import db
-from crm.firms.models import Firm, FirmYear, IPItem, Qualification
+from crm.firms.models import Firm, FirmContact, FirmYear, IPItem, Qualification
 
 MODELS = {
     "firm_years": FirmYear,
+    "firm_contacts": FirmContact,
     "ip_items": IPItem,
     "qualifications": Qualification,
     "certification_duties": Duty,
@@ -185,6 +186,8 @@ def _natural_key(model, values) -> tuple:
         return (values["firm_id"], values["tier"], values["year"])
     if model is Duty:
         return (values["firm_id"], values["kind"], values["year"])
+    if model is FirmContact:  # a row adds one contact to its firm at most
+        return (values["firm_id"], values["name"])
     return (values["firm_id"], *ip_key(values))
 
 
@@ -195,6 +198,7 @@ def _inserted_ids(model, now) -> dict[tuple, int]:
         Qualification: (Qualification.firm_id, Qualification.tier, Qualification.year),
         IPItem: (IPItem.firm_id, IPItem.number, IPItem.kind, IPItem.title),
         Duty: (Duty.firm_id, Duty.kind, Duty.year),
+        FirmContact: (FirmContact.firm_id, FirmContact.name),
     }[model]
     rows = db.session.execute(select(model.id, *columns).where(model.created_at == now))
     found = {}

@@ -27,6 +27,8 @@ PARSER_HELP = {
     "park": "园区名称",
     "industry": "行业名称",
     "tech_field": "技术领域名称",
+    "phone": "电话号码（文本格式）",
+    "email": "电子邮箱",
     "choice": "从可选值中选填",
 }
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")

@@ -32,7 +32,7 @@ class FieldDef:
     key: str
     label: str
     #: How cells are read: text, uscc, date, money, int, bool, percent, year, district, park,
-    #: industry, tech_field, or choice (with `choices`).
+    #: industry, tech_field, phone, email, or choice (with `choices`).
     parser: str
     synonyms: tuple[str, ...] = ()
     required: bool = False
@@ -169,6 +169,58 @@ YEAR_FIGURES = (
         "3",
     ),
 )
+#: The firm's contact person (`crm.excel.contacts`): the one of that name, or the primary one.
+CONTACT_FIELDS = (
+    FieldDef(
+        "contact_name",
+        "联系人",
+        "text",
+        ("联系人姓名", "企业联系人", "联系人员", "项目联系人", "联络人"),
+        max_length=64,
+        help="企业的主要联系人；与系统中的联系人同名时更新其电话、邮箱、职务，"
+        "是新的姓名时新增为主要联系人，原联系人保留在联系人列表中",
+        example="李四",
+    ),
+    FieldDef(
+        "contact_role",
+        "职务",
+        "text",
+        ("联系人职务", "职位", "联系人职位"),
+        max_length=32,
+        example="科技项目联系人",
+    ),
+    FieldDef(
+        "contact_phone",
+        "联系电话",
+        "phone",
+        (
+            "手机",
+            "手机号",
+            "手机号码",
+            "电话",
+            "电话号码",
+            "联系方式",
+            "联系人电话",
+            "联系人手机",
+            "移动电话",
+            "办公电话",
+            "固定电话",
+            "联系电话（手机）",
+        ),
+        help="请把该列设为文本格式；按数字存储的号码无法保留开头的 0："
+        "10 或 11 位、以 77 开头的号码（广西区号 0770–0779 丢了 0）自动补回 0，"
+        "其他可能丢了 0 的号码照原样导入并提示核对",
+        example="0774-3821234",
+    ),
+    FieldDef(
+        "contact_email",
+        "邮箱",
+        "email",
+        ("电子邮箱", "电子邮件", "联系人邮箱", "email", "e-mail", "邮件地址"),
+        help="如 lisi@example.com",
+        example="lisi@example.com",
+    ),
+)
 YEAR = FieldDef(
     "year",
     "年度",
@@ -260,6 +312,7 @@ FIRMS = ImportKind(
             example="是",
         ),
         FieldDef("is_incubator", "孵化器", "bool", ("是否孵化器", "是否为孵化器"), example="否"),
+        *CONTACT_FIELDS,
         FieldDef("notes", "备注", "text", ("说明",), max_length=2000),
         *YEAR_FIGURES,
     ),

@@ -127,6 +127,10 @@ def _parser(definition: FieldDef, column: MappedColumn, matchers: Matchers) -> C
         return parse.parse_percent
     if kind == "uscc":
         return parse.parse_uscc
+    if kind == "phone":
+        return parse.parse_phone
+    if kind == "email":
+        return parse.parse_email
     if kind == "choice":
         matcher = ChoiceMatcher(definition.choices, definition.choice_synonyms)
         return matcher.match

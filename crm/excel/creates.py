@@ -26,7 +26,10 @@ from crm.extensions import db
 DEFAULTS = {
     "firms": {"is_above_scale": False, "is_incubator": False, "uscc_check_accepted": False},
     "ip_items": {"status": "valid", "acquisition": "own"},
+    "firm_contacts": {"is_primary": False},
 }
+#: Tables a new firm's row may add to besides its kind's own (a firm list's contact person).
+ALSO_CREATED = {"firms": ("firm_contacts",)}
 ROWS = ImportRow.__tablename__
 #: Columns a new row's statement sets itself.
 _OWN = frozenset({"id", "firm_id", "created_at", "updated_at"})
@@ -60,6 +63,9 @@ class _Sqlite:
 
     def elements(self, document: str, path: str, alias: str) -> str:
         return f"json_each({document}, '$.{path}') AS {alias}"
+
+    def first_member(self, element: str) -> str:
+        return f"json_extract({element}, '$[0]')"
 
     def prepare(self) -> None:
         pass
@@ -105,6 +111,9 @@ class _Postgres:
 
     def elements(self, document: str, path: str, alias: str) -> str:
         return f"LATERAL jsonb_array_elements(({document})::jsonb -> '{path}') AS {alias}(value)"
+
+    def first_member(self, element: str) -> str:
+        return f"{element} ->> 0"
 
     def prepare(self) -> None:
         # The statements sort tens of thousands of wide rows: with the default 4 MB of working
@@ -168,15 +177,21 @@ def write_creates(
     """
     sql = _sql()
     sql.prepare()
-    child = TABLES[kind.records]
-    tables = [TABLES["firms"], child] if kind.creates_firms else [child]
+    children = [TABLES[kind.records]]
+    children += [
+        TABLES[name]
+        for name in ALSO_CREATED.get(kind.code, ())
+        if written is None or name in written
+    ]
+    tables = [TABLES["firms"], *children] if kind.creates_firms else children
     # The rows written here: above these ids and stamped with this apply's time (another
     # import committing meanwhile has another time).
     before = {t.name: _run(f"SELECT COALESCE(MAX(id), 0) FROM {t.name}").scalar() for t in tables}
     given = (lambda table: None) if written is None else (lambda table: set(written.get(table, ())))
     if kind.creates_firms:
         _create_firms(sql, batch_id, now, given("firms"))
-    _create_children(sql, batch_id, child, now, given(child.name))
+    for child in children:
+        _create_children(sql, batch_id, child, now, given(child.name), len(children) > 1)
     params = {"batch": batch_id, "now": now, "source": context.source, "actor": context.actor_id}
     for table in tables:
         firm_column = "id" if table is TABLES["firms"] else "firm_id"
@@ -211,13 +226,15 @@ def _create_firms(sql, batch_id: int, now: datetime, given: set[str] | None) -> 
 
 
 def _create_children(
-    sql, batch_id: int, table: Table, now: datetime, given: set[str] | None
+    sql, batch_id: int, table: Table, now: datetime, given: set[str] | None, mixed: bool
 ) -> None:
-    # Every child of a create row is a new row of the kind's own table (`plan.settle`): a new
-    # firm has no stored rows, and a row adding to an existing firm is a create only when all
-    # its children are new. So no element is checked for its table or id, which on SQLite
-    # would be two more parses of each.
+    # Every child of a create row is a new row (`plan.settle`): a new firm has no stored rows,
+    # and a row adding to an existing firm is a create only when all its children are new rows
+    # of the kind's own table. So no element is checked for its id, and its table only when
+    # the creates are `mixed` (a firm list with contacts): on SQLite that is one more parse of
+    # each element, paid only by such a batch.
     elements = sql.elements("r.writes", "c", "c")
+    of_table = f" AND {sql.first_member('c.value')} = '{table.name}'" if mixed else ""
     join, member = sql.record("c.value", 3)
     defaults = DEFAULTS.get(table.name, {})
     names = [c.name for c in table.columns if c.name not in _OWN]
@@ -225,7 +242,7 @@ def _create_children(
     _run(
         f"INSERT INTO {table.name} (firm_id, {', '.join(names)}, created_at, updated_at) "
         f"SELECT r.firm_id, {', '.join(values)}, :now, :now FROM {ROWS} r, {elements}{join} "
-        f"WHERE {CREATED}",
+        f"WHERE {CREATED}{of_table}",
         batch=batch_id,
         now=now,
     )

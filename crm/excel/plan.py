@@ -18,7 +18,7 @@ from sqlalchemy import select
 from crm.accounts.models import User
 from crm.core.bulk import chunks
 from crm.core.permissions import is_admin, is_manager
-from crm.excel import duties, placements
+from crm.excel import contacts, duties, placements
 from crm.excel.certificates import load_certificates, plan_certificate
 from crm.excel.columns import ImportKind
 from crm.excel.convert import ConvertedRow
@@ -113,6 +113,8 @@ class World:
         self.kind = kind
         #: The sheet column of each field it maps, to name a cell a row leaves empty.
         self.letters = letters or {}
+        #: Whether the sheet has a contact column (only then are contacts loaded).
+        self.has_contacts = kind.creates_firms and any(k in contacts.FIELDS for k in self.letters)
         self.firm_columns = tuple(dict.fromkeys(("name", "uscc", *firm_columns)))
         columns = [getattr(Firm, c) for c in self.firm_columns]
         scope = firm_scope(user) if user is not None else None
@@ -312,8 +314,12 @@ class Planner:
                 plan.firm_name = row.values.get("name") or row.values.get("uscc")
         if kind.code == "firms":
             _plan_firms(world, rows, plans, matched)
-            children = _load_children("years", {m for m in matched if m is not None})
+            firm_ids = {m for m in matched if m is not None}
+            children = _load_children("years", firm_ids)
             _plan_years(world, rows, plans, matched, children, long_form=False)
+            if world.has_contacts:
+                stored = contacts.load_contacts(firm_ids)
+                contacts.plan_contacts(world, rows, plans, matched, stored)
         else:
             for row, plan, firm_id in zip(rows, plans, matched, strict=True):
                 if firm_id is None and not plan.has_errors:

@@ -17,12 +17,12 @@ from sqlalchemy import Date, DateTime, Numeric, select
 from crm.certification.models import Duty
 from crm.certification.rules import DUTY_KINDS
 from crm.core.filters import format_wan
-from crm.excel import placements
+from crm.excel import contacts, placements
 from crm.excel.models import ImportRow
 from crm.excel.plan import RowPlan
 from crm.extensions import db
 from crm.firms import rules as firm_rules
-from crm.firms.models import Certificate, Firm, FirmYear, IPItem, Qualification
+from crm.firms.models import Certificate, Firm, FirmContact, FirmYear, IPItem, Qualification
 from crm.pipeline.models import Stage
 from crm.pipeline.rules import ENTRY_REASONS
 from crm.reference.models import District, Industry, Park, TechField
@@ -30,6 +30,7 @@ from crm.reference.models import District, Industry, Park, TechField
 TABLES = {
     "firms": Firm.__table__,
     "firm_years": FirmYear.__table__,
+    contacts.TABLE: FirmContact.__table__,
     "ip_items": IPItem.__table__,
     "qualifications": Qualification.__table__,
     "certificates": Certificate.__table__,
@@ -153,6 +154,9 @@ def changed_labels(row: RowPlan) -> list[str]:
     labels = ["企业名称"] if row.new_name else []
     labels += [Describer.label("firms", c) for c in row.firm_values if c not in HIDDEN]
     for table, key, _row_id, new, _old in row.children:
+        if table == contacts.TABLE:
+            labels.append("联系人")
+            continue
         year = key[1] if table == "firm_years" else None
         labels += [
             Describer.label(table, c, year)
@@ -217,11 +221,22 @@ class Describer:
             for column, value in new.items():
                 if column in HIDDEN or (table == "firm_years" and column == "year"):
                     continue
+                if table == contacts.TABLE:
+                    label = self.contact_label(column, key[1])
+                else:
+                    label = self.label(table, column, year)
                 found.append(
                     (
-                        self.label(table, column, year),
+                        label,
                         self.show(table, column, before.get(column)),
                         self.show(table, column, value),
                     )
                 )
         return found
+
+    @staticmethod
+    def contact_label(column: str, person: str) -> str:
+        """Return what a change to a contact is called: 联系人, or 联系人（张三）联系电话."""
+        if column == "name":
+            return "联系人"
+        return f"联系人（{person}）{contacts.LABELS[column]}"

@@ -112,6 +112,11 @@ class Firm(Audited, TimestampMixin, db.Model):
         return self.id
 
     @property
+    def primary_contact(self) -> "FirmContact | None":
+        """Return the contact the bureau talks to first (`rules.primary_contact`)."""
+        return rules.primary_contact(self.contacts)
+
+    @property
     def is_deleted(self) -> bool:
         """Tell whether the firm is soft-deleted."""
         return self.deleted_at is not None
@@ -143,6 +148,8 @@ class FirmContact(Audited, TimestampMixin, db.Model):
     role: Mapped[str | None] = mapped_column(String(32), info={"label": "职务"})
     phone: Mapped[str | None] = mapped_column(String(32), info={"label": "电话"})
     email: Mapped[str | None] = mapped_column(String(254), info={"label": "电子邮箱"})
+    #: The firm's contact for the bureau; with none marked, its first contact is (see rules).
+    is_primary: Mapped[bool] = mapped_column(default=False, info={"label": "主要联系人"})
 
     firm = relationship("Firm", back_populates="contacts")
 

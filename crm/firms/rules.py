@@ -73,6 +73,12 @@ QUALIFICATION_TIERS = {k: v for k, v in TIERS.items() if k not in CERTIFICATE_KI
 CONTACT_ROLES = ("法定代表人", "总经理", "技术负责人", "财务负责人", "科技项目联系人", "其他")
 
 
+def primary_contact(contacts: Sequence):
+    """Return the firm's primary contact among its contacts in id order: the one marked so,
+    else the first one; None when it has none."""
+    return next((c for c in contacts if c.is_primary), contacts[0] if contacts else None)
+
+
 def ip_class(kind: str) -> str | None:
     """Return `I` or `II` for an IP kind."""
     entry = IP_KINDS.get(kind)

@@ -1,15 +1,18 @@
 """The rows of a firm list against a real database: repeated codes, values that cannot be
 right, reference data the system does not know, and the firm's contact person."""
 
+import json
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
 from crm.core import clock
+from crm.core.audit import AuditEntry, snapshot
 from crm.excel.stored import Describer
+from crm.excel.undo import undo_batch
 from crm.extensions import db
-from crm.firms.models import Firm, FirmFormerName, FirmYear
+from crm.firms.models import Firm, FirmContact, FirmFormerName, FirmYear
 from tests import factories
 from tests.services.test_imports import NOW, apply, firm_sheet, preview, rows_of, workbook
 
@@ -244,3 +247,168 @@ def test_a_row_of_another_kind_without_name_or_code_marks_the_name_column(tmp_pa
     assert issues(rows_of(batch)[2]) == [
         ("A", "缺少企业名称和统一社会信用代码，无法确定是哪家企业")
     ]
+
+
+# --- The firm's contact person ------------------------------------------------------------------
+
+CONTACT_HEADER = ["企业名称", "统一社会信用代码", "联系人", "职务", "联系电话", "邮箱"]
+
+
+def contacts_of(firm_id) -> list[tuple]:
+    return [
+        (c.name, c.role, c.phone, c.email, c.is_primary)
+        for c in db.session.scalars(
+            select(FirmContact).filter_by(firm_id=firm_id).order_by(FirmContact.id)
+        )
+    ]
+
+
+def test_a_new_firm_gets_its_contact_as_the_primary_one_audited_and_undone(tmp_path):
+    code, other = factories.make_uscc(), factories.make_uscc()
+    path = workbook(
+        tmp_path,
+        [
+            CONTACT_HEADER,
+            ["梧州联系甲有限公司", code, "张三", "总经理", 7743821234, "zhang@example.com"],
+            ["梧州联系乙有限公司", other, "李四", None, 13800000000, None],
+            ["梧州联系丙有限公司", factories.make_uscc(), None, None, "0774-3821234", None],
+        ],
+    )
+    batch, plan = preview(path)
+    rows = rows_of(batch)
+    assert [rows[n].action for n in (2, 3, 4)] == ["create", "create", "create"]
+    shown = Describer().changes(rows[2].writes)
+    assert ("联系人", None, "张三") in shown
+    assert ("联系人（张三）联系电话", None, "07743821234") in shown
+    assert issues(rows[4]) == [("C", "未填联系人姓名，企业也没有联系人，本行的联系电话未导入")]
+    assert batch.options["written"]["firm_contacts"] == [
+        "email",
+        "is_primary",
+        "name",
+        "phone",
+        "role",
+    ]
+    apply(batch, plan)
+    firm = db.session.scalar(select(Firm).filter_by(uscc=code))
+    assert contacts_of(firm.id) == [("张三", "总经理", "07743821234", "zhang@example.com", True)]
+    second = db.session.scalar(select(Firm.id).filter_by(uscc=other))
+    assert contacts_of(second) == [("李四", None, "13800000000", None, True)]
+    created = db.session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.entity == "firm_contacts", AuditEntry.source == f"import:{batch.id}"
+        )
+    ).all()
+    assert len(created) == 2
+    for entry in created:
+        contact = db.session.get(FirmContact, entry.entity_id)
+        values = {c.key: getattr(contact, c.key) for c in contact.__table__.columns}
+        assert entry.action == "create" and entry.firm_id == contact.firm_id
+        assert json.loads(entry.new_value) == json.loads(snapshot(values))
+    undone = undo_batch(batch, None)
+    db.session.commit()
+    assert undone.deleted == 5  # three firms and two contacts
+    assert db.session.scalar(select(func.count(FirmContact.id))) == 0
+
+
+def test_an_update_fills_the_named_contact_and_keeps_what_a_blank_cell_leaves(tmp_path):
+    firm = factories.make_firm(name="梧州老联系有限公司")
+    db.session.add_all(
+        [
+            FirmContact(firm_id=firm.id, name="王五", phone="0774-1111111", email="w@a.cn"),
+            FirmContact(firm_id=firm.id, name="赵六", role="财务负责人", phone="0774-2222222"),
+        ]
+    )
+    db.session.commit()
+    path = workbook(
+        tmp_path,
+        [CONTACT_HEADER, ["梧州老联系有限公司", firm.uscc, "赵六", None, 13900000000, None]],
+    )
+    batch, plan = preview(path)
+    row = rows_of(batch)[2]
+    assert row.action == "update"
+    shown = Describer().changes(row.writes)
+    assert ("联系人（赵六）联系电话", "0774-2222222", "13900000000") in shown
+    assert ("联系人（赵六）主要联系人", "否", "是") in shown
+    apply(batch, plan)
+    db.session.expire_all()
+    # 赵六 is now the primary contact; 王五, the first and so far the primary one, stays.
+    assert contacts_of(firm.id) == [
+        ("王五", None, "0774-1111111", "w@a.cn", False),
+        ("赵六", "财务负责人", "13900000000", None, True),
+    ]
+    undo_batch(batch, None)
+    db.session.commit()
+    db.session.expire_all()
+    assert contacts_of(firm.id) == [
+        ("王五", None, "0774-1111111", "w@a.cn", False),
+        ("赵六", "财务负责人", "0774-2222222", None, False),
+    ]
+
+
+def test_a_new_name_replaces_the_primary_contact_and_the_old_one_stays_in_the_list(tmp_path):
+    firm = factories.make_firm(name="梧州换人有限公司")
+    db.session.add(FirmContact(firm_id=firm.id, name="孙七", phone="0774-3333333", is_primary=True))
+    db.session.commit()
+    path = workbook(
+        tmp_path,
+        [CONTACT_HEADER, ["梧州换人有限公司", firm.uscc, "周八", "技术负责人", None, None]],
+    )
+    batch, plan = preview(path)
+    shown = Describer().changes(rows_of(batch)[2].writes)
+    assert ("联系人", None, "周八") in shown
+    assert ("联系人（孙七）主要联系人", "是", "否") in shown
+    apply(batch, plan)
+    db.session.expire_all()
+    assert contacts_of(firm.id) == [
+        ("孙七", None, "0774-3333333", None, False),
+        ("周八", "技术负责人", None, None, True),
+    ]
+    assert db.session.get(Firm, firm.id).primary_contact.name == "周八"
+    undone = undo_batch(batch, None)
+    db.session.commit()
+    db.session.expire_all()
+    assert (undone.deleted, undone.restored) == (1, 1)
+    assert contacts_of(firm.id) == [("孙七", None, "0774-3333333", None, True)]
+
+
+def test_a_row_without_a_name_changes_the_primary_contact(tmp_path):
+    firm = factories.make_firm(name="梧州只改电话有限公司")
+    db.session.add_all(
+        [
+            FirmContact(firm_id=firm.id, name="吴九", phone="0774-4444444"),
+            FirmContact(firm_id=firm.id, name="郑十", phone="0774-5555555", is_primary=True),
+        ]
+    )
+    db.session.commit()
+    path = workbook(
+        tmp_path,
+        [
+            ["企业名称", "统一社会信用代码", "联系电话", "电子邮箱"],
+            ["梧州只改电话有限公司", firm.uscc, "0774-6666666", "zheng@example.com"],
+        ],
+    )
+    batch, plan = preview(path)
+    apply(batch, plan)
+    db.session.expire_all()
+    assert contacts_of(firm.id) == [
+        ("吴九", None, "0774-4444444", None, False),
+        ("郑十", None, "0774-6666666", "zheng@example.com", True),
+    ]
+
+
+def test_a_bad_e_mail_or_phone_is_an_error_on_its_cell_and_an_unsure_number_a_warning(tmp_path):
+    path = workbook(
+        tmp_path,
+        [
+            CONTACT_HEADER,
+            ["梧州坏邮箱有限公司", factories.make_uscc(), "甲", None, None, "jia@"],
+            ["梧州坏电话有限公司", factories.make_uscc(), "乙", None, "同上", None],
+            ["梧州存疑电话有限公司", factories.make_uscc(), "丙", None, 2085551234, None],
+        ],
+    )
+    batch, _plan = preview(path)
+    rows = rows_of(batch)
+    assert issues(rows[2]) == [("F", "「jia@」不是有效的电子邮箱")]
+    assert issues(rows[3]) == [("E", "「同上」不是电话号码")]
+    assert rows[4].action == "create"
+    assert issues(rows[4], "warning")[0][0] == "E"

@@ -24,8 +24,10 @@ from crm.excel.values import (
     money_parser,
     parse_bool,
     parse_decimal,
+    parse_email,
     parse_int,
     parse_percent,
+    parse_phone,
     parse_text,
     parse_uscc,
     show_value,
@@ -459,6 +461,91 @@ def test_parse_text_refuses_text_over_the_limit_naming_it():
 
 def test_parse_text_refuses_a_long_number_excel_has_already_truncated():
     assert "超过 15 位" in refuse(parse_text, 4.50403199001011e17, 50)
+
+
+# --- phones and e-mail addresses ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (None, None),
+        ("—", None),
+        ("0774-3821234", "0774-3821234"),
+        ("０７７４－３８２１２３４", "0774-3821234"),
+        (" 138 0000 0000 ", "138 0000 0000"),
+        ("0774-3821234转8012", "0774-3821234转8012"),
+        ("0774-3821234、13800000000", "0774-3821234、13800000000"),
+        (13800000000, "13800000000"),
+        (13800000000.0, "13800000000"),
+        ("13800000000", "13800000000"),
+        (3821234, "3821234"),  # a local number: nothing was lost
+        (38212345, "38212345"),
+        # A Guangxi landline (0770–0779) whose leading 0 Excel dropped gets it back.
+        (7743821234, "07743821234"),
+        (77138212345, "077138212345"),
+        ("7743821234", "07743821234"),
+    ],
+)
+def test_parse_phone_keeps_the_digits_and_restores_a_guangxi_area_codes_zero(raw, expected):
+    assert parse_phone(raw) == Parsed(expected, None)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (2085551234, "2085551234"),  # 10 digits, not 077…: which 0 or code is missing is unknown
+        (108888888, "108888888"),
+        (123456, None),
+    ],
+)
+def test_parse_phone_warns_about_a_number_cell_it_cannot_vouch_for(raw, expected):
+    if expected is None:
+        assert refuse(parse_phone, raw) == "「123456」不是电话号码"
+        return
+    value, warning = parse_phone(raw)
+    assert value == expected
+    assert warning == (
+        f"「{raw}」以数字形式存储，开头的 0 可能已丢失，请核对；电话列请设为文本格式后填写"
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("同上", "「同上」不是电话号码"),
+        ("12345", "「12345」不是电话号码"),
+        ("zhang@example.com", "「zhang@example.com」像是电子邮箱，请填在邮箱列"),
+        (-7743821234, "「-7743821234」不是电话号码"),
+        (7743821.5, "「7743821.5」不是电话号码"),
+        (True, "「TRUE」不是电话号码"),
+        ("0774-3821234、0774-3821235、0774-3821236", "内容过长：共 38 个字，最多 32 个字"),
+        ("#N/A", "公式错误值"),
+    ],
+)
+def test_parse_phone_refuses_what_is_not_a_phone_number(raw, message):
+    assert message in refuse(parse_phone, raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (None, None),
+        ("无", None),
+        ("zhang@example.com", "zhang@example.com"),
+        (" Zhang.San@Example.COM ", "Zhang.San@Example.COM"),
+        ("zhang＠example．com", "zhang@example.com"),
+    ],
+)
+def test_parse_email_reads_an_address(raw, expected):
+    assert parse_email(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw", ["zhang", "zhang@", "zhang@example", "a b@example.com", 12, "a@@b.cn"]
+)
+def test_parse_email_refuses_what_is_not_an_address(raw):
+    assert refuse(parse_email, raw) == f"「{show_value(raw)}」不是有效的电子邮箱"
 
 
 # --- unified social credit codes ---------------------------------------------------------------

@@ -244,6 +244,19 @@ def test_contacts_add_and_delete(client, firm):
     assert db.session.scalars(select(FirmContact)).all() == []
 
 
+def test_the_primary_contact_is_marked_the_first_one_until_another_is(client, firm):
+    db.session.add_all([FirmContact(firm=firm, name="韩梅梅"), FirmContact(firm=firm, name="李雷")])
+    db.session.commit()
+    page = text(client.get(f"/firms/{firm.id}"))
+    assert page.count("主要联系人</span>") == 1
+    assert page.index("韩梅梅") < page.index("主要联系人</span>") < page.index("李雷")
+    db.session.scalar(select(FirmContact).filter_by(name="李雷")).is_primary = True
+    db.session.commit()
+    page = text(client.get(f"/firms/{firm.id}"))
+    assert page.count("主要联系人</span>") == 1
+    assert page.index("李雷") < page.index("主要联系人</span>")
+
+
 def test_qualifications_add_refuse_duplicates_and_delete(client, firm):
     data = {"new-tier": "srdi", "new-year": "2025", "new-number": "ZJTX2025001"}
     assert client.post(f"/firms/{firm.id}/qualifications", data=data).status_code == 302
