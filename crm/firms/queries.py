@@ -57,7 +57,7 @@ def _contains(column, q: str):
     """Return `column` containing `q`, any case (ILIKE on PostgreSQL, lower() LIKE on SQLite).
 
     On PostgreSQL a trigram index of the firm's name and of the former names serves it
-    (migration 0018); SQLite has none and tests each firm.
+    (migration 0019); SQLite has none and tests each firm.
     """
     escaped = q.replace("/", "//").replace("%", "/%").replace("_", "/_")
     return column.ilike(f"%{escaped}%", escape="/")
