@@ -44,6 +44,23 @@ class FirmFilters:
     deleted: bool = False
     sort: str = DEFAULT_SORT
 
+    def narrows(self) -> bool:
+        """Tell whether a filter leaves out some of the firms in reach (the sort does not)."""
+        return bool(
+            self.q.strip()
+            or self.tier in rules.TIERS
+            or any(
+                value is not None
+                for value in (
+                    self.district_id,
+                    self.park_id,
+                    self.industry_id,
+                    self.tech_field_id,
+                    self.manager_id,
+                )
+            )
+        )
+
 
 def normalise_sort(sort: str | None) -> str:
     """Return `sort` when it names a known column (with an optional `-`), else the default."""

@@ -11,8 +11,8 @@ from datetime import date
 from sqlalchemy import Select, and_, func, null, or_, select
 
 from crm.accounts.models import User
-from crm.core.permissions import may_override_gates
-from crm.core.web import Page, paginate
+from crm.core.permissions import may_override_gates, sees_all_firms
+from crm.core.web import Page, page_number, paginate
 from crm.eligibility.models import Assessment
 from crm.extensions import db
 from crm.firms.access import can_edit_firm
@@ -70,22 +70,62 @@ def may_move(user: User, firm: Firm) -> bool:
     return can_edit_firm(user, firm) or (may_override_gates(user) and not firm.is_deleted)
 
 
-def _conditions(user: User, programme_id: int, filters: BoardFilters, today: date) -> list:
-    """Return the conditions on enrollments joined to firms selecting the cards `user` sees."""
-    firm_filters = replace(filters.firm, deleted=False)
-    # The firm list's own WHERE clause: the user's reach and the filters, in one place. A join
-    # on it lets the database stop early; an IN (subquery) would list every visible firm first.
-    conditions = [
-        Enrollment.programme_id == programme_id,
-        Enrollment.closed_on.is_(None),
-        filtered_firms(user, firm_filters, today).whereclause,
-    ]
+def _enrollment_conditions(programme_id: int, filters: BoardFilters) -> list:
+    """Return the conditions on the enrollments themselves: open, in the programme, the year."""
+    conditions = [Enrollment.programme_id == programme_id, Enrollment.closed_on.is_(None)]
     if filters.year is not None:
         conditions += [
             Enrollment.opened_on >= date(filters.year, 1, 1),
             Enrollment.opened_on <= date(filters.year, 12, 31),
         ]
     return conditions
+
+
+def _conditions(user: User, programme_id: int, filters: BoardFilters, today: date) -> list:
+    """Return the conditions on enrollments joined to firms selecting the cards `user` sees."""
+    firm_filters = replace(filters.firm, deleted=False)
+    # The firm list's own WHERE clause: the user's reach and the filters, in one place. A join
+    # on it lets the database stop early; an IN (subquery) would list every visible firm first.
+    return [
+        *_enrollment_conditions(programme_id, filters),
+        filtered_firms(user, firm_filters, today).whereclause,
+    ]
+
+
+def _reach(user: User, filters: BoardFilters, today: date):
+    """Return the condition on the enrollments' firms for counting: in reach and filtered.
+
+    Counts read every open enrollment anyway, so the firms are a condition on the firm ids, not
+    a join; for a user who sees every firm with no firm filter it is only "not a deleted
+    firm's", and the counts are read off the enrollments' index alone.
+    """
+    firm_filters = replace(filters.firm, deleted=False)
+    if sees_all_firms(user) and not firm_filters.narrows():
+        return Enrollment.firm_id.not_in(select(Firm.id).where(Firm.deleted_at.is_not(None)))
+    return Enrollment.firm_id.in_(
+        filtered_firms(user, firm_filters, today).with_only_columns(Firm.id)
+    )
+
+
+def _in_stage(stage_id: int, count: int, wanted: int, span: int):
+    """Return the condition selecting a column's enrollments, for a select by firm name.
+
+    SQLite plans the column's first cards one way for every column: it fetches the stage's
+    enrollments by the stage index and sorts them all by name (17 ms for a column of 21,000 at
+    100,000 firms). Walking the firm names in order and looking each firm's enrollment up stops
+    once `wanted` are found, which is quicker when the column holds a large share of the `span`
+    firms walked (0.1 ms) and slower when it holds few (8 ms for 437). Where the column is large
+    enough, `+ 0` keeps SQLite off the stage index so it walks the names. PostgreSQL weighs the
+    two by its statistics itself.
+    """
+    if count * count >= wanted * span and db.session.get_bind().dialect.name == "sqlite":
+        return Enrollment.stage_id + 0 == stage_id
+    return Enrollment.stage_id == stage_id
+
+
+def _firm_span() -> int:
+    """Return the highest firm id: about how many firms a walk of the names goes through."""
+    return db.session.scalar(select(func.max(Firm.id))) or 0
 
 
 def _ids(conditions: list) -> Select:
@@ -135,8 +175,7 @@ def stage_counts(
     """Return the number of open enrollments in each stage, by stage id (one grouped select)."""
     rows = db.session.execute(
         select(Enrollment.stage_id, func.count(Enrollment.id))
-        .join(Firm, Firm.id == Enrollment.firm_id)
-        .where(*_conditions(user, programme.id, filters, today))
+        .where(*_enrollment_conditions(programme.id, filters), _reach(user, filters, today))
         .group_by(Enrollment.stage_id)
     )
     return {stage_id: count for stage_id, count in rows}
@@ -148,11 +187,14 @@ def board_columns(
     """Return the programme's columns in board order, each with its first `limit` cards."""
     conditions = _conditions(user, programme.id, filters, today)
     counts = stage_counts(user, programme, filters, today)
+    span = _firm_span()
     # One small select per non-empty column: each stops after `limit` rows, where one ranking
     # over every open enrollment would sort them all.
     ids = {
         stage.id: list(
-            db.session.scalars(_ids([*conditions, Enrollment.stage_id == stage.id]).limit(limit))
+            db.session.scalars(
+                _ids([*conditions, _in_stage(stage.id, counts[stage.id], limit, span)]).limit(limit)
+            )
         )
         for stage in programme.stages
         if counts.get(stage.id)
@@ -178,7 +220,10 @@ def column_page(
 ) -> Page:
     """Return one page of every card of a column, by firm name."""
     conditions = _conditions(user, programme.id, filters, today)
-    page = paginate(_ids([*conditions, Enrollment.stage_id == stage.id]), number, per_page)
+    count = stage_counts(user, programme, filters, today).get(stage.id, 0)
+    wanted = page_number(number) * per_page + 1
+    in_stage = _in_stage(stage.id, count, wanted, _firm_span())
+    page = paginate(_ids([*conditions, in_stage]), number, per_page)
     page.items = _cards(user, programme, page.items, today)
     return page
 
@@ -202,7 +247,9 @@ def cards_after(
     name, firm_id = after
     following = or_(Firm.name > name, and_(Firm.name == name, Firm.id > firm_id))
     conditions = _conditions(user, programme.id, filters, today)
-    stmt = _ids([*conditions, Enrollment.stage_id == stage.id, following])
+    count = stage_counts(user, programme, filters, today).get(stage.id, 0)
+    in_stage = _in_stage(stage.id, count, per_page + 1, _firm_span())
+    stmt = _ids([*conditions, in_stage, following])
     page = paginate(stmt, 1, per_page)
     page.items = _cards(user, programme, page.items, today)
     return page

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from crm.certification.models import CertificationBatch
 from crm.core import clock
 from crm.extensions import db
-from crm.pipeline.models import Enrollment, StageTransition
+from crm.pipeline.models import Enrollment, Programme, StageTransition
 from crm.pipeline.services import MoveInputs, enroll_firm, move_firm
 from crm.reference.models import Park, TechField
 from tests import factories
@@ -330,6 +330,47 @@ def test_the_next_cards_follow_the_last_card_shown_when_cards_moved_meanwhile(
     rest = client.get(more).get_data(as_text=True)
     assert "戊看板科技有限公司" in rest and "甲看板科技有限公司" in rest
     assert "乙看板科技有限公司" not in rest and "丁看板科技有限公司" not in rest
+
+
+@pytest.mark.parametrize("span", [0, 10**9])
+def test_a_column_gives_the_same_cards_whichever_way_it_is_read(
+    app, client, login_as, world, monkeypatch, span
+):
+    """On SQLite a large column walks the firm names and a small one sorts its enrollments
+    (`board_queries._in_stage`); both give the same cards in the same order."""
+    from crm.pipeline import board_queries
+
+    monkeypatch.setattr(board_queries, "_firm_span", lambda: span)
+    app.config["BOARD_CARDS_PER_COLUMN"] = 2
+    login_as("admin")
+    prospect = column(board(client), "prospect")
+    names = re.findall(r'class="board-card-name[^>]*>([^<]+)<', prospect)
+    assert names == ["丁看板科技有限公司", "乙看板科技有限公司"]
+    rest = client.get(_loader(prospect)).get_data(as_text=True)
+    assert re.findall(r'class="board-card-name[^>]*>([^<]+)<', rest) == [
+        "戊看板科技有限公司",
+        "甲看板科技有限公司",
+    ]
+    listed = client.get("/pipeline/board/hte/stages/prospect").get_data(as_text=True)
+    assert [n for n in "丁乙戊甲" if f"{n}看板科技有限公司" in listed] == list("丁乙戊甲")
+
+
+def test_a_large_column_walks_the_firm_names_on_sqlite(app, world):
+    from crm.pipeline import board_queries
+    from tests.plans import plan
+
+    programme = db.session.scalar(select(Programme).filter_by(code="hte"))
+    condition = board_queries._in_stage(programme.stages[0].id, count=1000, wanted=31, span=5000)
+    conditions = board_queries._conditions(
+        world["manager"], programme.id, board_queries.BoardFilters(), NOW.date()
+    )
+    explained = plan(board_queries._ids([*conditions, condition]).limit(31))
+    if db.engine.dialect.name == "sqlite":
+        assert "ix_firms_live_name" in explained or "SCAN firms" in explained
+        assert "TEMP B-TREE" not in explained
+    else:
+        # PostgreSQL chooses between the two by its statistics; the condition is left plain.
+        assert "+ 0" not in str(condition.compile(db.engine))
 
 
 # --- The move dialog -----------------------------------------------------------------------------
