@@ -222,6 +222,32 @@ def test_the_cohort_shows_only_firms_the_user_may_see(world):
     assert queries.cohort_groups(world["head"], filters, date(2026, 1, 5)) == []
 
 
+def test_each_batch_counts_the_applications_of_live_firms_in_reach(world):
+    enrollment = enroll(world, date(2024, 6, 1))
+    apply(world, enrollment, date(2024, 6, 20))
+    gone = factories.make_firm(name="已删除申报公司", manager=world["manager"])
+    for year in range(2019, 2024):
+        factories.make_year(gone, year)
+    db.session.commit()
+    with at(date(2024, 6, 1)):
+        other = enroll_firm(gone, "hte", "reserve", MoveInputs(entry_reason=4, reason="科小"), None)
+    with at(date(2024, 6, 21)):
+        batch = world["batches"][2024]
+        move_firm(other.enrollment, "applied", MoveInputs(batch_id=batch.id), None)
+    db.session.commit()
+    admin = factories.make_user("admin")
+    elsewhere = factories.make_user("manager", districts=[factories.district("450405")])
+    db.session.commit()
+    assert queries.application_counts(admin) == {batch.id: 2}
+    assert queries.application_counts(world["manager"]) == {batch.id: 2}
+    gone.deleted_at = datetime(2024, 7, 1)
+    db.session.commit()
+    assert queries.application_counts(admin) == {batch.id: 1}
+    assert queries.application_counts(world["head"]) == {batch.id: 1}
+    assert queries.application_counts(world["manager"]) == {batch.id: 1}
+    assert queries.application_counts(elsewhere) == {}
+
+
 def test_an_odd_certificate_number_is_kept_with_a_warning(world):
     enrollment = enroll(world, date(2023, 6, 1))
     apply(world, enrollment, date(2023, 6, 20))
