@@ -467,7 +467,8 @@ def test_a_county_list_imports_every_good_value_and_accounts_for_everything_else
     left_out = {c["letter"] for c in batch.columns if not c["key"] or c["needs_year"]}
     summary = "".join(years.not_imported(batch.columns))
     assert all(f"{letter}「{by_letter[letter]['label']}」" in summary for letter in left_out)
-    assert left_out <= {"E", "F"}  # at most the contacts, until a field reads them
+    assert left_out == set()
+    assert (by_letter["E"]["key"], by_letter["F"]["key"]) == ("contact_name", "contact_phone")
 
     apply(batch)
     first = db.session.scalar(select(Firm).filter_by(uscc=codes[0]))
@@ -483,6 +484,9 @@ def test_a_county_list_imports_every_good_value_and_accounts_for_everything_else
     rd = db.session.scalar(select(FirmYear.rd_expense).where(FirmYear.firm_id == first.id))
     assert rd == Decimal("617000.00")
     assert db.session.scalar(select(Firm).filter_by(uscc=codes[3])) is None
+    # The contacts: a phone stored as a number keeps its digits, one typed as text stays as is.
+    assert [(c.name, c.phone) for c in first.contacts] == [("张三", "13807740001")]
+    assert [(c.name, c.phone) for c in second.contacts] == [("李四", "0774-7654321")]
 
 
 def test_the_xls_county_list_still_imports(tmp_path):
