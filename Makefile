@@ -42,10 +42,12 @@ demo: install
 test: install assets
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# The import benchmark (BENCHMARKS.md); BENCH_ROWS=5000 for a quick look, DATABASE_URL for PostgreSQL.
+# The import benchmark (BENCHMARKS.md); BENCH_ROWS=5000 for a quick look, DATABASE_URL for PostgreSQL,
+# BENCH_RUNS repetitions (medians are reported).
 BENCH_ROWS ?= 50000
+BENCH_RUNS ?= 3
 bench: install
-	$(BIN)/python bench/import_bench.py --rows $(BENCH_ROWS)
+	$(BIN)/python bench/import_bench.py --rows $(BENCH_ROWS) --repeat $(BENCH_RUNS)
 
 # Every list, board and firm tab timed as each role on the demo data (BENCHMARKS.md). The demo
 # database is built once into bench/.cache; BENCH_FIRMS=20000 for a quicker look, DATABASE_URL

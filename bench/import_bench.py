@@ -1,14 +1,23 @@
 """Benchmark the import of a 50,000-row, 30-column firm workbook against merely reading it.
 
-    .venv/bin/python bench/import_bench.py [--rows 50000] [--database-url URL]
+    .venv/bin/python bench/import_bench.py [--rows 50000] [--repeat 3] [--database-url URL]
 
-Builds the workbook once (cached under the system temp folder), then, each in a fresh process
-so every peak memory figure is that phase's own: python-calamine reading every cell of the
-sheet; the dry run (read, map, convert, match and compare every row, store the outcome of each);
-and the apply (the stored dry run written: new rows and their audit entries by INSERT … SELECT,
-changes by set-based statements). Prints one line per phase and the ratios the budget speaks of.
-The database is a fresh SQLite file unless --database-url (or DATABASE_URL) names another,
-whose schema is dropped and rebuilt.
+Builds two workbooks once (cached under the system temp folder): a clean one, and the same with
+1 % of its rows faulty (a word in an amount, an unknown district, a date that is none). Then,
+`--repeat` times, each phase in a fresh process so that every peak memory figure is that
+phase's own, and each timed inside its process, after the interpreter and the app have started:
+
+- read: python-calamine reading every cell of the clean sheet, and nothing else;
+- dry run: read, map, convert, match and compare every row, store the outcome of each;
+- apply: the stored dry run written (new rows and their audit entries by INSERT … SELECT,
+  changes by set-based statements); the faulty file's with "only the rows without errors";
+- marked copy (faulty file only): the user's sheet written back with the faulty cells marked
+  and the 导入结果 column, which the app writes in the background after the dry run.
+
+Each repetition starts from an empty database. Prints the median of each phase and the ratios
+the budget speaks of: (dry run + apply) / read for the clean file, and faulty / clean. The
+database is a fresh SQLite file unless --database-url (or DATABASE_URL) names another, whose
+schema is dropped and rebuilt. --json FILE also writes every measurement.
 """
 
 import argparse
@@ -16,6 +25,7 @@ import json
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -56,8 +66,16 @@ def header() -> list[str]:
     return profile + yearly
 
 
-def build(path: Path, rows: int) -> None:
-    """Write the benchmark workbook with openpyxl's write-only mode."""
+#: Every this many rows, one is faulty in the faulty workbook (1 %).
+FAULTY_EVERY = 100
+
+
+def build(path: Path, rows: int, faulty: bool = False) -> None:
+    """Write the benchmark workbook with openpyxl's write-only mode.
+
+    With `faulty`, one row in `FAULTY_EVERY` has one error, in turn: a word in the first
+    revenue, a district the city does not have, a founding date that is no date.
+    """
     from openpyxl import Workbook
 
     from crm.firms.uscc import ALPHABET, check_character
@@ -75,28 +93,35 @@ def build(path: Path, rows: int) -> None:
             org = ALPHABET[rest] + org
         first17 = f"91{REGIONS[k]}{org}"
         revenue = rng.uniform(500, 50_000)
-        sheet.append(
-            [
-                f"梧州基准{n:06d}科技有限公司",
-                first17 + check_character(first17),
-                "张三",
-                date(2005, 1, 1) + timedelta(days=rng.randint(0, 7000)),
-                round(rng.uniform(50, 5000), 2),
-                f"梧州市{DISTRICTS[k]}某路 {n} 号",
-                DISTRICTS[k],
-                "梧州高新区" if n % 5 == 0 else None,
-                INDUSTRIES[n % len(INDUSTRIES)],
-                FIELDS[n % len(FIELDS)],
-                "是" if n % 7 == 0 else "否",
-                "否",
-                *[
-                    round(revenue * share * (1 + 0.1 * y), 2)
-                    for y in range(len(YEARS))
-                    for share in (1, 0.7, 0.05, 1.5)
-                ],
-                *[rng.randint(20, 500) // d for _ in YEARS for d in (1, 6)],
-            ]
-        )
+        row = [
+            f"梧州基准{n:06d}科技有限公司",
+            first17 + check_character(first17),
+            "张三",
+            date(2005, 1, 1) + timedelta(days=rng.randint(0, 7000)),
+            round(rng.uniform(50, 5000), 2),
+            f"梧州市{DISTRICTS[k]}某路 {n} 号",
+            DISTRICTS[k],
+            "梧州高新区" if n % 5 == 0 else None,
+            INDUSTRIES[n % len(INDUSTRIES)],
+            FIELDS[n % len(FIELDS)],
+            "是" if n % 7 == 0 else "否",
+            "否",
+            *[
+                round(revenue * share * (1 + 0.1 * y), 2)
+                for y in range(len(YEARS))
+                for share in (1, 0.7, 0.05, 1.5)
+            ],
+            *[rng.randint(20, 500) // d for _ in YEARS for d in (1, 6)],
+        ]
+        if faulty and n % FAULTY_EVERY == FAULTY_EVERY // 2:
+            which = n // FAULTY_EVERY % 3
+            if which == 0:
+                row[12] = "约五百万"
+            elif which == 1:
+                row[6] = "梧州新区"
+            else:
+                row[3] = "不详"
+        sheet.append(row)
     book.save(path)
 
 
@@ -132,6 +157,8 @@ def phase_setup(url: str, instance: str) -> dict:
     from crm.admin.services import seed_reference_data
     from crm.extensions import db
 
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
     app = _app(url)
     app.instance_path = instance
     with app.app_context():
@@ -145,10 +172,10 @@ def phase_setup(url: str, instance: str) -> dict:
 
 
 def phase_import(url: str, instance: str, path: str, step: str) -> dict:
-    """Run the dry run (`preview`) or the apply of the workbook, committing once."""
+    """Run the dry run (`preview`), the marked copy (`copy`) or the apply, committing once."""
     from sqlalchemy import func, select
 
-    from crm.excel import services
+    from crm.excel import dryrun, services
     from crm.excel.models import ImportBatch
     from crm.extensions import db
     from crm.firms.models import Firm
@@ -164,6 +191,14 @@ def phase_import(url: str, instance: str, path: str, step: str) -> dict:
             db.session.commit()
         else:
             batch = db.session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc())).first()
+            if step == "copy":
+                target = Path(instance) / "marked.xlsx"
+                started = time.perf_counter()
+                dryrun.write_annotated(batch, target)
+                seconds = time.perf_counter() - started
+                return {"seconds": seconds, "bytes": target.stat().st_size}
+            batch.options = {**batch.options, "valid_only": True}
+            db.session.commit()
             started = time.perf_counter()
             services.run_apply(batch)
             db.session.commit()
@@ -187,10 +222,34 @@ def run_phase(*args: str) -> dict:
     return json.loads(output.strip().splitlines()[-1])
 
 
+def workbook(rows: int, faulty: bool) -> Path:
+    """Return the benchmark workbook, built the first time it is asked for."""
+    work = Path(tempfile.gettempdir()) / "crm-bench"
+    work.mkdir(exist_ok=True)
+    path = work / f"firms-{rows}{'-faulty' if faulty else ''}.xlsx"
+    if not path.exists():
+        build(path, rows, faulty)
+    return path
+
+
+def one_run(url: str, scratch: str, clean: Path, faulty: Path) -> dict[str, dict]:
+    """Measure every phase once, each file's import on an empty database."""
+    found = {"read": run_phase("read", str(clean))}
+    for name, book in (("clean", clean), ("faulty", faulty)):
+        run_phase("setup", url, scratch)
+        found[f"{name} dry run"] = run_phase("import", url, scratch, str(book), "preview")
+        if name == "faulty":
+            found["marked copy"] = run_phase("import", url, scratch, str(book), "copy")
+        found[f"{name} apply"] = run_phase("import", url, scratch, str(book), "apply")
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=50_000)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--json", type=Path, help="also write every measurement to this file")
     parser.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
@@ -199,31 +258,46 @@ def main() -> None:
         result["peak_mb"] = peak_mb()
         print(json.dumps(result))
         return
-    work = Path(tempfile.gettempdir()) / "crm-bench"
-    work.mkdir(exist_ok=True)
-    book = work / f"firms-{args.rows}.xlsx"
-    if not book.exists():
-        build(book, args.rows)
+    clean, faulty = workbook(args.rows, False), workbook(args.rows, True)
+    runs = []
     with tempfile.TemporaryDirectory() as scratch:
         url = args.database_url or f"sqlite:///{Path(scratch) / 'bench.sqlite'}"
         engine = "PostgreSQL" if url.startswith("postgres") else "SQLite"
-        run_phase("setup", url, scratch)
-        read = run_phase("read", str(book))
-        preview = run_phase("import", url, scratch, str(book), "preview")
-        applied = run_phase("import", url, scratch, str(book), "apply")
-        again = run_phase("read", str(book))
-    base = min(read["seconds"], again["seconds"])
-    size = book.stat().st_size / 1e6
-    print(f"{args.rows:,} rows × {len(header())} columns ({size:.1f} MB), {engine}")
-    print(f"  python-calamine read:   {base:6.2f} s   peak {read['peak_mb']:5.0f} MB")
-    print(
-        f"  dry run:                {preview['seconds']:6.2f} s   peak {preview['peak_mb']:5.0f} MB"
-        f"   {preview['seconds'] / base:4.2f}× read   {preview['counts']}"
-    )
-    print(
-        f"  apply:                  {applied['seconds']:6.2f} s   peak {applied['peak_mb']:5.0f} MB"
-        f"   {applied['seconds'] / base:4.2f}× read   firms in database: {applied['firms']:,}"
-    )
+        for _ in range(args.repeat):
+            runs.append(one_run(url, scratch, clean, faulty))
+    if args.json:
+        args.json.write_text(json.dumps(runs, ensure_ascii=False, indent=1))
+    report(runs, args.rows, engine, clean.stat().st_size / 1e6)
+
+
+def report(runs: list[dict[str, dict]], rows: int, engine: str, size: float) -> None:
+    """Print the median of each phase, its peak memory, and the ratios of the budget."""
+
+    def median(phase: str) -> float:
+        return statistics.median(run[phase]["seconds"] for run in runs)
+
+    def ratio(top: tuple[str, ...], bottom: tuple[str, ...]) -> float:
+        return statistics.median(
+            sum(run[p]["seconds"] for p in top) / sum(run[p]["seconds"] for p in bottom)
+            for run in runs
+        )
+
+    read = median("read")
+    print(f"{rows:,} rows × {len(header())} columns ({size:.1f} MB), {engine}, {len(runs)} runs")
+    print("  phase                  median     × read   peak")
+    for phase in runs[0]:
+        seconds = median(phase)
+        peak = max(run[phase]["peak_mb"] for run in runs)
+        print(f"  {phase:20} {seconds:7.2f} s   {seconds / read:5.2f}×   {peak:4.0f} MB")
+    clean, faulty = ("clean dry run", "clean apply"), ("faulty dry run", "faulty apply")
+    print(f"  clean dry run + apply:  {ratio(clean, ('read',)):4.2f}× read (run by run, median)")
+    print(f"  faulty dry run + apply: {ratio(faulty, clean):4.2f}× the clean file's")
+    with_copy = (*faulty, "marked copy")
+    print(f"  … with the marked copy: {ratio(with_copy, clean):4.2f}× the clean file's")
+    for name in ("clean apply", "faulty apply"):
+        print(
+            f"  {name}: {runs[-1][name]['counts']}, firms in database {runs[-1][name]['firms']:,}"
+        )
 
 
 if __name__ == "__main__":
