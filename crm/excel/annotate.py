@@ -3,8 +3,9 @@
 Every row of the uploaded sheet is copied in place (title rows, headers, data, footnotes), so
 row numbers and column letters are those the user knows; each data row gets its outcome in a
 new last column, and each cell with a problem a red (error) or yellow (warning) fill and a
-comment saying what is wrong. Written with openpyxl's write-only mode, so memory stays flat
-however long the sheet is. Text that Excel would run as a formula is written as text.
+comment saying what is wrong. Written as a stream (`crm.spreadsheets.stream`), so memory stays
+flat and a 50,000-row sheet takes seconds. Text that Excel would run as a formula is written as
+text.
 """
 
 from collections.abc import Iterable
@@ -12,22 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import Cell
-from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill
-
 from crm.excel.models import ROW_ACTIONS
-from crm.spreadsheets import writer
-from crm.spreadsheets.tables import column_letter
+from crm.spreadsheets.scan import column_number
+from crm.spreadsheets.stream import Look, SheetWriter, Styled
 
 RESULT_HEADER = "导入结果"
-ERROR_FILL = PatternFill("solid", fgColor="F8D7DA")
-WARNING_FILL = PatternFill("solid", fgColor="FFF3CD")
-OK_FONT = Font(color="146C43")
-ERROR_FONT = Font(color="B02A37", bold=True)
-HEADER_FONT = Font(bold=True)
+ERROR_CELL = Look(fill="F8D7DA")
+WARNING_CELL = Look(fill="FFF3CD")
+OK_RESULT = Look(color="146C43", wrap=True)
+ERROR_RESULT = Look(color="B02A37", bold=True, wrap=True)
+HEADER = Look(bold=True)
 COMMENT_AUTHOR = "科技企业培育 CRM"
 
 
@@ -85,52 +80,31 @@ def write_annotated(
     target: Path,
 ) -> None:
     """Write the sheet's rows with each data row's outcome and marked cells to `target`."""
-    book = Workbook(write_only=True)
-    out = book.create_sheet("导入结果")
-    out.freeze_panes = f"A{header_row + 1}"
-    width = 0
-    next_number = 1
-    for number, values in sheet_rows:
-        while next_number < number:
-            out.append([])
-            next_number += 1
-        if number <= header_row:
-            width = max(width, len(values))
-        # The result column follows the header; a longer data row keeps all its cells.
-        cells = [writer.safe(out, v) for v in values] + [None] * (width - len(values))
-        found = outcomes.get(number)
-        if number == header_row:
-            out.append([_bold(out, v) for v in cells] + [_bold(out, RESULT_HEADER)])
-        elif found is None:
-            out.append(cells)
-        else:
-            out.append(_marked(out, cells, found))
-        next_number = number + 1
-    book.save(target)
+    with SheetWriter(target, RESULT_HEADER, frozen_rows=header_row, author=COMMENT_AUTHOR) as out:
+        width = 0
+        for number, values in sheet_rows:
+            out.skip_to(number)
+            if number <= header_row:
+                width = max(width, len(values))
+            # The result column follows the header; a longer data row keeps all its cells.
+            cells = values + [None] * (width - len(values)) if len(values) < width else values
+            found = outcomes.get(number)
+            if number == header_row:
+                out.append([Styled(v, HEADER) for v in cells] + [Styled(RESULT_HEADER, HEADER)])
+            elif found is None:
+                out.append(cells)
+            else:
+                out.append(_marked(cells, found))
 
 
-def _bold(sheet, value):
-    cell = value if isinstance(value, Cell) else WriteOnlyCell(sheet, value=value)
-    cell.font = HEADER_FONT
-    return cell
-
-
-def _marked(sheet, cells: list[Any], found: Outcome) -> list[Any]:
-    out: list[Any] = []
-    marks = found.marks or {}
-    for index, value in enumerate(cells):
-        problems = marks.get(column_letter(index)) if marks else None
-        if not problems:
-            out.append(value)
-            continue
-        cell = value if isinstance(value, Cell) else WriteOnlyCell(sheet, value=value)
+def _marked(cells: list[Any], found: Outcome) -> list[Any]:
+    out = list(cells)
+    for letter, problems in (found.marks or {}).items():
+        index = column_number(letter.encode()) - 1
+        if index >= len(out):
+            continue  # not a cell of the sheet: the message is in the result column
         is_error = any(level == "error" for level, _ in problems)
-        cell.fill = ERROR_FILL if is_error else WARNING_FILL
         text = "\n".join(message for _, message in problems)
-        cell.comment = Comment(text, COMMENT_AUTHOR, width=260, height=90)
-        out.append(cell)
-    result = WriteOnlyCell(sheet, value=found.text)
-    result.font = ERROR_FONT if found.is_error else OK_FONT
-    result.alignment = Alignment(wrap_text=True, vertical="top")
-    out.append(result)
+        out[index] = Styled(out[index], ERROR_CELL if is_error else WARNING_CELL, text)
+    out.append(Styled(found.text, ERROR_RESULT if found.is_error else OK_RESULT))
     return out

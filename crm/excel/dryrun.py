@@ -371,13 +371,32 @@ def write_annotated(batch: ImportBatch, target: Path) -> None:
         )
 
 
+#: The actions whose 导入结果 names the fields they change, read from their stored writes.
+CHANGING = ("update", "rename")
+
+
 def stored_outcomes(batch_id: int) -> dict[int, annotate.Outcome]:
-    """Return the 导入结果 of every stored row of a batch: row number → outcome."""
-    return {
-        plan.number: annotate.outcome_of(plan, changed_labels(plan))
-        for plans in stored_plans(batch_id)
-        for plan in plans
+    """Return the 导入结果 of every stored row of a batch: row number → outcome.
+
+    Only the rows that change a firm have their writes read back: every other row's outcome
+    is its action and its problems.
+    """
+    r = ImportRow
+    rows = db.session.execute(
+        select(r.row_number, r.action, r.issues).where(
+            r.batch_id == batch_id, r.action.not_in(CHANGING)
+        )
+    )
+    outcomes = {
+        number: annotate.outcome_of(
+            RowPlan(number, action, issues=[tuple(i) for i in issues] if issues else []), []
+        )
+        for number, action, issues in rows
     }
+    for plans in stored_plans(batch_id, CHANGING):
+        for plan in plans:
+            outcomes[plan.number] = annotate.outcome_of(plan, changed_labels(plan))
+    return outcomes
 
 
 def high_water() -> int:
