@@ -4,7 +4,8 @@ keep each row's outcome in `import_rows`, so the pages show it and the apply wri
 Rows stream through in chunks (`CHUNK_ROWS`): the workbook's rows, their conversion and their
 plans never all sit in memory at once. Rows repeating another row's record are found when all
 chunks are done and marked then. The annotated copy of the sheet, made only when some row has
-a problem, is written from the stored outcomes. Flushes, never commits.
+a problem (in a job of its own, after the dry run is shown), is written from the stored
+outcomes. Flushes, never commits.
 """
 
 from collections import Counter
@@ -287,6 +288,7 @@ def dry_run(batch: ImportBatch, progress=None, user=None) -> DryRun:
         "high_water": high_water(),
         "written": written,
         "sheets": found,
+        "has_issues": result.has_issues,
     }
     batch.counts = {action: result.counts.get(action, 0) for action in COUNTED}
     return result

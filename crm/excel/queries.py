@@ -49,6 +49,13 @@ def annotated_job(batch: ImportBatch) -> Job | None:
     return job if job is not None and files.result_path(job) is not None else None
 
 
+def annotating_job(batch: ImportBatch) -> Job | None:
+    """Return the job queued or running to write the batch's annotated copy, if any."""
+    job_id = (batch.options or {}).get("annotated_job_id")
+    job = db.session.get(Job, job_id) if job_id else None
+    return job if job is not None and not job.is_finished else None
+
+
 def row_issues(batch: ImportBatch) -> Iterator[tuple[int, str, str, str]]:
     """Yield (row number, column letter, level, message) of every issue of a batch, in order."""
     rows = db.session.execute(

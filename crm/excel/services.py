@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from crm.core import clock
 from crm.core.audit import AuditContext
-from crm.excel import annotate, columns, sheets
+from crm.excel import annotate, columns, queries, sheets
 from crm.excel.apply import Applied, ImportRefused, apply_stored
 from crm.excel.dryrun import DryRun, dry_run, is_stale, write_annotated
 from crm.excel.models import ImportBatch, ImportMapping
@@ -106,7 +106,11 @@ def _batch_of(job) -> ImportBatch:
 
 
 def run_preview(batch: ImportBatch, progress=None, annotated: Path | None = None) -> DryRun:
-    """Dry-run the batch, keep each row's outcome, and write the annotated sheet if asked."""
+    """Dry-run the batch, keep each row's outcome, and write the annotated sheet if asked.
+
+    The web's dry run does not ask: the annotated copy is written by a job of its own
+    (`queue_annotated`), after the dry run is shown. The CLI asks, and waits for it.
+    """
     options = {k: v for k, v in batch.options.items() if k != "annotated_job_id"}
     batch.options = options
     result = dry_run(batch, progress)
@@ -127,6 +131,9 @@ def run_apply(batch: ImportBatch, progress=None) -> Applied:
     user = batch.applied_by or batch.created_by
     if is_stale(batch):
         dry_run(batch, progress, user)
+        # The annotated copy showed the outcomes replaced just now; a new one is made on demand.
+        options = {k: v for k, v in batch.options.items() if k != "annotated_job_id"}
+        batch.options = options
     if progress is not None:
         progress.update(95, 100, "正在写入数据库")
     confirmed = batch.options.get("confirmed_renames")
@@ -155,13 +162,60 @@ def summary(counts: dict[str, int], done: bool) -> str:
 
 @registry.handler("import.preview", label="导入预检")
 def preview_job(job, progress) -> dict[str, Any]:
-    """Dry-run the batch over every row and keep each row's outcome and the annotated file."""
+    """Dry-run the batch over every row and keep each row's outcome.
+
+    When a row has a problem, the annotated copy is queued to be written next, so the dry run
+    is shown without waiting for it.
+    """
     batch = _batch_of(job)
-    target = files.result_file(job, annotate.result_name(batch.filename))
-    run_preview(batch, progress, target)
-    if target.exists():
-        batch.options = {**batch.options, "annotated_job_id": job.id}
+    result = run_preview(batch, progress)
+    if result.has_issues:
+        queue_annotated(batch, batch.created_by)
     return {"message": summary(batch.counts, False), "next_url": f"/imports/{batch.id}"}
+
+
+def queue_annotated(batch: ImportBatch, user) -> Job:
+    """Queue the writing of the batch's annotated copy and remember the job; flush.
+
+    One copy serves the dry run and, unchanged, the apply of that same dry run: a copy that is
+    written, or being written, is not queued again.
+    """
+    if batch.file_removed_at is not None:
+        raise ImportRequestError("该批次上传的文件已超过保留期限并被删除，无法再生成标注文件。")
+    if not has_issues(batch):
+        raise ImportRequestError("该批次没有需要标注的问题")
+    current = queries.annotated_job(batch) or queries.annotating_job(batch)
+    if current is not None:
+        return current
+    job = queue.enqueue("import.annotate", {"batch_id": batch.id}, user)
+    batch.options = {**batch.options, "annotated_job_id": job.id}
+    db.session.flush()
+    return job
+
+
+def has_issues(batch: ImportBatch) -> bool:
+    """Tell whether some row of the batch's dry run has a problem to mark."""
+    options = batch.options or {}
+    if "has_issues" in options:
+        return bool(options["has_issues"])
+    return bool((batch.counts or {}).get("rejected"))  # a batch dry-run before this was kept
+
+
+@registry.handler("import.annotate", label="生成标注了问题的原表")
+def annotate_job(job, progress) -> dict[str, Any]:
+    """Write the uploaded sheet back with each row's outcome and its faulty cells marked.
+
+    Writes nothing to the batch (the dry run that queued this job recorded it), so it never
+    competes with the batch's own jobs; a job the batch no longer names has nothing to do.
+    """
+    batch = _batch_of(job)
+    if (batch.options or {}).get("annotated_job_id") != job.id:
+        return {"message": "该批次已重新预检，此标注文件不再生成。"}
+    if batch.file_removed_at is not None:
+        raise queue.JobError("该批次上传的文件已超过保留期限并被删除，无法生成标注文件。")
+    progress.update(0, 1, "正在生成标注了问题的原表")
+    write_annotated(batch, files.result_file(job, annotate.result_name(batch.filename)))
+    return {"message": "已生成标注了问题的原表。", "next_url": f"/imports/{batch.id}"}
 
 
 @registry.handler("import.apply", label="导入数据")

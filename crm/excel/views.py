@@ -116,6 +116,9 @@ def detail(batch_id: int):
         actions=ROW_ACTIONS,
         action_tabs=[(None, "全部"), ("issues", "有问题"), *ROW_ACTIONS.items()],
         annotated=queries.annotated_job(batch),
+        annotating=queries.annotating_job(batch),
+        can_annotate=services.has_issues(batch) and batch.file_removed_at is None,
+        annotate_form=ConfirmForm(formdata=None),
         mapping_form=MappingForm(formdata=None),
         year_form=YearForm(formdata=None),
         sheet_form=_sheet_form(batch),
@@ -149,6 +152,20 @@ def annotated(batch_id: int):
     if job is None:
         abort(404)
     return send_file(files.result_path(job), as_attachment=True, download_name=job.result_name)
+
+
+@bp.post("/<int:batch_id>/annotated")
+@roles_required(*EDITOR_ROLES)
+def annotate(batch_id: int):
+    """Queue the writing of the annotated copy (again: it failed, or its file was cleaned up)."""
+    batch = load_batch(batch_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    return _queued(
+        batch,
+        lambda: services.queue_annotated(batch, current_user),
+        "正在生成标注了问题的原表，完成后可在本页下载。",
+    )
 
 
 def _queued(batch, queue_job, done: str | None = None):

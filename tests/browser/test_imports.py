@@ -66,6 +66,13 @@ def test_upload_watch_the_dry_run_and_download_the_marked_sheet(page, live_serve
     )
     assert page.get_by_text(taken).is_visible()
 
+    # The annotated copy is written next, by a job of its own, while the page polls it.
+    assert page.get_by_text("正在生成标注了问题的原表").is_visible()
+    job = queue.claim_next("w-browser")
+    assert job.kind == "import.annotate"
+    queue.run_job(job.id, "w-browser")
+    page.locator(".import-annotating .job-download").wait_for(timeout=15000)
+    page.reload()
     with page.expect_download() as download:
         page.get_by_role("link", name="下载标注了问题的原表").click()
     saved = tmp_path / download.value.suggested_filename

@@ -11,6 +11,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from crm.core import clock
+from crm.excel import queries
 from crm.excel.models import ImportBatch, ImportMapping
 from crm.excel.retention import remove_expired_uploads
 from crm.extensions import db
@@ -130,6 +131,118 @@ def test_the_annotated_file_comes_back_with_the_result_column(client, login_as):
     sheet = load_workbook(BytesIO(response.data)).active
     response.close()
     assert sheet["E2"].value == "导入结果" and sheet["E3"].value.startswith("错误：B 列")
+
+
+def run_next_job() -> Job:
+    """Run the oldest queued job alone and return it."""
+    job = queue.claim_next("test-worker")
+    queue.run_job(job.id, "test-worker")
+    db.session.expire_all()
+    return db.session.get(Job, job.id)
+
+
+def annotate_jobs() -> list[Job]:
+    return db.session.scalars(select(Job).filter_by(kind="import.annotate")).all()
+
+
+def test_the_annotated_copy_is_written_after_the_dry_run_is_shown(client, login_as):
+    login_as("admin")
+    upload(client, [*ROWS, ["梧州后台标注有限公司", "bad", "万秀区", 100]])
+    preview = run_next_job()
+    batch = latest_batch()
+    # The dry run is done and shown without the copy: that is a job of its own, queued next.
+    assert preview.kind == "import.preview" and preview.result_path is None
+    assert batch.status == "previewed" and batch.counts["rejected"] == 1
+    page = text_of(client.get(f"/imports/{batch.id}"))
+    assert "确认导入" in page and "正在生成标注了问题的原表" in page
+    assert client.get(f"/imports/{batch.id}/annotated").status_code == 404
+    [pending] = annotate_jobs()
+    assert pending.status == "queued"
+
+    assert run_next_job().id == pending.id
+    page = client.get(f"/imports/{batch.id}").get_data(as_text=True)
+    assert "下载标注了问题的原表" in page and "正在生成标注了问题的原表" not in page
+    response = client.get(f"/imports/{batch.id}/annotated")
+    sheet = load_workbook(BytesIO(response.data)).active
+    response.close()
+    assert sheet["E3"].value.startswith("错误：B 列") and "18 位" in sheet["B3"].comment.text
+
+
+def test_the_apply_of_the_same_dry_run_keeps_its_annotated_copy(client, login_as):
+    login_as("admin")
+    upload(
+        client,
+        [
+            *ROWS,
+            ["梧州保留甲有限公司", factories.make_uscc(), "万秀区", 100],
+            ["梧州保留乙有限公司", "bad", "万秀区", 100],
+        ],
+    )
+    run_jobs()
+    batch = latest_batch()
+    [written] = annotate_jobs()
+    before = files.result_path(written).read_bytes()
+    client.post(f"/imports/{batch.id}/apply", data={"valid_only": "y"})
+    run_jobs()
+    assert latest_batch().status == "applied"
+    # Written once: the apply of the dry run it shows offers the same file.
+    assert [job.id for job in annotate_jobs()] == [written.id]
+    response = client.get(f"/imports/{batch.id}/annotated")
+    assert response.data == before
+    response.close()
+
+
+def test_a_clean_dry_run_queues_no_annotated_copy(client, login_as):
+    login_as("admin")
+    upload(client, [*ROWS, ["梧州无误有限公司", factories.make_uscc(), "万秀区", 100]])
+    run_jobs()
+    batch = latest_batch()
+    assert annotate_jobs() == []
+    page = text_of(client.get(f"/imports/{batch.id}"))
+    assert "标注了问题的原表" not in page
+    refused = client.post(f"/imports/{batch.id}/annotated", data={}, follow_redirects=True)
+    assert "该批次没有需要标注的问题" in text_of(refused) and annotate_jobs() == []
+
+
+def test_an_annotated_copy_whose_file_is_gone_is_written_again_on_request(client, login_as):
+    login_as("admin")
+    upload(client, [*ROWS, ["梧州重新标注有限公司", "bad", "万秀区", 100]])
+    run_jobs()
+    batch = latest_batch()
+    [first] = annotate_jobs()
+    files.remove_files(first.id)
+    page = text_of(client.get(f"/imports/{batch.id}"))
+    assert "生成标注了问题的原表" in page and "下载标注了问题的原表" not in page
+    client.post(f"/imports/{batch.id}/annotated", data={})
+    # Asked twice before the worker runs: one job.
+    client.post(f"/imports/{batch.id}/annotated", data={})
+    run_jobs()
+    assert len(annotate_jobs()) == 2
+    response = client.get(f"/imports/{batch.id}/annotated")
+    assert response.status_code == 200
+    sheet = load_workbook(BytesIO(response.data)).active
+    response.close()
+    assert sheet["E3"].value.startswith("错误：B 列")
+
+
+def test_an_annotated_copy_of_a_replaced_dry_run_is_not_written(client, login_as):
+    login_as("admin")
+    upload(client, [*ROWS, ["梧州过期标注有限公司", "bad", "万秀区", 100]])
+    run_next_job()
+    batch = latest_batch()
+    [stale] = annotate_jobs()
+    # The user picks another year; with two workers, the new dry run ends before the old copy.
+    client.post(f"/imports/{batch.id}/year", data={"year": "2024"})
+    assert queue.claim_next("worker-a").id == stale.id
+    db.session.rollback()
+    rerun = queue.claim_next("worker-b")
+    queue.run_job(rerun.id, "worker-b")
+    queue.run_job(stale.id, "worker-a")
+    db.session.expire_all()
+    stale = db.session.get(Job, stale.id)
+    assert stale.status == "done" and stale.result_path is None
+    run_jobs()
+    assert queries.annotated_job(latest_batch()).id not in (stale.id, rerun.id)
 
 
 def test_the_mapping_can_be_corrected_and_saved_as_a_template(client, login_as):
@@ -404,7 +517,7 @@ def test_job_files_are_deleted_after_the_retention(app, client, login_as):
     login_as("admin")
     upload(client, [*ROWS, ["梧州标注留存有限公司", "bad", "万秀区", 1]])
     run_jobs()
-    job = db.session.get(Job, latest_batch().job_id)  # the dry run writes the annotated copy
+    job = queries.annotated_job(latest_batch())  # the job that wrote the annotated copy
     path = files.result_path(job)
     assert path is not None, (job.status, job.message, job.result_path)
     cleanup = {spec.name: spec for spec in registry.periodic_jobs()}["jobs.files"]
