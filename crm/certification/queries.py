@@ -61,7 +61,7 @@ def application_counts(user) -> dict[int, int]:
         reach = CertificationApplication.firm_id.not_in(firms.where(Firm.deleted_at.is_not(None)))
     else:
         reach = CertificationApplication.firm_id.in_(
-            firms.where(firm_scope(user), Firm.deleted_at.is_(None))
+            firms.where(firm_scope(user, every=True), Firm.deleted_at.is_(None))
         )
     rows = db.session.execute(
         select(CertificationApplication.batch_id, func.count(CertificationApplication.id))

@@ -141,9 +141,10 @@ def tier_condition(tier: str, today: date):
     return (Firm.id + 0).in_(holders)
 
 
-def filtered_firms(user: User, filters: FirmFilters, today: date) -> Select:
-    """Return the select of the firms `user` sees, narrowed by `filters`, in no order."""
-    stmt = visible_firms(user, include_deleted=filters.deleted)
+def filtered_firms(user: User, filters: FirmFilters, today: date, *, every: bool = False) -> Select:
+    """Return the select of the firms `user` sees, narrowed by `filters`, in no order
+    (`every`: the select reads all of them, see `firms.access.firm_scope`)."""
+    stmt = visible_firms(user, include_deleted=filters.deleted, every=every)
     if filters.deleted and is_admin(user):
         stmt = stmt.where(Firm.deleted_at.is_not(None))
     for column, value in (

@@ -103,7 +103,7 @@ def _reach(user: User, filters: BoardFilters, today: date):
     if sees_all_firms(user) and not firm_filters.narrows():
         return Enrollment.firm_id.not_in(select(Firm.id).where(Firm.deleted_at.is_not(None)))
     return Enrollment.firm_id.in_(
-        filtered_firms(user, firm_filters, today).with_only_columns(Firm.id)
+        filtered_firms(user, firm_filters, today, every=True).with_only_columns(Firm.id)
     )
 
 

@@ -123,9 +123,10 @@ def _entry_conditions(filters: LedgerFilters) -> list:
     return conditions
 
 
-def _firm_conditions(user: User, filters: LedgerFilters) -> list:
-    """Return the conditions on the entries' firms: in reach, live, and the firm filters."""
-    conditions = [firm_scope(user), Firm.deleted_at.is_(None)]
+def _firm_conditions(user: User, filters: LedgerFilters, *, every: bool = False) -> list:
+    """Return the conditions on the entries' firms: in reach, live, and the firm filters
+    (`every`: the select reads all of them, see `firms.access.firm_scope`)."""
+    conditions = [firm_scope(user, every=every), Firm.deleted_at.is_(None)]
     if filters.district_id is not None:
         conditions.append(Firm.district_id == filters.district_id)
     if filters.q.strip():
@@ -176,7 +177,8 @@ def ledger_totals(user: User, filters: LedgerFilters) -> Totals:
         deleted = select(Firm.id).where(Firm.deleted_at.is_not(None))
         reach = SupportEntry.firm_id.not_in(deleted)
     else:
-        reach = SupportEntry.firm_id.in_(select(Firm.id).where(*_firm_conditions(user, filters)))
+        firms = select(Firm.id).where(*_firm_conditions(user, filters, every=True))
+        reach = SupportEntry.firm_id.in_(firms)
     return _totals(select(SupportEntry).where(reach, *_entry_conditions(filters)))
 
 

@@ -325,3 +325,25 @@ def test_a_search_is_read_off_indexes(app, admin):
     else:
         # SQLite tests each firm's name, and finds the former names once, not firm by firm.
         assert "CORRELATED" not in explained
+
+
+def test_a_managers_whole_reach_is_read_through_the_indexes(app):
+    from crm.firms.access import firm_scope
+    from tests.plans import plan
+
+    mine, other = factories.district("450403"), factories.district("450405")
+    manager = factories.make_user("manager", districts=[mine])
+    in_district = factories.make_firm(district=mine)
+    assigned = factories.make_firm(district=other, manager=manager)
+    factories.make_firm(district=other)
+    db.session.commit()
+
+    def reach(every):
+        return set(db.session.scalars(select(Firm.id).where(firm_scope(manager, every=every))))
+
+    assert reach(True) == reach(False) == {in_district.id, assigned.id}
+    if db.engine.dialect.name == "sqlite":
+        # The firms in reach come through the district and manager indexes, not a scan of all.
+        # (PostgreSQL hashes the covered districts and scans either way.)
+        explained = plan(select(Firm.id).where(firm_scope(manager, every=True)))
+        assert "SCAN firms" not in explained and "ix_firms_manager_id" in explained
