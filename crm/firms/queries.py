@@ -163,6 +163,25 @@ def filtered_firms(user: User, filters: FirmFilters, today: date, *, every: bool
     return stmt
 
 
+def worth_walking(count: int, wanted: int, span: int | None = None) -> bool:
+    """Tell whether SQLite should walk a list's order and test each firm, rather than fetch
+    the `count` firms a condition selects and sort them, to find the first `wanted`.
+
+    Walking visits about `wanted` x (`span` / `count`) firms, `span` being about how many firms
+    there are (`firm_span`, asked for when not given); fetching and sorting costs about `count`.
+    Without statistics SQLite takes any index the condition offers and sorts; callers write the
+    condition with `+ 0` when this answers yes. PostgreSQL weighs the two itself.
+    """
+    if db.session.get_bind().dialect.name != "sqlite":
+        return False
+    return count * count >= wanted * (firm_span() if span is None else span)
+
+
+def firm_span() -> int:
+    """Return the highest firm id: about how many firms a walk through them all visits."""
+    return db.session.scalar(select(func.max(Firm.id))) or 0
+
+
 def firm_list_select(user: User, filters: FirmFilters, today: date) -> Select:
     """Return the select of the firms `user` sees, narrowed by `filters` and in the order of
     one of the column sorts (`SORTS`); the sort by district is paged by `list_firms`."""

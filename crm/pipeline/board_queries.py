@@ -17,7 +17,7 @@ from crm.eligibility.models import Assessment
 from crm.extensions import db
 from crm.firms.access import can_edit_firm
 from crm.firms.models import Firm
-from crm.firms.queries import FirmFilters, filtered_firms
+from crm.firms.queries import FirmFilters, filtered_firms, firm_span, worth_walking
 from crm.pipeline import rules
 from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
 
@@ -107,25 +107,17 @@ def _reach(user: User, filters: BoardFilters, today: date):
     )
 
 
-def _in_stage(stage_id: int, count: int, wanted: int, span: int):
+def _in_stage(stage_id: int, count: int, wanted: int, span: int | None = None):
     """Return the condition selecting a column's enrollments, for a select by firm name.
 
-    SQLite plans the column's first cards one way for every column: it fetches the stage's
-    enrollments by the stage index and sorts them all by name (17 ms for a column of 21,000 at
-    100,000 firms). Walking the firm names in order and looking each firm's enrollment up stops
-    once `wanted` are found, which is quicker when the column holds a large share of the `span`
-    firms walked (0.1 ms) and slower when it holds few (8 ms for 437). Where the column is large
-    enough, `+ 0` keeps SQLite off the stage index so it walks the names. PostgreSQL weighs the
-    two by its statistics itself.
+    SQLite fetches a stage's enrollments by the stage index and sorts them all by name (17 ms
+    for a column of 21,000 at 100,000 firms); walking the firm names and looking each firm's
+    enrollment up stops once `wanted` are found (0.1 ms), but is slower for a column of few
+    (8 ms for 437). `+ 0` keeps SQLite off the stage index where walking is worth it.
     """
-    if count * count >= wanted * span and db.session.get_bind().dialect.name == "sqlite":
+    if worth_walking(count, wanted, span):
         return Enrollment.stage_id + 0 == stage_id
     return Enrollment.stage_id == stage_id
-
-
-def _firm_span() -> int:
-    """Return the highest firm id: about how many firms a walk of the names goes through."""
-    return db.session.scalar(select(func.max(Firm.id))) or 0
 
 
 def _ids(conditions: list) -> Select:
@@ -187,7 +179,7 @@ def board_columns(
     """Return the programme's columns in board order, each with its first `limit` cards."""
     conditions = _conditions(user, programme.id, filters, today)
     counts = stage_counts(user, programme, filters, today)
-    span = _firm_span()
+    span = firm_span()
     # One small select per non-empty column: each stops after `limit` rows, where one ranking
     # over every open enrollment would sort them all.
     ids = {
@@ -222,7 +214,7 @@ def column_page(
     conditions = _conditions(user, programme.id, filters, today)
     count = stage_counts(user, programme, filters, today).get(stage.id, 0)
     wanted = page_number(number) * per_page + 1
-    in_stage = _in_stage(stage.id, count, wanted, _firm_span())
+    in_stage = _in_stage(stage.id, count, wanted)
     page = paginate(_ids([*conditions, in_stage]), number, per_page)
     page.items = _cards(user, programme, page.items, today)
     return page
@@ -248,7 +240,7 @@ def cards_after(
     following = or_(Firm.name > name, and_(Firm.name == name, Firm.id > firm_id))
     conditions = _conditions(user, programme.id, filters, today)
     count = stage_counts(user, programme, filters, today).get(stage.id, 0)
-    in_stage = _in_stage(stage.id, count, per_page + 1, _firm_span())
+    in_stage = _in_stage(stage.id, count, per_page + 1)
     stmt = _ids([*conditions, in_stage, following])
     page = paginate(stmt, 1, per_page)
     page.items = _cards(user, programme, page.items, today)
