@@ -12,7 +12,7 @@ from crm.eligibility.facts import VERDICT_RANK
 from crm.eligibility.models import Assessment, ExpertAssessment, SettingsVersion
 from crm.extensions import db
 from crm.firms.models import Firm
-from crm.firms.queries import FirmFilters, filtered_firms
+from crm.firms.queries import FirmFilters, filtered_firms, worth_walking
 
 #: The verdict filter: a verdict, or `none` for firms not assessed yet.
 VERDICT_FILTERS = ("pass", "uncertain", "fail", "none")
@@ -75,12 +75,35 @@ def _reversed(term):
     return term.desc()
 
 
-def _firms(user: User, filters: ReadinessFilters, today: date) -> Select:
-    """Return the select of the live firms `user` sees, narrowed by the firm filters."""
-    return filtered_firms(user, replace(filters.firm, deleted=False), today)
+def _firms(user: User, filters: ReadinessFilters, today: date, walk: bool = False) -> Select:
+    """Return the select of the live firms `user` sees, narrowed by the firm filters.
+
+    `walk`: the district filter is written with `+ 0`, so that SQLite walks the index of the
+    sort and tests each firm's district instead of fetching the district's firms and sorting
+    them (97 ms for a district of 11,000 at 100,000 firms); see `_walks`.
+    """
+    firm = replace(filters.firm, deleted=False)
+    if not walk or firm.district_id is None:
+        return filtered_firms(user, firm, today)
+    stmt = filtered_firms(user, replace(firm, district_id=None), today)
+    return stmt.where(Firm.district_id + 0 == firm.district_id)
 
 
-def assessed_select(user: User, filters: ReadinessFilters, today: date) -> Select:
+def _walks(filters: ReadinessFilters, wanted: int) -> bool:
+    """Tell whether the rows up to `wanted` are found sooner by walking the sort's index than
+    through the district filter's (`firms.queries.worth_walking`)."""
+    district = filters.firm.district_id
+    if district is None:
+        return False
+    in_district = select(func.count()).where(
+        Firm.district_id == district, Firm.deleted_at.is_(None)
+    )
+    return worth_walking(db.session.scalar(in_district), wanted)
+
+
+def assessed_select(
+    user: User, filters: ReadinessFilters, today: date, walk: bool = False
+) -> Select:
     """Return the (firm, current assessment) rows `user` sees, in the order of the sort.
 
     The order is that of one index over the current assessments (or of the firm names), so the
@@ -93,7 +116,7 @@ def assessed_select(user: User, filters: ReadinessFilters, today: date) -> Selec
     key = sort.removeprefix("-") or "verdict"
     firm_id = Firm.id + 0 if key == "name" else Firm.id
     stmt = (
-        _firms(user, filters, today)
+        _firms(user, filters, today, walk)
         .join(Assessment, and_(Assessment.firm_id == firm_id, Assessment.is_current))
         .add_columns(Assessment)
     )
@@ -103,12 +126,14 @@ def assessed_select(user: User, filters: ReadinessFilters, today: date) -> Selec
     return stmt.order_by(*_order(sort))
 
 
-def unassessed_select(user: User, filters: ReadinessFilters, today: date) -> Select:
+def unassessed_select(
+    user: User, filters: ReadinessFilters, today: date, walk: bool = False
+) -> Select:
     """Return the firms `user` sees that have no assessment yet, by name (read off its index)."""
     current = select(Assessment.id).where(Assessment.firm_id == Firm.id, Assessment.is_current)
     descending = normalise_sort(filters.sort) == "-name"
     order = [Firm.name.desc(), Firm.id.desc()] if descending else [Firm.name, Firm.id]
-    return _firms(user, filters, today).where(~current.exists()).order_by(*order)
+    return _firms(user, filters, today, walk).where(~current.exists()).order_by(*order)
 
 
 def readiness_page(
@@ -125,7 +150,8 @@ def readiness_page(
     rows: list = []
     with_assessed = filters.verdict != "none"
     with_unassessed = filters.verdict not in VERDICT_FILTERS or filters.verdict == "none"
-    assessed = assessed_select(user, filters, today)
+    walk = _walks(filters, offset + wanted)
+    assessed = assessed_select(user, filters, today, walk)
     if with_assessed:
         rows = [tuple(row) for row in db.session.execute(assessed.limit(wanted).offset(offset))]
     if with_unassessed and len(rows) < wanted:
@@ -137,7 +163,7 @@ def readiness_page(
                     assessed.order_by(None).with_only_columns(Assessment.id).subquery()
                 )
             )
-        rest = unassessed_select(user, filters, today).limit(wanted - len(rows))
+        rest = unassessed_select(user, filters, today, walk).limit(wanted - len(rows))
         rows += [(firm, None) for firm in db.session.scalars(rest.offset(max(0, offset - before)))]
     return Page(items=rows[:per_page], number=number, has_next=len(rows) > per_page)
 

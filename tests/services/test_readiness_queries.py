@@ -5,12 +5,13 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from crm.eligibility import queries, services
 from crm.eligibility.facts import VERDICT_RANK
 from crm.eligibility.models import Assessment
 from crm.extensions import db
+from crm.firms.models import Firm
 from crm.firms.queries import FirmFilters
 from tests import factories
 from tests.plans import sorts_rows
@@ -138,3 +139,29 @@ def test_the_verdict_filter_reads_the_index_in_order(app):
     db.session.commit()
     filters = queries.ReadinessFilters(FirmFilters(), "fail", "-score_max")
     assert not sorts_rows(queries.assessed_select(user, filters, TODAY).limit(101))
+
+
+@pytest.mark.parametrize("walk", [True, False])
+@pytest.mark.parametrize("sort", ["", "-score_max", "name"])
+def test_a_district_lists_the_same_firms_whichever_index_finds_them(admin, monkeypatch, sort, walk):
+    """On SQLite a large district is found by walking the sort's index and a small one through
+    the district index (`queries._walks`); both give the same rows in the same order."""
+    other = factories.district("450405")
+    for firm in db.session.scalars(select(Firm).where(Firm.name.in_(["乙公司", "丑公司"]))):
+        firm.district = other
+    db.session.commit()
+    expected = [n for n in names(admin, sort) if n not in ("乙公司", "丑公司")]
+    monkeypatch.setattr(queries, "_walks", lambda filters, wanted: walk)
+    home = factories.district().id
+    for per_page in (1, 3, 50):
+        found, number = [], 1
+        filters = queries.ReadinessFilters(FirmFilters(district_id=home), None, sort)
+        while True:
+            page = queries.readiness_page(admin, filters, number, per_page, TODAY)
+            found += [firm.name for firm, _ in page.items]
+            if not page.has_next:
+                break
+            number += 1
+        assert found == expected
+    if walk:
+        assert not sorts_rows(queries.assessed_select(admin, filters, TODAY, walk).limit(101))
