@@ -197,8 +197,7 @@ def list_firms(user: User, filters: FirmFilters, number: int, per_page: int, tod
     """Return one page of the firm list for `user`, narrowed and sorted by `filters`."""
     sort = normalise_sort(filters.sort)
     if sort.lstrip("-") == BY_DISTRICT:
-        stmt = filtered_firms(user, filters, today)
-        return _page_by_district(stmt, sort.startswith("-"), number, per_page)
+        return _page_by_district(user, filters, today, number, per_page)
     return paginate(firm_list_select(user, filters, today), number, per_page)
 
 
@@ -210,21 +209,24 @@ def firms_in_district(stmt: Select, district_id: int | None, descending: bool) -
     return stmt.where(in_district).order_by(Firm.id.desc() if descending else Firm.id.asc())
 
 
-def _page_by_district(stmt: Select, descending: bool, number: int, per_page: int) -> Page:
-    """Return one page of `stmt` in the districts' order, by id within a district.
+def _page_by_district(
+    user: User, filters: FirmFilters, today: date, number: int, per_page: int
+) -> Page:
+    """Return one page of the firm list in the districts' order, by id within a district.
 
     The firms are counted per district (read off the district index), and the page is then
     read district by district off the index of (district, id) from the right offset, instead
     of joining every firm to its district and sorting them all.
     """
     number = page_number(number)
+    descending = normalise_sort(filters.sort).startswith("-")
+    counted = filtered_firms(user, filters, today, every=True)
     counts = dict(
         db.session.execute(
-            stmt.order_by(None)
-            .with_only_columns(Firm.district_id, func.count())
-            .group_by(Firm.district_id)
+            counted.with_only_columns(Firm.district_id, func.count()).group_by(Firm.district_id)
         ).all()
     )
+    stmt = filtered_firms(user, filters, today)
     order = list(
         db.session.scalars(select(District.id).order_by(District.sort_order, District.code))
     )

@@ -242,6 +242,16 @@ def test_the_district_sort_pages_through_every_district_in_its_order(app, admin)
             seen += page.items
             assert page.has_next == (number < 4)
         assert [f.name for f in seen] == [f.name for f in order]
+    # A manager pages through exactly their reach: their districts and their assigned firms.
+    manager = factories.make_user("manager", districts=[districts[0]])
+    firms[1].manager = manager
+    db.session.commit()
+    reach = [f for f in expected if f.district_id == districts[0].id or f.manager is manager]
+    seen = []
+    for number in range(1, 4):
+        page = queries.list_firms(manager, queries.FirmFilters(sort="district"), number, 2, TODAY)
+        seen += page.items
+    assert [f.name for f in seen] == [f.name for f in reach] and not page.has_next
     # A page past the end is empty; a filter narrows the pages the same way.
     assert queries.list_firms(admin, queries.FirmFilters(sort="district"), 9, 3, TODAY).items == []
     in_one = queries.list_firms(
