@@ -103,6 +103,11 @@ def register_jobs(app: Flask) -> None:
     """Import the modules that register job handlers and periodic work; no scheduler starts here."""
     for module in JOB_MODULES:
         importlib.import_module(module)
+    # crm.mail sits beside crm.jobs and may not import it: its sender is registered here.
+    from crm.jobs.registry import periodic
+    from crm.mail.sender import SEND_EVERY_SECONDS, send_due
+
+    periodic("mail.send", seconds=SEND_EVERY_SECONDS)(send_due)
 
 
 def register_blueprints(app: Flask) -> None:

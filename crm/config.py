@@ -36,6 +36,19 @@ class Config:
     SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
     SMTP_STARTTLS = _bool("SMTP_STARTTLS", False)
     MAIL_FROM = os.environ.get("MAIL_FROM", "")
+    #: Seconds the sender waits for the SMTP server to answer before it tries again later.
+    SMTP_TIMEOUT_SECONDS = 30
+    #: A message the server refused for now (or never got) is tried again after this many
+    #: seconds, doubled at every further try up to MAIL_RETRY_MAX_SECONDS ...
+    MAIL_RETRY_FIRST_SECONDS = 60
+    MAIL_RETRY_MAX_SECONDS = 6 * 60 * 60
+    #: ... and is failed after this many tries (about 20 hours of trying).
+    MAIL_MAX_ATTEMPTS = 12
+    #: Messages one run of the sender sends at most; the rest wait for its next run.
+    MAIL_BATCH = 200
+    #: A message still marked as being sent this long after its try began lost its sender
+    #: mid-send; it is failed for an administrator to check and send again.
+    MAIL_STUCK_MINUTES = 15
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -23,6 +23,7 @@ from crm.firms.models import (
 )
 from crm.jobs.models import Job, Lease
 from crm.listing.models import ListingCase
+from crm.mail.models import OutboxMessage
 from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
 from crm.reference.models import District, Industry, Park, TechField
 from crm.support.models import SubsidyRule, SupportEntry
@@ -56,6 +57,7 @@ __all__ = [
     "Lease",
     "ListingCase",
     "LoginThrottle",
+    "OutboxMessage",
     "Park",
     "Programme",
     "Qualification",

@@ -37,6 +37,7 @@ from crm.config import TestConfig
 from crm.core import clock
 from crm.extensions import db
 from tests import factories
+from tests.smtp_server import SmtpServer
 
 
 def _database_url(tmp_path_factory, worker_id: str) -> str:
@@ -231,3 +232,21 @@ def login_as(client):
         return user
 
     return login
+
+
+@pytest.fixture
+def smtp_server(app):
+    """Start a real SMTP server (aiosmtpd) on a loopback port and point the app's e-mail at it."""
+    server = SmtpServer()
+    server.start()
+    app.config.update(
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=server.port,
+        SMTP_USER="",
+        SMTP_PASSWORD="",
+        SMTP_STARTTLS=False,
+        MAIL_FROM="crm@bureau.test",
+        SMTP_TIMEOUT_SECONDS=5,
+    )
+    yield server
+    server.stop()
