@@ -121,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.firms.blueprint import bp as firms_bp
     from crm.jobs.views import bp as jobs_bp
     from crm.listing.blueprint import bp as listing_bp
+    from crm.mail.views import bp as mail_bp
     from crm.pipeline.blueprint import bp as pipeline_bp
     from crm.support.blueprint import bp as support_bp
 
@@ -134,6 +135,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(certification_bp)
     app.register_blueprint(support_bp)
     app.register_blueprint(jobs_bp)
+    app.register_blueprint(mail_bp)
     app.register_blueprint(excel_bp)
 
     @app.get("/")

@@ -85,7 +85,7 @@ def queue_message(
             db.session.execute(
                 table.update()
                 .where(where, table.c.status.in_(("sent", "failed")))
-                .values(**content, **_back_in_queue(now), sent_at=None, last_error=None)
+                .values({**content, **_back_in_queue(now), "sent_at": None, "last_error": None})
             )
     return db.session.scalars(
         select(OutboxMessage).where(where).execution_options(populate_existing=True)

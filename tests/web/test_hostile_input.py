@@ -23,6 +23,7 @@ from io import BytesIO
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import pytest
+from flask import current_app
 from openpyxl import Workbook
 from sqlalchemy import select
 from werkzeug.datastructures import ImmutableMultiDict
@@ -34,6 +35,7 @@ from crm.excel.models import ImportBatch
 from crm.extensions import db
 from crm.firms.models import FirmContact
 from crm.jobs import queue
+from crm.mail.outbox import queue_message
 from crm.pipeline.services import MoveInputs, enroll_firm
 from crm.support import services as support
 from crm.support.models import SubsidyRule
@@ -222,6 +224,10 @@ def make_world(client) -> dict:
         firm, {"kind": "rd_subsidy", "title": "研发后补助", "granted_on": date(2026, 3, 1)}
     )
     rule = db.session.scalars(select(SubsidyRule).order_by(SubsidyRule.id)).first()
+    # E-mail on (a server nobody listens on: nothing is sent), with a message that failed.
+    current_app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=9, MAIL_FROM="crm@bureau.test")
+    message = queue_message("wang@example.com", "今日待办", "正文", "<p>正文</p>", kind="test")
+    message.status, message.last_error = "failed", "邮件服务器拒收（550 5.1.1 no such user）"
     db.session.commit()
 
     # An import through the pages, dry run done, leaves a batch, its job and its stored file.
@@ -254,6 +260,7 @@ def make_world(client) -> dict:
             "entry_id": entry.id,
             "rule_id": rule.id,
             "job_id": imported.job_id,
+            "message_id": message.id,
             "code": "hte",
             "stage_code": "reserve",
             "kind": "firms",
