@@ -286,3 +286,15 @@ def test_the_worker_sends_the_outbox_under_its_lease(app, smtp_server):
     db.session.rollback()
     assert [r.rcpt_tos for r in smtp_server.received] == [["wang@example.com"]]
     assert db.session.scalars(select(OutboxMessage.status)).all() == ["sent"]
+
+
+def test_a_sender_with_a_chinese_name_is_encoded_and_the_envelope_has_its_address(
+    app, smtp_server, frozen
+):
+    app.config["MAIL_FROM"] = "梧州市科技局 CRM <crm@kjj.example.gov.cn>"
+    _queue("wang@example.com")
+    assert sender.send_due()["sent"] == 1
+    [received] = smtp_server.received
+    assert received.mail_from == "crm@kjj.example.gov.cn"
+    assert received.message["From"].addresses[0].display_name == "梧州市科技局 CRM"
+    assert received.message["Message-ID"].endswith("@kjj.example.gov.cn>")
