@@ -18,6 +18,7 @@ JOB_MODULES = (
     "crm.jobs.maintenance",
     "crm.eligibility.jobs",
     "crm.certification.jobs",
+    "crm.reminders.jobs",
     "crm.excel.services",
 )
 CONTENT_SECURITY_POLICY = (

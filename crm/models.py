@@ -26,6 +26,7 @@ from crm.listing.models import ListingCase
 from crm.mail.models import OutboxMessage
 from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
 from crm.reference.models import District, Industry, Park, TechField
+from crm.reminders.models import Reminder, ReminderRule, ReminderRuleVersion
 from crm.support.models import SubsidyRule, SupportEntry
 
 __all__ = [
@@ -61,6 +62,9 @@ __all__ = [
     "Park",
     "Programme",
     "Qualification",
+    "Reminder",
+    "ReminderRule",
+    "ReminderRuleVersion",
     "SettingsVersion",
     "Stage",
     "StageTransition",

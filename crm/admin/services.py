@@ -10,12 +10,14 @@ from crm.firms import uscc
 from crm.firms.models import Firm
 from crm.pipeline.services import seed_programmes
 from crm.reference.services import seed_city
+from crm.reminders.services import seed_rules
 from crm.support.services import seed_subsidy_rules
 
 
 def seed_reference_data(city: str) -> int:
-    """Create the missing districts, parks, fields, industries, programmes, subsidy rules."""
-    return seed_city(city) + seed_programmes() + seed_subsidy_rules()
+    """Create the missing districts, parks, fields, industries, programmes, subsidy rules and
+    reminder rules."""
+    return seed_city(city) + seed_programmes() + seed_subsidy_rules() + seed_rules()
 
 
 def search_users(role: str | None = None, text: str | None = None) -> list[User]:

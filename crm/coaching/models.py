@@ -83,8 +83,13 @@ class CoachingMeasure(Audited, TimestampMixin, db.Model):
     #: The plan's firm, kept here so the audit trail and permission checks need no join.
     firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(255), info={"label": "措施"})
-    #: Free text: the person or unit responsible, not necessarily a user of the system.
+    #: Free text: the person or unit responsible, not necessarily a user of the system; the
+    #: label shown when no user is set.
     owner: Mapped[str | None] = mapped_column(String(64), info={"label": "责任人"})
+    #: The user responsible, whom the measure's reminders reach (else the plan's manager).
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True, info={"label": "责任人账号"}
+    )
     due_on: Mapped[date | None] = mapped_column(index=True, info={"label": "完成时限"})
     #: `planned`, `in_progress`, `done` or `dropped` (MEASURE_STATUSES).
     status: Mapped[str] = mapped_column(String(16), default="planned", info={"label": "状态"})
@@ -92,6 +97,12 @@ class CoachingMeasure(Audited, TimestampMixin, db.Model):
     done_on: Mapped[date | None] = mapped_column(info={"label": "完成日期"})
 
     plan = relationship("CoachingPlan", back_populates="measures")
+    owner_user = relationship("User", lazy="joined")
+
+    @property
+    def owner_label(self) -> str:
+        """Return who is responsible: the user's name, else the text, else nothing."""
+        return self.owner_user.name if self.owner_user is not None else (self.owner or "")
 
     @property
     def status_label(self) -> str:
@@ -133,11 +144,17 @@ class Activity(Audited, TimestampMixin, db.Model):
     follow_up: Mapped[str | None] = mapped_column(Text, info={"label": "后续事项"})
     follow_up_due_on: Mapped[date | None] = mapped_column(info={"label": "后续事项时限"})
     follow_up_done: Mapped[bool] = mapped_column(default=False, info={"label": "后续事项已办结"})
+    #: The user who sees the follow-up through, whom its reminders reach (else the author,
+    #: else the firm's manager).
+    follow_up_owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), info={"label": "后续事项责任人"}
+    )
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), info={"label": "记录人"}
     )
 
-    created_by = relationship("User", lazy="joined")
+    created_by = relationship("User", foreign_keys=[created_by_id], lazy="joined")
+    follow_up_owner = relationship("User", foreign_keys=[follow_up_owner_id], lazy="joined")
 
     @property
     def kind_label(self) -> str:

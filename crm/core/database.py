@@ -23,7 +23,7 @@ periodically (`checkpoint`).
 """
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -130,3 +130,44 @@ def schema_object_filter(dialect_name: str):
         return condition is None or condition.dialect in (None, dialect_name)
 
     return include_object
+
+
+def insert_or_ignore(model, key: Sequence[str]):
+    """Return an INSERT into `model`'s table that skips the rows whose `key` columns (a unique
+    constraint) are taken: ON CONFLICT DO NOTHING, on SQLite and on PostgreSQL alike.
+
+    A row a concurrent transaction is inserting waits for it to end and is then skipped, so two
+    writers of the same rows create each once.
+    """
+    from crm.extensions import db
+
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    # The table, not the mapped class: an ORM insert reports no row count on PostgreSQL.
+    return _IgnoringInsert(insert(model.__table__), list(key))
+
+
+class _IgnoringInsert:
+    """An insert whose ON CONFLICT DO NOTHING is added once its rows are known."""
+
+    def __init__(self, statement, key: list[str]):
+        self._statement = statement
+        self._key = key
+
+    def values(self, **values):
+        """Insert one row of `values`."""
+        return self._statement.values(**values).on_conflict_do_nothing(index_elements=self._key)
+
+    def from_select(self, names: Sequence[str], select):
+        """Insert the rows of `select` into the columns `names`.
+
+        The select gets a WHERE clause, which SQLite needs to read ON CONFLICT after a select.
+        """
+        from sqlalchemy import text
+
+        select = select.where(text("1 = 1"))
+        return self._statement.from_select(names, select).on_conflict_do_nothing(
+            index_elements=self._key
+        )

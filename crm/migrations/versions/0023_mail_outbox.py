@@ -1,7 +1,7 @@
 """The outbox of e-mail: one message per recipient, kind and day, and its delivery state.
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0022
 Create Date: 2026-12-02 14:27:21.843097
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0023"
-down_revision = "0021"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
