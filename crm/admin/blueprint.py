@@ -1,12 +1,12 @@
-"""The admin blueprint: user accounts (`views`) and the versions of the eligibility settings
-(`settings_views`).
+"""The admin blueprint: user accounts (`views`), the versions of the eligibility settings
+(`settings_views`) and of the reminder rules (`reminder_views`).
 
 Routes are attached here, to the view functions of those modules, which never import this one.
 """
 
 from flask import Blueprint
 
-from crm.admin import settings_views, views
+from crm.admin import reminder_views, settings_views, views
 from crm.core.web import FORM, GET, POST, add_routes
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -24,6 +24,14 @@ ROUTES = (
         "/eligibility-settings/new",
         "eligibility_settings_new",
         settings_views.eligibility_settings_new,
+        FORM,
+    ),
+    # reminder_views
+    ("/reminder-rules", "reminder_rules", reminder_views.reminder_rules, GET),
+    (
+        "/reminder-rules/<int:rule_id>/new",
+        "reminder_rule_new",
+        reminder_views.reminder_rule_new,
         FORM,
     ),
 )

@@ -62,7 +62,7 @@ from crm.pipeline.models import Enrollment, Stage
 from crm.reminders import rules
 from crm.reminders.models import Reminder
 from crm.reminders.rules import FIRM, OVERDUE, USER, RuleSettings, offset_period
-from crm.reminders.services import rules_in_force
+from crm.reminders.services import rules_in_force, seed_rules
 from crm.support.models import SupportEntry
 
 #: The columns a rule's select gives, by these labels: the firm, the record, the occasion, the
@@ -614,5 +614,5 @@ def scan(today: date | None = None) -> list[RuleScan]:
     """Run every rule in force on `today`; return what each did. Flushes, never commits."""
     today = today or clock.today()
     now = clock.utcnow()
-    db.session.flush()
+    seed_rules()  # a rule added to the code since the last seeding
     return [scan_rule(item.rule, item.settings, today, now) for item in rules_in_force(today)]

@@ -69,8 +69,7 @@ class RuleInForce:
 
 def rules_in_force(on: date) -> list[RuleInForce]:
     """Return every known rule with its version in force on `on`, in the order of `rules.RULES`
-    (a date before every version takes the earliest)."""
-    seed_rules()
+    (a date before every version takes the earliest). Rules not seeded yet are left out."""
     versions = db.session.scalars(
         select(ReminderRuleVersion).order_by(
             ReminderRuleVersion.effective_on, ReminderRuleVersion.id
