@@ -73,16 +73,27 @@ class MeasureForm(Form):
 
     title = StringField("措施", [DataRequired("请填写措施"), Length(max=255)], filters=[strip])
     owner = StringField("责任人", [Length(max=64)], filters=[strip])
+    #: The user reminded of the measure; the text above stays the label of a unit or a person
+    #: outside the system.
+    owner_id = SelectField("提醒对象", coerce=optional_int)
     due_on = DateField("完成时限", [Optional()])
     status = SelectField("状态", choices=options(MEASURE_STATUSES.items()), default="planned")
     result = _text("结果")
     done_on = DateField("完成日期", [Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = getattr(kwargs.get("obj"), "owner_user", None)
+        self.owner_id.choices = options(
+            with_current(active_managers(), current), "（方案的服务专员）"
+        )
 
     def values(self) -> dict[str, Any]:
         """Return the model attributes to store."""
         return {
             "title": self.title.data,
             "owner": self.owner.data or None,
+            "owner_id": self.owner_id.data,
             "due_on": self.due_on.data,
             "status": self.status.data,
             "result": self.result.data or None,
@@ -110,7 +121,15 @@ class ActivityForm(Form):
     notes = _text("内容")
     follow_up = _text("后续事项")
     follow_up_due_on = DateField("后续事项时限", [Optional()])
+    follow_up_owner_id = SelectField("后续事项提醒对象", coerce=optional_int)
     follow_up_done = BooleanField("后续事项已办结")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = getattr(kwargs.get("obj"), "follow_up_owner", None)
+        self.follow_up_owner_id.choices = options(
+            with_current(active_managers(), current), "（记录人）"
+        )
 
     def validate_occurred_on(self, field) -> None:
         """Refuse dates in the future: the log records what happened."""
@@ -126,5 +145,6 @@ class ActivityForm(Form):
             "notes": self.notes.data or None,
             "follow_up": self.follow_up.data or None,
             "follow_up_due_on": self.follow_up_due_on.data,
+            "follow_up_owner_id": self.follow_up_owner_id.data,
             "follow_up_done": bool(self.follow_up_done.data),
         }

@@ -209,3 +209,73 @@ def test_users_from_before_session_tokens_each_get_their_own(app, tmp_path):
         assert all(len(token) >= 40 for token in tokens)
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.mark.real_commits
+def test_measure_owners_named_like_one_staff_user_become_that_user(app, tmp_path):
+    fresh = _scratch_app(tmp_path, "measure_owners")
+    with fresh.app_context():
+        upgrade(revision="0021")
+        now = datetime(2026, 6, 15)
+        people = [
+            ("wang", "王明", "manager"),
+            ("li1", "李华", "manager"),
+            ("li2", "李华", "admin"),
+            ("firm", "张三", "enterprise"),
+        ]
+        for username, name, role in people:
+            db.session.execute(
+                text(
+                    "INSERT INTO users (username, name, password_hash, role, is_active, "
+                    "session_token, created_at, updated_at) "
+                    "VALUES (:u, :n, 'x', :r, true, :u, :now, :now)"
+                ),
+                {"u": username, "n": name, "r": role, "now": now},
+            )
+        db.session.execute(
+            text(
+                "INSERT INTO firms (name, uscc_check_accepted, is_above_scale, is_incubator, "
+                "created_at, updated_at) VALUES ('梧州某公司', false, false, false, :now, :now)"
+            ),
+            {"now": now},
+        )
+        db.session.execute(
+            text(
+                "INSERT INTO coaching_plans (firm_id, year, status, created_at, updated_at) "
+                "SELECT id, 2026, 'active', :now, :now FROM firms"
+            ),
+            {"now": now},
+        )
+        for title, owner in (
+            ("a", " 王明 "),
+            ("b", "李华"),
+            ("c", "张三"),
+            ("d", "财务部"),
+            ("e", None),
+        ):
+            db.session.execute(
+                text(
+                    "INSERT INTO coaching_measures (plan_id, firm_id, title, owner, status, "
+                    "created_at, updated_at) SELECT id, firm_id, :t, :o, 'planned', :now, :now "
+                    "FROM coaching_plans"
+                ),
+                {"t": title, "o": owner, "now": now},
+            )
+        db.session.commit()
+        upgrade()
+        rows = db.session.execute(
+            text(
+                "SELECT m.title, m.owner, u.username FROM coaching_measures m "
+                "LEFT JOIN users u ON u.id = m.owner_id ORDER BY m.title"
+            )
+        ).all()
+        # Only an exact name of one active staff user is taken; the text stays as the label.
+        assert [tuple(row) for row in rows] == [
+            ("a", " 王明 ", "wang"),
+            ("b", "李华", None),  # two users share the name
+            ("c", "张三", None),  # an enterprise user is not a measure's owner
+            ("d", "财务部", None),
+            ("e", None, None),
+        ]
+        db.session.remove()
+        db.engine.dispose()

@@ -381,3 +381,49 @@ def test_the_firms_history_tab_describes_coaching_changes(client, login_as, worl
     assert "一企一策方案" in page and "2026 年度方案" in page
     assert "实施中" in page and "草拟" in page and manager.name in page
     assert "辅导措施" in page and "走访记录" in page
+
+
+# --- Whom reminders reach -------------------------------------------------------------------------
+
+
+def test_a_measure_names_a_user_its_reminders_reach(client, login_as, world):
+    manager = _login(login_as, "manager", world)
+    colleague = factories.make_user("manager", name="李专员")
+    db.session.commit()
+    plan_id = world["own"]["plan"]
+    form = client.get(f"/coaching/plans/{plan_id}").get_data(as_text=True)
+    assert "提醒对象" in form and "李专员" in form
+    client.post(
+        f"/coaching/plans/{plan_id}/measures",
+        data={
+            "new-title": "准备专项审计报告",
+            "new-owner": "企业财务部",
+            "new-owner_id": str(colleague.id),
+            "new-status": "planned",
+        },
+        headers=HTMX,
+    )
+    measure = db.session.scalar(select(CoachingMeasure).filter_by(title="准备专项审计报告"))
+    assert measure.owner == "企业财务部" and measure.owner_id == colleague.id
+    assert measure.owner_label == "李专员"
+    assert manager.id != colleague.id
+
+
+def test_a_follow_up_names_a_user_its_reminders_reach(client, login_as, world):
+    _login(login_as, "manager", world)
+    colleague = factories.make_user("manager", name="赵专员")
+    db.session.commit()
+    firm = world["own"]["firm"]
+    client.post(
+        f"/coaching/firms/{firm}/activities",
+        data={
+            "new-kind": "visit",
+            "new-occurred_on": "2026-05-09",
+            "new-follow_up": "送达申报指南",
+            "new-follow_up_due_on": "2026-05-20",
+            "new-follow_up_owner_id": str(colleague.id),
+        },
+        headers=HTMX,
+    )
+    activity = db.session.scalar(select(Activity).filter_by(follow_up="送达申报指南"))
+    assert activity.follow_up_owner_id == colleague.id
