@@ -91,6 +91,9 @@ def test_an_admin_adds_a_version_used_from_its_date(app, client, login_as):
     assert version.created_by_id == admin.id and version.note == "缩短提前量"
     page = client.get(url("measure_due")).get_data(as_text=True)
     assert "待施行" in page and "缩短提前量" in page
+    # Versions are numbered within their rule, newest first: 第 2 版 (to come), then 第 1 版.
+    rows = page.split("<tbody>")[1]
+    assert rows.index("第 2 版") < rows.index("第 1 版") and "第 3 版" not in rows
 
 
 def test_an_admin_switches_a_rule_off(client, login_as):
