@@ -49,6 +49,9 @@ class Config:
     #: A message still marked as being sent this long after its try began lost its sender
     #: mid-send; it is failed for an administrator to check and send again.
     MAIL_STUCK_MINUTES = 15
+    #: The address people reach the app at (e.g. https://crm.kjj.example.gov.cn), for the links
+    #: in e-mail, which the worker writes outside any request; unset, e-mail carries no links.
+    BASE_URL = os.environ.get("CRM_BASE_URL", "").strip()
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -26,7 +26,12 @@ from crm.listing.models import ListingCase
 from crm.mail.models import OutboxMessage
 from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
 from crm.reference.models import District, Industry, Park, TechField
-from crm.reminders.models import Reminder, ReminderRule, ReminderRuleVersion
+from crm.reminders.models import (
+    Reminder,
+    ReminderEmailOptOut,
+    ReminderRule,
+    ReminderRuleVersion,
+)
 from crm.support.models import SubsidyRule, SupportEntry
 
 __all__ = [
@@ -63,6 +68,7 @@ __all__ = [
     "Programme",
     "Qualification",
     "Reminder",
+    "ReminderEmailOptOut",
     "ReminderRule",
     "ReminderRuleVersion",
     "SettingsVersion",

@@ -149,3 +149,18 @@ class Reminder(TimestampMixin, db.Model):
         if self.link_endpoint == "firms.detail":
             args.setdefault("firm_id", self.firm_id)
         return args
+
+
+class ReminderEmailOptOut(db.Model):
+    """A user who does not want e-mail about one kind of reminder (a rule's code).
+
+    E-mail is on for every kind by default, so only the kinds switched off are stored; the
+    reminders themselves still appear in the app.
+    """
+
+    __tablename__ = "reminder_email_opt_outs"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True, info={"label": "类别"})

@@ -14,6 +14,9 @@ arithmetic runs in the database. A rule's occasion (its `period`) is the latest 
 that has passed: a scan that missed a day (the worker was down) still makes that occasion's
 reminder the next day, and never an older one the newer replaces.
 
+A scan that made reminders then queues, in the same transaction, the day's e-mail to each user
+it reminded (`crm.reminders.email`).
+
 Everything flushes and never commits: the periodic job or the command commits once.
 """
 
@@ -60,6 +63,7 @@ from crm.firms.certificates import valid_on
 from crm.firms.models import Certificate, Firm, Qualification
 from crm.pipeline.models import Enrollment, Stage
 from crm.reminders import rules
+from crm.reminders.email import queue_for_scan
 from crm.reminders.models import Reminder
 from crm.reminders.rules import FIRM, OVERDUE, USER, RuleSettings, offset_period
 from crm.reminders.services import rules_in_force, seed_rules
@@ -611,8 +615,13 @@ def scan_rule(rule, settings: RuleSettings, today: date, now: datetime) -> RuleS
 
 
 def scan(today: date | None = None) -> list[RuleScan]:
-    """Run every rule in force on `today`; return what each did. Flushes, never commits."""
+    """Run every rule in force on `today`, and queue the day's e-mail to the users it reminded;
+    return what each rule did. Flushes, never commits."""
     today = today or clock.today()
     now = clock.utcnow()
     seed_rules()  # a rule added to the code since the last seeding
-    return [scan_rule(item.rule, item.settings, today, now) for item in rules_in_force(today)]
+    results = [scan_rule(item.rule, item.settings, today, now) for item in rules_in_force(today)]
+    if any(item.created for item in results):
+        # The day's e-mail to the users just reminded, in this same transaction.
+        queue_for_scan(today, now)
+    return results
