@@ -124,6 +124,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.listing.blueprint import bp as listing_bp
     from crm.mail.views import bp as mail_bp
     from crm.pipeline.blueprint import bp as pipeline_bp
+    from crm.reminders.email_views import bp as reminder_email_bp
     from crm.support.blueprint import bp as support_bp
 
     app.register_blueprint(accounts_bp)
@@ -137,6 +138,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(support_bp)
     app.register_blueprint(jobs_bp)
     app.register_blueprint(mail_bp)
+    app.register_blueprint(reminder_email_bp)
     app.register_blueprint(excel_bp)
 
     @app.get("/")

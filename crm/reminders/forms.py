@@ -99,3 +99,20 @@ class RuleVersionForm(Form):
             new_year=bool(self.new_year.data) and spec.new_year is not None,
             month_day=rules.parse_month_day(self.month_day.data) if spec.month_day_label else None,
         )
+
+
+class EmailChoicesForm(Form):
+    """The kinds of reminder a user wants by e-mail: one checkbox per rule."""
+
+    #: The choices are checked by `validate_kinds`, in Chinese, not by WTForms in English.
+    kinds = CheckboxesField("以邮件接收的提醒", validate_choice=False)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.kinds.choices = [(spec.code, spec.label) for spec in rules.RULES]
+
+    def validate_kinds(self, field) -> None:
+        """Refuse a kind that is not a rule (a forged form)."""
+        unknown = [code for code in field.data or () if code not in rules.SPECS]
+        if unknown:
+            raise ValidationError(f"未知的提醒类别：{'、'.join(unknown)}")
