@@ -8,10 +8,9 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from crm.certification import rules
 from crm.certification.models import CertificationApplication, CertificationBatch, ChangeReport
-from crm.core.permissions import sees_all_firms
 from crm.core.web import Page, paginate
 from crm.extensions import db
-from crm.firms.access import firm_scope
+from crm.firms.access import firm_ids_in_reach, firm_scope
 from crm.firms.models import Certificate, Firm
 from crm.firms.rules import HTE_KIND
 from crm.pipeline import queries as pipeline_queries
@@ -54,18 +53,9 @@ def batch_named(year: int, name: str) -> CertificationBatch | None:
 
 def application_counts(user) -> dict[int, int]:
     """Return how many applications of firms `user` may see each batch has."""
-    firms = select(Firm.id)
-    if sees_all_firms(user):
-        # Only the few deleted firms are looked up, rather than every application joined to its
-        # firm (88 ms for 37,000 applications at 100,000 firms on SQLite).
-        reach = CertificationApplication.firm_id.not_in(firms.where(Firm.deleted_at.is_not(None)))
-    else:
-        reach = CertificationApplication.firm_id.in_(
-            firms.where(firm_scope(user, every=True), Firm.deleted_at.is_(None))
-        )
     rows = db.session.execute(
         select(CertificationApplication.batch_id, func.count(CertificationApplication.id))
-        .where(reach)
+        .where(firm_ids_in_reach(user, CertificationApplication.firm_id))
         .group_by(CertificationApplication.batch_id)
     )
     return {batch_id: count for batch_id, count in rows}

@@ -11,11 +11,11 @@ from datetime import date
 from sqlalchemy import Select, and_, func, null, or_, select
 
 from crm.accounts.models import User
-from crm.core.permissions import may_override_gates, sees_all_firms
+from crm.core.permissions import may_override_gates
 from crm.core.web import Page, page_number, paginate
 from crm.eligibility.models import Assessment
 from crm.extensions import db
-from crm.firms.access import can_edit_firm
+from crm.firms.access import can_edit_firm, firm_ids_in_reach
 from crm.firms.models import Firm
 from crm.firms.queries import FirmFilters, filtered_firms, firm_span, worth_walking
 from crm.pipeline import rules
@@ -93,18 +93,12 @@ def _conditions(user: User, programme_id: int, filters: BoardFilters, today: dat
 
 
 def _reach(user: User, filters: BoardFilters, today: date):
-    """Return the condition on the enrollments' firms for counting: in reach and filtered.
-
-    Counts read every open enrollment anyway, so the firms are a condition on the firm ids, not
-    a join; for a user who sees every firm with no firm filter it is only "not a deleted
-    firm's", and the counts are read off the enrollments' index alone.
-    """
+    """Return the condition on the enrollments' firms for counting: in reach and filtered."""
     firm_filters = replace(filters.firm, deleted=False)
-    if sees_all_firms(user) and not firm_filters.narrows():
-        return Enrollment.firm_id.not_in(select(Firm.id).where(Firm.deleted_at.is_not(None)))
-    return Enrollment.firm_id.in_(
-        filtered_firms(user, firm_filters, today, every=True).with_only_columns(Firm.id)
-    )
+    narrowed = None
+    if firm_filters.narrows():
+        narrowed = filtered_firms(user, firm_filters, today, every=True)
+    return firm_ids_in_reach(user, Enrollment.firm_id, narrowed)
 
 
 def _in_stage(stage_id: int, count: int, wanted: int, span: int | None = None):

@@ -13,10 +13,9 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
 
 from crm.accounts.models import User
-from crm.core.permissions import sees_all_firms
 from crm.core.web import Page, paginate
 from crm.extensions import db
-from crm.firms.access import firm_scope
+from crm.firms.access import firm_ids_in_reach, firm_scope
 from crm.firms.models import Firm
 from crm.firms.queries import text_condition
 from crm.support.models import SubsidyRule, SupportEntry
@@ -166,19 +165,12 @@ def ledger_page(user: User, filters: LedgerFilters, number: int, per_page: int) 
 
 
 def ledger_totals(user: User, filters: LedgerFilters) -> Totals:
-    """Return the totals by status of the whole filtered ledger (not only the page shown).
-
-    The firms are a condition on the entries' firm ids, not a join. For a user who sees every
-    firm and no firm filter, that is only "not a deleted firm's": the entries are then summed
-    alone, apart from the few deleted firms, instead of being joined to every firm (88 to
-    18 ms at 100,000 firms and 61,000 entries on PostgreSQL).
-    """
-    if sees_all_firms(user) and filters.district_id is None and not filters.q.strip():
-        deleted = select(Firm.id).where(Firm.deleted_at.is_not(None))
-        reach = SupportEntry.firm_id.not_in(deleted)
-    else:
-        firms = select(Firm.id).where(*_firm_conditions(user, filters, every=True))
-        reach = SupportEntry.firm_id.in_(firms)
+    """Return the totals by status of the whole filtered ledger (not only the page shown); the
+    firms are a condition on the entries' firm ids (`firms.access.firm_ids_in_reach`)."""
+    narrowed = None
+    if filters.district_id is not None or filters.q.strip():
+        narrowed = select(Firm).where(*_firm_conditions(user, filters, every=True))
+    reach = firm_ids_in_reach(user, SupportEntry.firm_id, narrowed)
     return _totals(select(SupportEntry).where(reach, *_entry_conditions(filters)))
 
 
