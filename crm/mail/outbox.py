@@ -5,9 +5,9 @@ from datetime import date
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import and_, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from crm.core import clock
+from crm.core.database import insert_or_ignore
 from crm.extensions import db
 from crm.mail.models import OutboxMessage
 from crm.mail.settings import mail_enabled
@@ -67,7 +67,7 @@ def queue_message(
     }
     table = OutboxMessage.__table__
     inserted = db.session.execute(
-        _insert_ignoring_duplicates(table).values(
+        insert_or_ignore(OutboxMessage, KEY).values(
             **key,
             **content,
             status="queued",
@@ -116,9 +116,3 @@ def _back_in_queue(now) -> dict:
         "claimed_at": None,
         "updated_at": now,
     }
-
-
-def _insert_ignoring_duplicates(table):
-    """Return an INSERT that adds nothing when the dedupe key is taken (both databases)."""
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing(index_elements=list(KEY))
