@@ -604,7 +604,8 @@ def scan_rule(rule, settings: RuleSettings, today: date, now: datetime) -> RuleS
         # psycopg reports an INSERT ... SELECT's row count only when asked to keep it.
         stmt = insert.from_select(REMINDER_COLUMNS, rows).execution_options(preserve_rowcount=True)
         created = db.session.execute(stmt).rowcount
-    superseded = _supersede(rule.id, now)
+    # Only a reminder created now can supersede an earlier one of its record.
+    superseded = _supersede(rule.id, now) if created else 0
     still = SCANS[spec.code][1](settings, today)
     closed = _close([Reminder.rule_id == rule.id, ~still], "resolved", now)
     if "firm" not in settings.recipients:
