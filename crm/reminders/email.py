@@ -132,7 +132,13 @@ def queue_for_scan(day: date, created_at: datetime) -> int:
     user_reminder = (Reminder.recipient_kind == rules.USER, wanted)
     reminded = (
         select(Reminder.recipient_id)
-        .where(*user_reminder, Reminder.created_at == created_at)
+        .where(
+            *user_reminder,
+            Reminder.created_at == created_at,
+            # Open ones only, as gathered below: the partial index of open reminders serves it.
+            Reminder.closed_at.is_(None),
+            Reminder.done_at.is_(None),
+        )
         .distinct()
     )
     users = list(
