@@ -154,7 +154,8 @@ class Activity(Audited, TimestampMixin, db.Model):
     )
 
     created_by = relationship("User", foreign_keys=[created_by_id], lazy="joined")
-    follow_up_owner = relationship("User", foreign_keys=[follow_up_owner_id], lazy="joined")
+    # Read by the edit form only: not joined to every activity listed.
+    follow_up_owner = relationship("User", foreign_keys=[follow_up_owner_id])
 
     @property
     def kind_label(self) -> str:
