@@ -41,6 +41,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
 from crm.firms import uscc as uscc_rules
+from crm.spreadsheets.writer import FORMULA_STARTS
 
 
 class CellError(ValueError):
@@ -411,8 +412,9 @@ def parse_bool(value) -> bool | None:
     )
 
 
-#: Text a spreadsheet would run as a formula: "=" and anything, or "+", "-" or "@" before a
-#: function (+HYPERLINK(…), -cmd|…) or a cell reference (@A1); "+86 774…" and "-" are not.
+#: Text a spreadsheet would run as a formula, refused on import: "=" and anything, or "+", "-"
+#: or "@" before a function (+HYPERLINK(…), -cmd|…) or a cell reference (@A1); "+86 774…" and
+#: "-" are not. (Writing escapes every text starting with `writer.FORMULA_STARTS`, to be safe.)
 FORMULA_LIKE = re.compile(
     r"=\s*\S|[+\-@]\s*(?:[A-Za-z_][\w.]*\s*[(|]|\$?[A-Za-z]{1,3}\$?\d+(?![\w.-]))"
 )
@@ -427,7 +429,7 @@ def parse_text(value, max_length: int | None = None) -> str | None:
     cls = value.__class__
     if cls is str:
         text = value.strip()
-        if text[:1] in ("=", "+", "-", "@") and FORMULA_LIKE.match(text):
+        if text.startswith(FORMULA_STARTS) and FORMULA_LIKE.match(text):
             raise CellError(f"「{show_value(text)}」是公式或像公式的文字，不能导入；请改为实际内容")
     elif value is None:
         return None

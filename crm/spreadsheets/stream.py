@@ -133,8 +133,9 @@ class SheetWriter:
             ref = f"{letters[index]}{number}"
             kind = type(value)
             if kind is str:
-                if style_of is not None or is_formula_like(value):
-                    style = self._style(style_of, 0, is_formula_like(value))
+                quoted = is_formula_like(value)
+                if style_of is not None or quoted:
+                    style = self._style(style_of, 0, quoted)
                 parts.append(_text_cell(ref, value, style))
                 continue
             if kind is int or kind is float:
