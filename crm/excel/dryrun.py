@@ -243,7 +243,9 @@ def dry_run(batch: ImportBatch, progress=None, user=None) -> DryRun:
     """Dry-run every row of the batch's sheet and store each row's outcome; flush."""
     try:
         with open_workbook(stored_file(batch), limits(), filename=batch.filename) as workbook:
-            sheet = sheets.choose(workbook, batch.options.get("sheet"), columns.is_known_header)
+            known = batch.options.get("sheets")
+            chosen = batch.options.get("sheet")
+            sheet = sheets.choose(workbook, chosen, columns.is_known_header, known)
             if sheet not in workbook.sheet_names:
                 raise queue.JobError(f"工作簿中没有名为「{sheet}」的工作表")
             table, guessed = _find_table(workbook, sheet, _header_test(batch))
@@ -264,7 +266,7 @@ def dry_run(batch: ImportBatch, progress=None, user=None) -> DryRun:
             planner = Planner(kind, user or batch.created_by, batch.options, firm_columns, letters)
             result = _plan_and_store(batch, planner, rows)
             total = sum(result.counts.values())
-            found = sheets.found(workbook, sheet, total)
+            found = sheets.found(workbook, sheet, total, known if chosen else None)
     except SpreadsheetError as error:
         raise queue.JobError(str(error)) from None
     if not total:

@@ -15,24 +15,34 @@ from crm.spreadsheets.readers import Workbook
 from crm.spreadsheets.tables import SpreadsheetError, Table
 
 
-def choose(workbook: Workbook, chosen: str | None, is_known_header) -> str:
+def choose(
+    workbook: Workbook, chosen: str | None, is_known_header, known: list[dict[str, Any]] | None
+) -> str:
     """Return the sheet to read: the one chosen, else the data sheet the workbook finds.
 
-    The workbook's sheets are looked at either way, so that the others can be offered.
+    The workbook's sheets are looked at either way, so that the others can be offered, unless
+    an earlier dry run of the same file found them (`known`, kept on the batch): a sheet chosen
+    by the user then costs no second reading of every sheet.
     """
     if not chosen:
         return workbook.pick_sheet(is_known_header)
-    if len(workbook.sheet_names) > 1:
+    if len(workbook.sheet_names) > 1 and not known:
         # Another sheet that cannot be read does not stop the one chosen.
         with suppress(SpreadsheetError):
             workbook.pick_sheet(is_known_header)
     return chosen
 
 
-def found(workbook: Workbook, sheet: str, rows: int) -> list[dict[str, Any]]:
-    """Return what was found of each sheet of a workbook of several, for the batch to keep."""
+def found(
+    workbook: Workbook, sheet: str, rows: int, known: list[dict[str, Any]] | None
+) -> list[dict[str, Any]]:
+    """Return what was found of each sheet of a workbook of several, for the batch to keep:
+    `known` (an earlier dry run's findings) with the sheet just read updated, else what the
+    workbook found."""
     if len(workbook.sheet_names) < 2:
         return []
+    if known:
+        return [{**s, "rows": rows, "problem": None} if s["name"] == sheet else s for s in known]
     return [
         {
             "name": s.name,

@@ -329,7 +329,10 @@ def test_the_page_says_which_sheet_was_read_and_reruns_on_another(client, login_
     run_jobs()
     db.session.refresh(batch)
     assert batch.sheet == "2023年" and batch.counts["create"] == 1
-    assert "梧州旧表有限公司" in text_of(client.get(f"/imports/{batch.id}"))
+    rerun = text_of(client.get(f"/imports/{batch.id}"))
+    assert "梧州旧表有限公司" in rerun
+    # The other sheets, as the first dry run found them, with the sheet now read counted.
+    assert "已读取工作表「2023年」（1 行数据）；其他工作表：2024年（2 行数据）" in rerun
     refused = client.post(
         f"/imports/{batch.id}/sheet", data={"sheet": "无此表"}, follow_redirects=True
     )
