@@ -23,6 +23,7 @@ from crm.demo.logins import (
 from crm.extensions import db
 from crm.firms.models import Firm
 from crm.reference.cities import CITIES
+from crm.reminders.scan import scan
 
 #: The largest demo: the size the performance budgets are measured at.
 MAX_FIRMS = 100_000
@@ -74,6 +75,9 @@ def demo_command(firms: int, seed: int, activities: int | None) -> None:
         else:
             summary = _generate(city, firms, seed, activities)
             logins = fresh = summary.logins
+            # Today's reminders at once, so the first page shows real work; the worker's hourly
+            # scan would make the same ones (it creates nothing twice).
+            reminded = sum(item.created for item in scan(clock.today()))
         db.session.commit()
     if fresh:
         write_logins(path, fresh)
@@ -87,7 +91,7 @@ def demo_command(firms: int, seed: int, activities: int | None) -> None:
             f"培育入库 {summary.enrollments} 个、辅导方案 {summary.coaching_plans} 份、"
             f"走访记录 {summary.activities} 条、扶持记录 {summary.support_entries} 条、"
             f"年报记录 {summary.duties} 条、"
-            f"账号 {summary.users} 个"
+            f"账号 {summary.users} 个、今日提醒 {reminded} 条"
             f"（用时 {time.perf_counter() - started:.1f} 秒）。"
         )
     shown = shown_logins(logins)

@@ -15,6 +15,7 @@ from crm.accounts.models import User
 from crm.accounts.rules import password_problem
 from crm.certification.models import Duty
 from crm.coaching.models import Activity
+from crm.core import clock
 from crm.core.audit import AuditEntry, audit_source
 from crm.demo import figures, generator, helpers
 from crm.demo.logins import LOGINS_FILE, read_logins
@@ -33,6 +34,8 @@ from crm.firms.models import (
 from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
 from crm.reference.cities import CITIES
 from crm.reference.models import District
+from crm.reminders.models import Reminder
+from crm.reminders.scan import scan
 from crm.support.models import SupportEntry
 from tests.conftest import make_app
 
@@ -305,6 +308,20 @@ def test_command_loads_once_and_prints_the_logins_each_time(app, runner, instanc
     path = instance / LOGINS_FILE
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert {x.username: x.password for x in read_logins(path)}["admin"] == logins["admin"]
+
+
+def test_command_makes_todays_reminders_once(app, runner, instance):
+    result = runner.invoke(args=["crm", "demo", "--firms", "60"])
+    assert result.exit_code == 0, result.output
+    made = db.session.scalar(select(func.count(Reminder.id)))
+    assert made > 0
+    assert re.search(rf"今日提醒 {made} 条", result.output)
+    managers = db.session.scalars(
+        select(Reminder.recipient_id).where(Reminder.recipient_kind == "user")
+    ).all()
+    assert managers, "the demo's account managers have work today"
+    # The worker's scan the same day finds nothing left to make.
+    assert sum(item.created for item in scan(clock.today())) == 0
 
 
 def test_printed_passwords_log_in(app, runner, client, instance):
