@@ -8,7 +8,6 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from crm import config as config_module
-from crm.core.permissions import is_enterprise
 from crm.core.web import Request
 from crm.extensions import csrf, db, login_manager, migrate
 
@@ -125,6 +124,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.mail.views import bp as mail_bp
     from crm.pipeline.blueprint import bp as pipeline_bp
     from crm.reminders.email_views import bp as reminder_email_bp
+    from crm.reminders.views import bp as reminders_bp
     from crm.support.blueprint import bp as support_bp
 
     app.register_blueprint(accounts_bp)
@@ -139,15 +139,15 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(jobs_bp)
     app.register_blueprint(mail_bp)
     app.register_blueprint(reminder_email_bp)
+    app.register_blueprint(reminders_bp)
     app.register_blueprint(excel_bp)
 
     @app.get("/")
     def index():
         if not current_user.is_authenticated:
             return redirect(url_for("accounts.login"))
-        if is_enterprise(current_user) and current_user.firm_id:
-            return redirect(url_for("firms.detail", firm_id=current_user.firm_id))
-        return redirect(url_for("firms.list"))
+        # Everyone starts from what they have to do today (an enterprise: its firm's reminders).
+        return redirect(url_for("reminders.today"))
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -159,3 +159,34 @@ def make_batch(year: int = 2026, name: str = "第一批", **overrides):
     db.session.add(batch)
     db.session.flush()
     return batch
+
+
+def make_reminder(recipient, kind: str = "measure_due", firm=None, due_on=None, **values):
+    """Create a reminder of `kind` for `recipient` (a user, or a firm for its enterprise users),
+    about `firm` (the recipient firm, or a new one), as the scan would have made it."""
+    from crm.reminders import rules
+    from crm.reminders.models import Reminder, ReminderRule
+    from crm.reminders.services import seed_rules
+
+    seed_rules()
+    rule = db.session.scalar(select(ReminderRule).where(ReminderRule.code == kind))
+    spec = rules.SPECS[kind]
+    is_firm = isinstance(recipient, Firm)
+    firm = firm or (recipient if is_firm else make_firm())
+    reminder = Reminder(
+        rule_id=rule.id,
+        kind=kind,
+        firm_id=firm.id,
+        record_type=spec.record_type,
+        record_id=values.pop("record_id", next(_seq)),
+        recipient_kind=rules.FIRM if is_firm else rules.USER,
+        recipient_id=recipient.id,
+        period=values.pop("period", "d0"),
+        due_on=due_on,
+        link_endpoint=spec.endpoint,
+        link_args=dict(spec.link),
+        **values,
+    )
+    db.session.add(reminder)
+    db.session.flush()
+    return reminder

@@ -3,7 +3,7 @@
 from datetime import date
 
 from wtforms import BooleanField, DateField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from crm.core.forms import Form, strip
@@ -116,3 +116,9 @@ class EmailChoicesForm(Form):
         unknown = [code for code in field.data or () if code not in rules.SPECS]
         if unknown:
             raise ValidationError(f"未知的提醒类别：{'、'.join(unknown)}")
+
+
+class ReminderActionForm(Form):
+    """Read, done, not done, or snooze to a date: the CSRF token, and the date for a snooze."""
+
+    until = DateField("推迟至", [Optional()])

@@ -125,6 +125,13 @@ class Reminder(TimestampMixin, db.Model):
 
     rule = relationship("ReminderRule")
     firm = relationship("Firm")
+    #: The user a reminder is addressed to (none for one addressed to a firm).
+    recipient_user = relationship(
+        "User",
+        primaryjoin="and_(Reminder.recipient_kind == 'user', "
+        "foreign(Reminder.recipient_id) == User.id)",
+        viewonly=True,
+    )
 
     @property
     def label(self) -> str:

@@ -45,7 +45,7 @@ def log_in(page, live_server, user):
     page.fill("input[name=username]", user.username)
     page.fill("input[name=password]", factories.PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server}/firms/")
+    page.wait_for_url(f"{live_server}/todo")
 
 
 def drag(page, card, column):

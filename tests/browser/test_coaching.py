@@ -25,7 +25,7 @@ def test_manager_plans_measures_starts_and_logs_a_visit(page, live_server, manag
     page.fill("input[name=username]", manager_world["manager"].username)
     page.fill("input[name=password]", factories.PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server}/firms/")
+    page.wait_for_url(f"{live_server}/todo")
 
     firm_id = manager_world["firm"].id
     page.goto(f"{live_server}/firms/{firm_id}")

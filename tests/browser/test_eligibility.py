@@ -30,7 +30,7 @@ def test_manager_opens_the_nearest_firm_and_saves_an_expert_assessment(
         page.fill("input[name=username]", manager_world["manager"].username)
         page.fill("input[name=password]", factories.PASSWORD)
         page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server}/firms/")
+        page.wait_for_url(f"{live_server}/todo")
 
         page.get_by_role("link", name="认定准备度").click()
         page.wait_for_url(f"{live_server}/eligibility/")

@@ -30,11 +30,13 @@ def log_in(page, base, username):
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", factories.PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/firms/")
+    page.wait_for_url(f"{base}/todo")
 
 
 def test_manager_filters_opens_and_edits_a_year_in_place(page, live_server, manager_world):
     log_in(page, live_server, manager_world["manager"].username)
+    page.get_by_role("link", name="企业库").click()
+    page.wait_for_url(f"{live_server}/firms/")
     rows = page.locator("table tbody tr")
     assert rows.count() == 2
     assert page.get_by_text("岑溪不可见材料有限公司").count() == 0

@@ -44,7 +44,7 @@ def test_upload_watch_the_dry_run_and_download_the_marked_sheet(page, live_serve
     page.fill("input[name=username]", manager.username)
     page.fill("input[name=password]", factories.PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server}/firms/")
+    page.wait_for_url(f"{live_server}/todo")
     page.get_by_role("link", name="数据导入").click()
     page.select_option("select[name=kind]", "firms")
     page.set_input_files("input[name=file]", str(tmp_path / "万秀区名单.xlsx"))

@@ -28,7 +28,7 @@ def test_the_progress_bar_follows_the_job_until_it_is_done(page, live_server, ap
     page.fill("input[name=username]", user.username)
     page.fill("input[name=password]", factories.PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server}/firms/")
+    page.wait_for_url(f"{live_server}/todo")
     page.goto(f"{live_server}/jobs/{job.id}")
     page.get_by_text("正在写入第 40/100 行").wait_for()
     track = page.locator("#job-progress .progress").bounding_box()

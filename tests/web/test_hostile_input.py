@@ -224,6 +224,7 @@ def make_world(client) -> dict:
         firm, {"kind": "rd_subsidy", "title": "研发后补助", "granted_on": date(2026, 3, 1)}
     )
     rule = db.session.scalars(select(SubsidyRule).order_by(SubsidyRule.id)).first()
+    reminder = factories.make_reminder(manager, "measure_due", firm, date(2026, 6, 1))
     # E-mail on (a server nobody listens on: nothing is sent), with a message that failed.
     current_app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=9, MAIL_FROM="crm@bureau.test")
     message = queue_message("wang@example.com", "今日待办", "正文", "<p>正文</p>", kind="test")
@@ -261,6 +262,8 @@ def make_world(client) -> dict:
             "rule_id": rule.id,
             "job_id": imported.job_id,
             "message_id": message.id,
+            "reminder_id": reminder.id,
+            "action": "read",
             "code": "hte",
             "stage_code": "reserve",
             "kind": "firms",
