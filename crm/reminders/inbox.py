@@ -124,7 +124,7 @@ def group_page(
     stmt = (
         select(Reminder)
         .where(addressed_to(user), _group_condition(group, today), *_kind_filter(kind))
-        .options(joinedload(Reminder.firm))
+        .options(*_listed())
         .order_by(*_order(group))
         .limit(PAGE_SIZE)
         .offset((max(page, 1) - 1) * PAGE_SIZE)
@@ -196,29 +196,50 @@ def _kind_counts(where: Sequence[ColumnElement[bool]], today: date, join_firm: b
     return db.session.execute(stmt.group_by(Reminder.kind)).all()
 
 
-def _first_of_kind(where, kind: str, limit: int, join_firm: bool) -> list[Reminder]:
+def _listed():
+    """Load a listed reminder's firm and recipient by id and name only, nothing they hold."""
+    return (
+        joinedload(Reminder.firm).load_only(Firm.id, Firm.name).lazyload("*"),
+        joinedload(Reminder.recipient_user).load_only(User.id, User.name).lazyload("*"),
+    )
+
+
+def _first_of_each_kind(where, limit: int, join_firm: bool) -> dict[str, list[Reminder]]:
+    """Return the first `limit` reminders of each kind by due date, in one statement."""
+    if limit <= 0:
+        return {}
+    rank = func.row_number().over(
+        partition_by=Reminder.kind,
+        order_by=(Reminder.due_on.is_(None), Reminder.due_on, Reminder.id),
+    )
+    ranked = select(Reminder.id, rank.label("rank")).where(*where)
+    if join_firm:
+        ranked = ranked.join(Firm, Firm.id == Reminder.firm_id)
+    ranked = ranked.subquery("ranked")
     stmt = (
         select(Reminder)
-        .where(*where, Reminder.kind == kind)
-        .options(joinedload(Reminder.firm), joinedload(Reminder.recipient_user))
-        .order_by(Reminder.due_on.is_(None), Reminder.due_on, Reminder.id)
-        .limit(limit)
+        .join(ranked, ranked.c.id == Reminder.id)
+        .where(ranked.c.rank <= limit)
+        .options(*_listed())
+        .order_by(Reminder.kind, ranked.c.rank)
     )
-    if join_firm:
-        stmt = stmt.join(Firm, Firm.id == Reminder.firm_id)
-    return list(db.session.scalars(stmt))
+    found: dict[str, list[Reminder]] = {}
+    for reminder in db.session.scalars(stmt):
+        found.setdefault(reminder.kind, []).append(reminder)
+    return found
 
 
 def _todo(where: list[ColumnElement[bool]], today: date, limit: int, join_firm=False) -> Todo:
     order = {spec.code: i for i, spec in enumerate(rules.RULES)}
     rows = sorted(_kind_counts(where, today, join_firm), key=lambda r: order.get(r.kind, 99))
+    first = _first_of_each_kind(where, limit, join_firm) if rows else {}
     kinds = [
         KindCount(
             row.kind,
             rules.SPECS[row.kind].label if row.kind in rules.SPECS else row.kind,
             row.count,
             row.overdue,
-            _first_of_kind(where, row.kind, limit, join_firm),
+            first.get(row.kind, []),
         )
         for row in rows
     ]
