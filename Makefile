@@ -42,17 +42,19 @@ demo: install
 test: install assets
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# The import benchmark (BENCHMARKS.md); BENCH_ROWS=5000 for a quick look, DATABASE_URL for PostgreSQL,
-# BENCH_RUNS repetitions (medians are reported).
+# The import benchmark, then the daily reminder scan, the bell and 今日待办 on the demo database of
+# bench-pages (BENCHMARKS.md); BENCH_ROWS=5000 and BENCH_FIRMS=20000 for a quick look, DATABASE_URL
+# for PostgreSQL, BENCH_RUNS repetitions (medians of the import, best of the scans).
 BENCH_ROWS ?= 50000
 BENCH_RUNS ?= 3
+BENCH_FIRMS ?= 100000
 bench: install
 	$(BIN)/python bench/import_bench.py --rows $(BENCH_ROWS) --repeat $(BENCH_RUNS)
+	$(BIN)/python bench/reminders_bench.py --firms $(BENCH_FIRMS) --runs $(BENCH_RUNS)
 
 # Every list, board and firm tab timed as each role on the demo data (BENCHMARKS.md). The demo
 # database is built once into bench/.cache; BENCH_FIRMS=20000 for a quicker look, DATABASE_URL
 # for PostgreSQL.
-BENCH_FIRMS ?= 100000
 BENCH_REPEAT ?= 15
 bench-pages: install
 	$(BIN)/python bench/pages_bench.py --firms $(BENCH_FIRMS) --repeat $(BENCH_REPEAT)
