@@ -11,9 +11,19 @@ flushes and never commits.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import joinedload
 
 from crm.accounts.models import User
@@ -24,12 +34,16 @@ from crm.firms.models import Firm
 from crm.reminders import rules
 from crm.reminders.models import Reminder
 
+#: How far back the centre's 已完成 group reaches.
+DONE_DAYS = 30
 #: The groups of the notification centre, in their order.
-GROUPS = {"today": "今天", "week": "本周", "later": "以后", "done": "已完成"}
+GROUPS = {"today": "今天", "week": "本周", "later": "以后", "done": f"已完成（近 {DONE_DAYS} 天）"}
 #: Rows a group or a kind shows at once.
-PAGE_SIZE = 50
+PAGE_SIZE = 20
 #: The furthest a reminder may be snoozed.
 MAX_SNOOZE_DAYS = 366
+#: The bell and the centre's groups count no further: they show 999+ beyond.
+COUNT_CAP = 1000
 
 
 def _open() -> ColumnElement[bool]:
@@ -41,22 +55,44 @@ def _due(today: date) -> ColumnElement[bool]:
     return and_(_open(), or_(Reminder.snoozed_until.is_(None), Reminder.snoozed_until <= today))
 
 
+def recipients(user: User) -> list[tuple[str, int]]:
+    """Return the (kind, id) of each recipient whose reminders `user` reads."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    found = [(rules.USER, user.id)]
+    if is_enterprise(user) and user.firm_id is not None:
+        found.append((rules.FIRM, user.firm_id))
+    return found
+
+
+def _to(kind: str, recipient_id: int) -> ColumnElement[bool]:
+    return and_(Reminder.recipient_kind == kind, Reminder.recipient_id == recipient_id)
+
+
 def addressed_to(user: User) -> ColumnElement[bool]:
     """Return the condition on `Reminder` selecting the reminders `user` reads."""
-    if not user.is_authenticated or not user.is_active:
-        return false()
-    mine = and_(Reminder.recipient_kind == rules.USER, Reminder.recipient_id == user.id)
-    if is_enterprise(user) and user.firm_id is not None:
-        theirs = and_(Reminder.recipient_kind == rules.FIRM, Reminder.recipient_id == user.firm_id)
-        return or_(mine, theirs)
-    return mine
+    found = [_to(kind, recipient_id) for kind, recipient_id in recipients(user)]
+    return or_(*found) if found else false()
+
+
+def _capped_count(*where: ColumnElement[bool]) -> int:
+    """Count the reminders matching `where`, no further than `COUNT_CAP`."""
+    found = select(Reminder.id).where(*where).limit(COUNT_CAP).subquery()
+    return db.session.scalar(select(func.count()).select_from(found)) or 0
 
 
 def unread_count(user: User, today: date | None = None) -> int:
-    """Return how many due reminders of `user` are unread: the bell's number."""
+    """Return how many due reminders of `user` are unread, up to `COUNT_CAP`: the bell's number.
+
+    Each recipient is counted off its own range of the open reminders' index, and no further
+    than the cap: a manager with thousands of reminders costs the bell no more than a thousand.
+    """
     today = today or clock.today()
-    stmt = select(func.count()).where(addressed_to(user), _due(today), Reminder.read_at.is_(None))
-    return db.session.scalar(stmt) or 0
+    total = sum(
+        _capped_count(_to(*recipient), _due(today), Reminder.read_at.is_(None))
+        for recipient in recipients(user)
+    )
+    return min(total, COUNT_CAP)
 
 
 def reminder_for(user: User, reminder_id: int) -> Reminder | None:
@@ -72,6 +108,10 @@ def week_end(today: date) -> date:
     return today + timedelta(days=6 - today.weekday())
 
 
+def _done_since(today: date) -> datetime:
+    return datetime.combine(today - timedelta(days=DONE_DAYS), datetime.min.time())
+
+
 def _group_condition(group: str, today: date) -> ColumnElement[bool]:
     end = week_end(today)
     if group == "today":
@@ -81,13 +121,16 @@ def _group_condition(group: str, today: date) -> ColumnElement[bool]:
     if group == "later":
         snoozed = and_(_open(), Reminder.snoozed_until > today)
         return or_(and_(_due(today), Reminder.due_on > end), snoozed)
-    return or_(Reminder.done_at.is_not(None), Reminder.closed_at.is_not(None))
+    # In the order of the partial index's condition, which SQLite matches term for term.
+    finished = or_(Reminder.closed_at.is_not(None), Reminder.done_at.is_not(None))
+    return and_(finished, Reminder.updated_at >= _done_since(today))
 
 
 def _order(group: str) -> tuple:
+    # The order of the indexes the groups are read from, so a page stops at its last row.
     if group == "done":
-        return (func.coalesce(Reminder.done_at, Reminder.closed_at).desc(), Reminder.id.desc())
-    return (Reminder.due_on.is_(None), Reminder.due_on, Reminder.kind, Reminder.id)
+        return (Reminder.updated_at.desc(), Reminder.id.desc())
+    return (Reminder.due_on, Reminder.id)
 
 
 @dataclass(frozen=True)
@@ -101,8 +144,13 @@ class Group:
     page: int
 
     @property
+    def capped(self) -> bool:
+        """Tell whether the group holds more reminders than it counted."""
+        return self.count >= COUNT_CAP
+
+    @property
     def pages(self) -> int:
-        """Return the number of pages of the group."""
+        """Return the number of pages of the group (of those counted)."""
         return max(1, -(-self.count // PAGE_SIZE))
 
 
@@ -111,10 +159,18 @@ def _kind_filter(kind: str | None) -> list[ColumnElement[bool]]:
 
 
 def group_counts(user: User, today: date, kind: str | None = None) -> dict[str, int]:
-    """Return how many reminders of `user` each group holds."""
-    columns = [func.count(case((_group_condition(code, today), 1))).label(code) for code in GROUPS]
-    row = db.session.execute(select(*columns).where(addressed_to(user), *_kind_filter(kind))).one()
-    return {code: getattr(row, code) or 0 for code in GROUPS}
+    """Return how many reminders of `user` each group holds, up to `COUNT_CAP` (done: those of
+    the last `DONE_DAYS` days)."""
+    return {
+        code: min(
+            COUNT_CAP,
+            sum(
+                _capped_count(_to(*recipient), _group_condition(code, today), *_kind_filter(kind))
+                for recipient in recipients(user)
+            ),
+        )
+        for code in GROUPS
+    }
 
 
 def group_page(
@@ -184,16 +240,13 @@ class ManagerCount:
     overdue: int
 
 
-def _kind_counts(where: Sequence[ColumnElement[bool]], today: date, join_firm: bool):
-    stmt = select(
-        Reminder.kind,
-        func.count().label("count"),
-        func.count(case((Reminder.due_on < today, 1))).label("overdue"),
-        func.count(case((Reminder.due_on == today, 1))).label("today"),
-    ).where(*where)
-    if join_firm:
-        stmt = stmt.join(Firm, Firm.id == Reminder.firm_id)
-    return db.session.execute(stmt.group_by(Reminder.kind)).all()
+@dataclass(frozen=True)
+class _Tally:
+    recipient: tuple[str, int]
+    kind: str
+    count: int
+    overdue: int
+    today: int
 
 
 def _listed():
@@ -204,106 +257,148 @@ def _listed():
     )
 
 
-def _first_of_each_kind(where, limit: int, join_firm: bool) -> dict[str, list[Reminder]]:
-    """Return the first `limit` reminders of each kind by due date, in one statement."""
-    if limit <= 0:
-        return {}
-    rank = func.row_number().over(
-        partition_by=Reminder.kind,
-        order_by=(Reminder.due_on.is_(None), Reminder.due_on, Reminder.id),
-    )
-    ranked = select(Reminder.id, rank.label("rank")).where(*where)
-    if join_firm:
-        ranked = ranked.join(Firm, Firm.id == Reminder.firm_id)
-    ranked = ranked.subquery("ranked")
-    stmt = (
-        select(Reminder)
-        .join(ranked, ranked.c.id == Reminder.id)
-        .where(ranked.c.rank <= limit)
-        .options(*_listed())
-        .order_by(Reminder.kind, ranked.c.rank)
-    )
-    found: dict[str, list[Reminder]] = {}
-    for reminder in db.session.scalars(stmt):
-        found.setdefault(reminder.kind, []).append(reminder)
+def _tallies(
+    who: Sequence[tuple[str, int]], today: date, narrow: Sequence[ColumnElement[bool]] = ()
+) -> list[_Tally]:
+    """Count the due reminders of each recipient in `who` by kind, off the index by kind."""
+    if not who:
+        return []
+    found = []
+    by_kind: dict[str, list[int]] = {}
+    for kind, recipient_id in who:
+        by_kind.setdefault(kind, []).append(recipient_id)
+    for kind, ids in by_kind.items():
+        stmt = (
+            select(
+                Reminder.recipient_id,
+                Reminder.kind,
+                func.count().label("count"),
+                func.count(case((Reminder.due_on < today, 1))).label("overdue"),
+                func.count(case((Reminder.due_on == today, 1))).label("today"),
+            )
+            .where(
+                Reminder.recipient_kind == kind,
+                Reminder.recipient_id.in_(ids),
+                _due(today),
+                *narrow,
+            )
+            .group_by(Reminder.recipient_id, Reminder.kind)
+        )
+        found += [
+            _Tally((kind, row.recipient_id), row.kind, row.count, row.overdue, row.today)
+            for row in db.session.execute(stmt)
+        ]
     return found
 
 
-def _todo(where: list[ColumnElement[bool]], today: date, limit: int, join_firm=False) -> Todo:
-    order = {spec.code: i for i, spec in enumerate(rules.RULES)}
-    rows = sorted(_kind_counts(where, today, join_firm), key=lambda r: order.get(r.kind, 99))
-    first = _first_of_each_kind(where, limit, join_firm) if rows else {}
-    kinds = [
-        KindCount(
-            row.kind,
-            rules.SPECS[row.kind].label if row.kind in rules.SPECS else row.kind,
-            row.count,
-            row.overdue,
-            first.get(row.kind, []),
+def _first_rows(
+    tallies: Sequence[_Tally], today: date, limit: int, narrow: Sequence[ColumnElement[bool]] = ()
+) -> dict[str, list[Reminder]]:
+    """Return the first `limit` due reminders of each kind by due date, among the recipients
+    counted: each recipient's first ones of the kind off the index, then merged."""
+    if limit <= 0 or not tallies:
+        return {}
+    # One statement, compiled once, run for each recipient and kind off the index by kind.
+    first = (
+        select(Reminder.id, Reminder.kind, Reminder.due_on)
+        .where(
+            Reminder.recipient_kind == bindparam("recipient_kind"),
+            Reminder.recipient_id == bindparam("recipient_id"),
+            Reminder.kind == bindparam("kind"),
+            _due(today),
+            *narrow,
         )
-        for row in rows
-    ]
+        .order_by(Reminder.due_on, Reminder.id)
+        .limit(limit)
+    )
+    candidates = []
+    for tally in tallies:
+        kind, recipient_id = tally.recipient
+        values = {"recipient_kind": kind, "recipient_id": recipient_id, "kind": tally.kind}
+        candidates += db.session.execute(first, values).all()
+    # Undated reminders (no contact for months) first, then by due date, as the pages list them.
+    candidates.sort(key=lambda row: (row.due_on is not None, row.due_on or today, row.id))
+    chosen: dict[str, list[int]] = {}
+    for row in candidates:
+        ids = chosen.setdefault(row.kind, [])
+        if len(ids) < limit:
+            ids.append(row.id)
+    wanted = [reminder_id for ids in chosen.values() for reminder_id in ids]
+    loaded = {
+        reminder.id: reminder
+        for reminder in db.session.scalars(
+            select(Reminder).where(Reminder.id.in_(wanted)).options(*_listed())
+        )
+    }
+    return {kind: [loaded[i] for i in ids if i in loaded] for kind, ids in chosen.items()}
+
+
+def _todo(tallies: Sequence[_Tally], first: dict[str, list[Reminder]]) -> Todo:
+    order = {spec.code: i for i, spec in enumerate(rules.RULES)}
+    kinds: dict[str, list[_Tally]] = {}
+    for tally in tallies:
+        kinds.setdefault(tally.kind, []).append(tally)
     return Todo(
-        total=sum(r.count for r in rows),
-        overdue=sum(r.overdue for r in rows),
-        due_today=sum(r.today for r in rows),
-        kinds=kinds,
+        total=sum(t.count for t in tallies),
+        overdue=sum(t.overdue for t in tallies),
+        due_today=sum(t.today for t in tallies),
+        kinds=[
+            KindCount(
+                kind,
+                rules.SPECS[kind].label if kind in rules.SPECS else kind,
+                sum(t.count for t in group),
+                sum(t.overdue for t in group),
+                first.get(kind, []),
+            )
+            for kind, group in sorted(kinds.items(), key=lambda item: order.get(item[0], 99))
+        ],
     )
 
 
 def todo(user: User, today: date, limit: int = 10) -> Todo:
     """Return the due reminders of `user`, grouped by kind, with the first `limit` of each."""
-    return _todo([addressed_to(user), _due(today)], today, limit)
+    tallies = _tallies(recipients(user), today)
+    return _todo(tallies, _first_rows(tallies, today, limit))
 
 
-def _bureau_where(
-    today: date, district_id: int | None, manager_id: int | None
-) -> tuple[list[ColumnElement[bool]], bool]:
-    managers = select(User.id).where(User.role == MANAGER)
-    if manager_id is not None:
-        managers = managers.where(User.id == manager_id)
-    where = [
-        Reminder.recipient_kind == rules.USER,
-        Reminder.recipient_id.in_(managers),
-        _due(today),
-    ]
-    if district_id is not None:
-        where.append(Firm.district_id == district_id)
-    return where, district_id is not None
+@dataclass(frozen=True)
+class BureauTodo:
+    """The bureau's 今日待办: the managers' due work by kind, and each manager's count."""
+
+    todo: Todo
+    managers: list[ManagerCount]
 
 
 def bureau_todo(
-    today: date, district_id: int | None = None, manager_id: int | None = None, limit: int = 10
-) -> Todo:
-    """Return the due reminders of the bureau's account managers, grouped by kind: what heads
-    and administrators review, narrowed to one district (of the firm) or one manager."""
-    where, join_firm = _bureau_where(today, district_id, manager_id)
-    return _todo(where, today, limit, join_firm)
-
-
-def bureau_managers(
-    today: date, district_id: int | None = None, manager_id: int | None = None
-) -> list[ManagerCount]:
-    """Return each account manager's due and overdue reminders, most first."""
-    where, join_firm = _bureau_where(today, district_id, manager_id)
-    stmt = select(
-        Reminder.recipient_id,
-        func.count().label("count"),
-        func.count(case((Reminder.due_on < today, 1))).label("overdue"),
-    ).where(*where)
-    if join_firm:
-        stmt = stmt.join(Firm, Firm.id == Reminder.firm_id)
-    rows = db.session.execute(stmt.group_by(Reminder.recipient_id)).all()
-    names = dict(
-        db.session.execute(
-            select(User.id, User.name).where(User.id.in_([r.recipient_id for r in rows]))
-        ).all()
-    )
-    found = [
-        ManagerCount(r.recipient_id, names.get(r.recipient_id, ""), r.count, r.overdue)
-        for r in rows
+    today: date, district_id: int | None = None, manager_id: int | None = None, limit: int = 5
+) -> BureauTodo:
+    """Return the due reminders of the bureau's account managers grouped by kind, and each
+    manager's: what heads and administrators review, narrowed to the firms of one district or
+    to one manager."""
+    managers = select(User.id, User.name).where(User.role == MANAGER)
+    if manager_id is not None:
+        managers = managers.where(User.id == manager_id)
+    names = dict(db.session.execute(managers).all())
+    narrow = []
+    if district_id is not None:
+        narrow.append(Reminder.district_id == district_id)
+    tallies = _tallies([(rules.USER, user_id) for user_id in names], today, narrow)
+    per_manager: dict[int, list[_Tally]] = {}
+    for tally in tallies:
+        per_manager.setdefault(tally.recipient[1], []).append(tally)
+    counts = [
+        ManagerCount(
+            user_id,
+            names.get(user_id, ""),
+            sum(t.count for t in group),
+            sum(t.overdue for t in group),
+        )
+        for user_id, group in per_manager.items()
     ]
-    return sorted(found, key=lambda m: (-m.count, m.name))
+    return BureauTodo(
+        _todo(tallies, _first_rows(tallies, today, limit, narrow)),
+        sorted(counts, key=lambda m: (-m.count, m.name)),
+    )
 
 
 # --- What the recipient does --------------------------------------------------------------------

@@ -11,6 +11,7 @@ from crm.extensions import db
 from crm.reminders import rules
 
 _OPEN = text("closed_at IS NULL AND done_at IS NULL")
+_FINISHED = text("closed_at IS NOT NULL OR done_at IS NOT NULL")
 
 
 class ReminderRule(TimestampMixin, db.Model):
@@ -83,14 +84,42 @@ class Reminder(TimestampMixin, db.Model):
             "period",
             name="uq_reminders_key",
         ),
-        # A recipient's open reminders, read by the notification centre and its count.
+        # A recipient's open reminders by due date, with what the bell, the notification
+        # centre's groups and their pages read: counted and paged off the index alone.
         Index(
-            "ix_reminders_open_recipient",
+            "ix_reminders_open_due",
             "recipient_kind",
             "recipient_id",
             "due_on",
+            "id",
+            "snoozed_until",
+            "read_at",
+            "kind",
             sqlite_where=_OPEN,
             postgresql_where=_OPEN,
+        ),
+        # The same by kind, with the district: 今日待办's counts and first rows of each kind, for
+        # a user or across the bureau's managers (narrowed to a district).
+        Index(
+            "ix_reminders_open_kind",
+            "recipient_kind",
+            "recipient_id",
+            "kind",
+            "due_on",
+            "id",
+            "snoozed_until",
+            "district_id",
+            sqlite_where=_OPEN,
+            postgresql_where=_OPEN,
+        ),
+        # A recipient's done and closed reminders by their last change: the centre's 已完成.
+        Index(
+            "ix_reminders_finished_recipient",
+            "recipient_kind",
+            "recipient_id",
+            "updated_at",
+            sqlite_where=_FINISHED,
+            postgresql_where=_FINISHED,
         ),
     )
 
@@ -100,6 +129,11 @@ class Reminder(TimestampMixin, db.Model):
     kind: Mapped[str] = mapped_column(String(40), info={"label": "类别"})
     firm_id: Mapped[int | None] = mapped_column(
         ForeignKey("firms.id", ondelete="CASCADE"), index=True, info={"label": "企业"}
+    )
+    #: The firm's district, copied by the scan (and brought up to date by each scan when a firm
+    #: moves), so the bureau's 今日待办 narrows to a district off an index.
+    district_id: Mapped[int | None] = mapped_column(
+        ForeignKey("districts.id", ondelete="SET NULL"), info={"label": "县（市、区）"}
     )
     #: What the reminder is about: the rule's `record_type` and the row's id (a firm's own id
     #: for a rule about the firm).

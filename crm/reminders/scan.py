@@ -615,6 +615,24 @@ def scan_rule(rule, settings: RuleSettings, today: date, now: datetime) -> RuleS
     return RuleScan(spec.code, spec.label, True, created, closed, superseded)
 
 
+def copy_districts(now: datetime) -> int:
+    """Give each open reminder its firm's district, new ones and those of a firm that moved;
+    return how many changed."""
+    firm_district = select(Firm.district_id).where(Firm.id == Reminder.firm_id).scalar_subquery()
+    stmt = (
+        update(Reminder)
+        .where(
+            Reminder.closed_at.is_(None),
+            Reminder.done_at.is_(None),
+            Reminder.firm_id.is_not(None),
+            Reminder.district_id.is_distinct_from(firm_district),
+        )
+        .values(district_id=firm_district, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return db.session.execute(stmt).rowcount
+
+
 def scan(today: date | None = None) -> list[RuleScan]:
     """Run every rule in force on `today`, and queue the day's e-mail to the users it reminded;
     return what each rule did. Flushes, never commits."""
@@ -622,6 +640,7 @@ def scan(today: date | None = None) -> list[RuleScan]:
     now = clock.utcnow()
     seed_rules()  # a rule added to the code since the last seeding
     results = [scan_rule(item.rule, item.settings, today, now) for item in rules_in_force(today)]
+    copy_districts(now)
     if any(item.created for item in results):
         # The day's e-mail to the users just reminded, in this same transaction.
         queue_for_scan(today, now)

@@ -77,10 +77,11 @@ def today():
 def _bureau(on: date):
     district_id = optional_int(request.args.get("district"))
     manager_id = optional_int(request.args.get("manager"))
+    bureau = inbox.bureau_todo(on, district_id, manager_id)
     return render_template(
         "reminders/today.html",
-        todo=inbox.bureau_todo(on, district_id, manager_id),
-        managers=inbox.bureau_managers(on, district_id, manager_id),
+        todo=bureau.todo,
+        managers=bureau.managers,
         mine=inbox.todo(current_user, on, limit=0),
         today=on,
         bureau=True,
