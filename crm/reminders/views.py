@@ -53,7 +53,11 @@ def bell():
     def count() -> int:
         if not current_user.is_authenticated:
             return 0
-        return inbox.unread_count(current_user, clock.today())
+        # Counted once per request, however often the page shows it.
+        counted = getattr(request, "reminder_bell", None)
+        if counted is None:
+            counted = request.reminder_bell = inbox.unread_count(current_user, clock.today())
+        return counted
 
     return {"reminder_bell_count": count, "reminder_link": link_for}
 
@@ -70,7 +74,6 @@ def today():
         todo=inbox.todo(current_user, on),
         today=on,
         bureau=False,
-        unread=inbox.unread_count(current_user, on),
     )
 
 
