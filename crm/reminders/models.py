@@ -176,7 +176,7 @@ class Reminder(TimestampMixin, db.Model):
     @property
     def period_label(self) -> str:
         """Return the occasion in Chinese."""
-        return rules.describe_period(self.period)
+        return rules.describe_period(self.period, rules.SPECS.get(self.kind))
 
     @property
     def closed_reason_label(self) -> str:

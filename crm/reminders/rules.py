@@ -294,8 +294,9 @@ def offset_period(days: int) -> str:
     return f"d{days}"
 
 
-def describe_period(period: str) -> str:
-    """Return a period in Chinese, for lists and the command's output."""
+def describe_period(period: str, spec: RuleSpec | None = None) -> str:
+    """Return a period in Chinese, for lists and the command's output; with the rule's `spec`,
+    an offset says what it counts from (到期前 30 天) and a date what it is (no contact since)."""
     if period == OVERDUE:
         return "已逾期"
     if period == "jan1":
@@ -303,5 +304,17 @@ def describe_period(period: str) -> str:
     if period == "open":
         return "开始申报"
     if period.startswith("d") and period[1:].isdigit():
+        counted = spec.offsets_label if spec is not None else None
+        if counted and counted.endswith("天数"):
+            before = counted[: -len("天数")]
+            if period == "d0" and before.endswith("前"):
+                return f"{before[:-1]}当天"
+            return f"{before} {period[1:]} 天"
         return f"{period[1:]} 天"
+    if (
+        spec is not None
+        and spec.code == "no_contact"
+        and re.fullmatch(r"\d{4}-\d{2}-\d{2}", period)
+    ):
+        return f"自 {period} 起未联系"
     return period

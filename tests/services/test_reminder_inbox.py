@@ -75,3 +75,16 @@ def test_the_scan_copies_the_firms_district_and_follows_a_move(app):
         "no_contact"
     ]
     assert inbox.bureau_todo(TODAY, district_id=east.id).todo.total == 0
+
+
+def test_a_period_says_what_it_counts_from():
+    def described(kind, period):
+        return rules.describe_period(period, rules.SPECS[kind])
+
+    assert described("cert_expiring", "d30") == "到期前 30 天"
+    assert described("measure_due", "d0") == "到期当天"
+    assert described("change_report", "d30") == "变更后 30 天"
+    assert described("results_pending", "d1") == "公示结束后 1 天"
+    assert described("no_contact", "2026-03-11") == "自 2026-03-11 起未联系"
+    assert described("measure_due", "overdue") == "已逾期"
+    assert rules.describe_period("d30") == "30 天"
