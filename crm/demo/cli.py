@@ -6,8 +6,10 @@ import click
 from flask import current_app
 from sqlalchemy import func, select
 
+from crm.accounts.models import User
 from crm.core import clock
 from crm.core.audit import audit_source
+from crm.core.permissions import ENTERPRISE
 from crm.demo.generator import DEFAULT_SEED, DemoSummary, generate_demo
 from crm.demo.helpers import DrawsExhausted
 from crm.demo.logins import (
@@ -23,6 +25,8 @@ from crm.demo.logins import (
 from crm.extensions import db
 from crm.firms.models import Firm
 from crm.reference.cities import CITIES
+from crm.reminders import rules
+from crm.reminders.models import Reminder
 from crm.reminders.scan import scan
 
 #: The largest demo: the size the performance budgets are measured at.
@@ -78,6 +82,7 @@ def demo_command(firms: int, seed: int, activities: int | None) -> None:
             # Today's reminders at once, so the first page shows real work; the worker's hourly
             # scan would make the same ones (it creates nothing twice).
             reminded = sum(item.created for item in scan(clock.today()))
+            give_an_enterprise_login_work()
         db.session.commit()
     if fresh:
         write_logins(path, fresh)
@@ -105,6 +110,41 @@ def demo_command(firms: int, seed: int, activities: int | None) -> None:
     for login in shown:
         click.echo(f"  {login.role_label}：用户名 {login.username}　密码 {login.password}")
     click.echo(f"全部演示账号及密码见 {path}（仅本机可读）。")
+
+
+def give_an_enterprise_login_work() -> None:
+    """Point the last enterprise demo login at a firm the day's scan reminded, unless one of
+    them already has reminders: each role's 今日待办 then shows real work."""
+    users = list(
+        db.session.scalars(
+            select(User).where(User.role == ENTERPRISE, User.firm_id.is_not(None)).order_by(User.id)
+        )
+    )
+    if not users:
+        return
+    open_to_firms = select(Reminder.recipient_id).where(
+        Reminder.recipient_kind == rules.FIRM,
+        Reminder.closed_at.is_(None),
+        Reminder.done_at.is_(None),
+    )
+    with_logins = [user.firm_id for user in users]
+    if db.session.scalar(
+        select(func.count()).select_from(
+            open_to_firms.where(Reminder.recipient_id.in_(with_logins)).subquery()
+        )
+    ):
+        return
+    firm = db.session.scalar(
+        select(Firm)
+        .where(Firm.id.in_(open_to_firms), Firm.id.not_in(with_logins), Firm.deleted_at.is_(None))
+        .order_by(Firm.id)
+        .limit(1)
+    )
+    if firm is None:
+        return
+    users[-1].firm_id = firm.id
+    users[-1].name = firm.legal_representative or users[-1].name
+    db.session.flush()
 
 
 def _generate(city: str, firms: int, seed: int, activities: int | None) -> DemoSummary:

@@ -320,6 +320,13 @@ def test_command_makes_todays_reminders_once(app, runner, instance):
         select(Reminder.recipient_id).where(Reminder.recipient_kind == "user")
     ).all()
     assert managers, "the demo's account managers have work today"
+    enterprise_firms = db.session.scalars(
+        select(User.firm_id).where(User.role == "enterprise", User.firm_id.is_not(None))
+    ).all()
+    firm_reminders = select(Reminder.recipient_id).where(Reminder.recipient_kind == "firm")
+    assert set(enterprise_firms) & set(db.session.scalars(firm_reminders)), (
+        "an enterprise login has its firm's reminders to show"
+    )
     # The worker's scan the same day finds nothing left to make.
     assert sum(item.created for item in scan(clock.today())) == 0
 
