@@ -160,6 +160,10 @@ class _IgnoringInsert:
         """Insert one row of `values`."""
         return self._statement.values(**values).on_conflict_do_nothing(index_elements=self._key)
 
+    def many(self):
+        """Insert the rows given when it is executed, a list of dicts (one statement)."""
+        return self._statement.on_conflict_do_nothing(index_elements=self._key)
+
     def from_select(self, names: Sequence[str], select):
         """Insert the rows of `select` into the columns `names`.
 

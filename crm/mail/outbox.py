@@ -1,10 +1,12 @@
 """Putting messages in the outbox, in the producer's transaction, and back in after a failure."""
 
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 
 from crm.core import clock
 from crm.core.database import insert_or_ignore
@@ -90,6 +92,103 @@ def queue_message(
     return db.session.scalars(
         select(OutboxMessage).where(where).execution_options(populate_existing=True)
     ).one()
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A message to queue among many (`queue_messages`)."""
+
+    recipient: str
+    subject: str
+    text_body: str
+    html_body: str
+
+
+@dataclass
+class Queued:
+    """What `queue_messages` did: how many messages wait with the new content, and the
+    positions of the drafts whose address the outbox refused."""
+
+    count: int = 0
+    refused: list[int] = field(default_factory=list)
+
+
+def queue_messages(drafts: Iterable[Draft], *, kind: str, day: date | None = None) -> Queued:
+    """Queue many messages of one `kind` and `day` at once, each as `queue_message` would.
+
+    Two statements whatever their number: one insert of the new messages, one update of those
+    still waiting from earlier that day (their subject and bodies are replaced; one being sent
+    or sent is left as it is). A draft whose address is refused is left out and reported; of
+    two drafts to one address, the later wins. Nothing while e-mail is off. Flushes, never
+    commits.
+    """
+    done = Queued()
+    if not mail_enabled():
+        return done
+    now = clock.utcnow()
+    day = day or clock.today()
+    rows: dict[str, dict] = {}
+    for position, draft in enumerate(drafts):
+        try:
+            recipient = normalise_address(draft.recipient)
+        except ValueError:
+            done.refused.append(position)
+            continue
+        rows.pop(recipient, None)  # the later draft wins, as a second `queue_message` would
+        rows[recipient] = {
+            "recipient": recipient,
+            "subject": " ".join((draft.subject or "").split())[:SUBJECT_LENGTH],
+            "text_body": draft.text_body,
+            "html_body": draft.html_body,
+        }
+    if not rows:
+        return done
+    table = OutboxMessage.__table__
+    fixed = {"kind": kind, "day": day, "updated_at": now}
+    inserted = set(
+        db.session.scalars(
+            insert_or_ignore(OutboxMessage, KEY).many().returning(table.c.recipient),
+            [
+                {
+                    **row,
+                    **fixed,
+                    "status": "queued",
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+                for row in rows.values()
+            ],
+        )
+    )
+    # Bound under names of their own: a column's name is the statement's own (SQLAlchemy).
+    waiting = [
+        {f"new_{name}": value for name, value in row.items()}
+        for recipient, row in rows.items()
+        if recipient not in inserted
+    ]
+    updated = 0
+    if waiting:
+        update = (
+            table.update()
+            .where(
+                table.c.recipient == bindparam("new_recipient"),
+                table.c.kind == kind,
+                table.c.day == day,
+                table.c.status == "queued",
+            )
+            .values(
+                subject=bindparam("new_subject"),
+                text_body=bindparam("new_text_body"),
+                html_body=bindparam("new_html_body"),
+                updated_at=now,
+            )
+        )
+        updated = db.session.execute(
+            update, waiting, execution_options={"preserve_rowcount": True}
+        ).rowcount
+    done.count = len(inserted) + updated
+    return done
 
 
 def requeue(message_id: int) -> bool:

@@ -11,7 +11,7 @@ from crm.jobs import registry
 from crm.jobs.worker import Worker
 from crm.mail import sender
 from crm.mail.models import OutboxMessage
-from crm.mail.outbox import queue_message, requeue
+from crm.mail.outbox import Draft, queue_message, queue_messages, requeue
 from tests.smtp_server import SmtpServer
 
 NOW = datetime(2026, 12, 3, 1, 0)  # 09:00 in the bureau
@@ -102,6 +102,51 @@ def test_a_day_gathers_one_message_per_recipient_and_kind(app, smtp_server, froz
     assert bodies == sorted([TEXT.replace("\n", "\r\n") + "\r\n", "第二版：两项\r\n"])
     tomorrow = _queue("wang@example.com", day=date(2026, 12, 4))
     assert tomorrow.id not in (first.id, other_kind.id) and _count() == 3
+
+
+def test_many_messages_are_queued_at_once_as_one_by_one(app, smtp_server, frozen):
+    sent = _queue("li@example.com", text="已发出的版本")
+    assert sender.send_due()["sent"] == 1
+    waiting = _queue("wang@example.com", text="早些时候的版本")
+    drafts = [
+        Draft("wang@Example.com", "今日待办 2 项", "新版本：王", "<p>王</p>"),
+        Draft("li@example.com", "今日待办 1 项", "新版本：李", "<p>李</p>"),
+        Draft("not-an-address", SUBJECT, TEXT, HTML),
+        Draft("zhao@example.com", "第一稿", "赵：第一稿", "<p>赵</p>"),
+        Draft("zhao@EXAMPLE.com", "今日待办  4\n项", "赵：第二稿", "<p>赵</p>"),
+    ]
+
+    done = queue_messages(drafts, kind="reminders")
+
+    # The waiting message takes the new content; the sent one stays as it was; the bad address
+    # is refused; of two drafts to one address the later wins.
+    assert (done.count, done.refused) == (2, [2])
+    db.session.commit()
+    assert _count() == 3
+    assert _state(waiting.id).text_body == "新版本：王"
+    assert _state(waiting.id).subject == "今日待办 2 项"
+    assert (_state(sent.id).status, _state(sent.id).text_body) == ("sent", "已发出的版本")
+    [zhao] = db.session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.recipient.not_in([waiting.recipient, "li@example.com"])
+        )
+    )
+    assert (zhao.recipient, zhao.kind, zhao.day, zhao.status) == (
+        "zhao@example.com",
+        "reminders",
+        NOW.date(),
+        "queued",
+    )
+    assert (zhao.subject, zhao.text_body) == ("今日待办 4 项", "赵：第二稿")
+    assert sender.send_due()["sent"] == 2
+    assert len(smtp_server.to("zhao@example.com")) == 1
+
+    # Again the same day: nothing new, nothing sent twice.
+    assert queue_messages(drafts, kind="reminders").count == 0
+    assert _count() == 3
+    app.config.update(SMTP_HOST="")
+    assert queue_messages(drafts[:1], kind="digest").count == 0
+    assert _count() == 3
 
 
 def test_a_queued_message_is_written_in_the_producers_transaction(app, smtp_server, frozen):
