@@ -1,8 +1,13 @@
 """The reminder e-mail: one message per user per day gathering the day's reminders.
 
 After the scan's inserts, in the same transaction, every user the scan has just reminded (who
-has an e-mail address and wants e-mail about that kind of reminder) gets the day's message
-queued in the outbox: all their open reminders made that day, of the kinds they want by e-mail.
+is active, has an e-mail address and wants e-mail about that kind of reminder) gets the day's
+message queued in the outbox: all their open reminders made that day, of the kinds they want by
+e-mail. A user is reminded by the reminders addressed to them and, for an enterprise user, by
+those addressed to their firm: each of the firm's users gets the firm's reminders in a message
+of their own, by their own choice of kinds. Who was reminded and what their messages list are
+read by one statement, and the messages go to the outbox together, whatever the number of
+users or firms.
 The outbox keeps one message per recipient, kind and day and replaces the bodies while it still
 waits, so a later scan the same day adds its reminders to the same message; a scan that makes
 nothing queues nothing. With e-mail off (no SMTP server) nothing is queued.
@@ -15,25 +20,37 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import delete, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, delete, select, union_all
 from werkzeug.routing import BuildError
 
 from crm.accounts.models import User
 from crm.core import clock
+from crm.core.permissions import ENTERPRISE
 from crm.extensions import db
-from crm.mail.outbox import queue_message
+from crm.firms.models import Firm
+from crm.firms.tabs import visible_tabs
+from crm.mail.outbox import Draft, queue_messages
 from crm.mail.settings import mail_enabled
 from crm.reminders import rules
-from crm.reminders.models import Reminder, ReminderEmailOptOut
+from crm.reminders.models import Reminder, ReminderEmailOptOut, url_arguments
 
 logger = logging.getLogger(__name__)
 
 #: The outbox kind of the daily reminder message (one per recipient and day).
 KIND = "reminders"
+
+
+@dataclass(frozen=True)
+class Reader:
+    """A user a message goes to, as the message needs them."""
+
+    name: str
+    email: str
+    role: str
 
 
 @dataclass(frozen=True)
@@ -71,8 +88,27 @@ def set_kinds_on(user_id: int, kinds_on) -> None:
 # --- Links ---------------------------------------------------------------------------------------
 
 
+def enterprise_link(reminder) -> tuple[str, dict[str, Any]] | None:
+    """Return the page an enterprise user opens for `reminder` (a `Reminder` or a row of its
+    link's columns): their firm's page, on the reminder's tab if they may see it; None for a
+    reminder about no firm.
+
+    An enterprise user opens only their own firm's page and its tabs not kept for staff; a
+    reminder linking elsewhere (a batch's page, which is for staff) links to the firm instead.
+    """
+    if reminder.firm_id is None:
+        return None
+    args = url_arguments(reminder) if reminder.link_endpoint == "firms.detail" else {}
+    shown = {"firm_id": reminder.firm_id}
+    if args.get("tab") in visible_tabs(is_staff=False):
+        shown["tab"] = args["tab"]
+    return "firms.detail", shown
+
+
 def link_builder():
-    """Return a function giving a reminder's absolute link, or None when `BASE_URL` is unset."""
+    """Return a function giving the absolute link of a reminder (a `Reminder` or a row of its
+    link's columns) for a user of the bureau or, `enterprise`, of a firm: the page that user
+    may open. None when `BASE_URL` is unset."""
     base = (current_app.config.get("BASE_URL") or "").strip()
     parts = urlsplit(base)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -81,11 +117,15 @@ def link_builder():
         parts.netloc, script_name=parts.path.rstrip("/") or "/", url_scheme=parts.scheme
     )
 
-    def build(reminder: Reminder) -> str | None:
+    def build(reminder, enterprise: bool = False) -> str | None:
+        if enterprise:
+            page = enterprise_link(reminder)
+        else:
+            page = reminder.link_endpoint, url_arguments(reminder)
+        if page is None:
+            return None
         try:
-            return adapter.build(
-                reminder.link_endpoint, reminder.url_arguments(), force_external=True
-            )
+            return adapter.build(*page, force_external=True)
         except BuildError:
             return None
 
@@ -107,7 +147,7 @@ def subject(count: int) -> str:
     return f"科技企业培育 CRM：今日提醒 {count} 项"
 
 
-def render(user: User, items: list[Item], day: date) -> tuple[str, str]:
+def render(user: Reader, items: list[Item], day: date) -> tuple[str, str]:
     """Return the plain-text and HTML bodies listing `items` for `user`."""
     env = current_app.jinja_env
     context = {"user": user, "items": items, "day": day, "count": len(items)}
@@ -116,80 +156,115 @@ def render(user: User, items: list[Item], day: date) -> tuple[str, str]:
     return text, html
 
 
-def queue_for_scan(day: date, created_at: datetime) -> int:
+#: A reminder still to act on.
+OPEN = (Reminder.closed_at.is_(None), Reminder.done_at.is_(None))
+#: A user e-mail can reach.
+MAILABLE = (User.is_active.is_(True), User.email.is_not(None), User.email != "")
+
+
+def _wanted(user_id) -> ColumnElement[bool]:
+    """The user `user_id` (a column) has not switched e-mail about the reminder's kind off."""
+    off = ReminderEmailOptOut
+    return ~select(off.kind).where(off.user_id == user_id, off.kind == Reminder.kind).exists()
+
+
+def deliveries(*where, readers: Select | None = None, by_recipient: bool = True) -> CompoundSelect:
+    """Return (user_id, reminder_id) for each open reminder matching `where` that a user wants
+    by e-mail, once per user it reaches: a reminder to a user reaches that user, one to a firm
+    each enterprise user of the firm. `readers` (a select of user ids) narrows the users.
+
+    `by_recipient` False keeps the reminders from being looked for by the index of open
+    reminders by recipient (its kind compared as `kind || ''`), for a `where` that picks few
+    reminders otherwise, as a range of ids does: SQLite, with no statistics, would walk every
+    open reminder of the kind.
+    """
+    kind = Reminder.recipient_kind if by_recipient else Reminder.recipient_kind + ""
+    own = select(Reminder.recipient_id.label("user_id"), Reminder.id.label("reminder_id")).where(
+        kind == rules.USER, *OPEN, *where, _wanted(Reminder.recipient_id)
+    )
+    firm = (
+        select(User.id.label("user_id"), Reminder.id.label("reminder_id"))
+        .join(Reminder, and_(kind == rules.FIRM, Reminder.recipient_id == User.firm_id))
+        .where(User.role == ENTERPRISE, *OPEN, *where, _wanted(User.id))
+    )
+    if readers is not None:
+        own = own.where(Reminder.recipient_id.in_(readers))
+        firm = firm.where(User.id.in_(readers))
+    return union_all(own, firm)
+
+
+def day_rows(created_at: datetime, after_id: int) -> Select:
+    """Return the select of what the day's messages list: for each user the scan of
+    `created_at` reminded (the reminders above `after_id` made then) whom e-mail can reach,
+    the user and each open reminder made that day that they want by e-mail, soonest first."""
+    made = (Reminder.id > after_id, Reminder.created_at == created_at)
+    reminded = deliveries(*made, by_recipient=False).subquery("reminded")
+    readers = (
+        select(User.id).where(User.id.in_(select(reminded.c.user_id)), *MAILABLE).cte("readers")
+    )
+    pairs = deliveries(
+        Reminder.created_at >= _day_start_utc(created_at), readers=select(readers.c.id)
+    ).subquery("pairs")
+    return (
+        select(
+            pairs.c.user_id,
+            User.name.label("user_name"),
+            User.email.label("user_email"),
+            User.role.label("user_role"),
+            Reminder.kind,
+            Reminder.period,
+            Reminder.due_on,
+            Reminder.firm_id,
+            Reminder.record_id,
+            Reminder.link_endpoint,
+            Reminder.link_args,
+            Firm.name.label("firm_name"),
+        )
+        .select_from(pairs)
+        .join(Reminder, Reminder.id == pairs.c.reminder_id)
+        .join(User, User.id == pairs.c.user_id)
+        .outerjoin(Firm, Firm.id == Reminder.firm_id)
+        .order_by(Reminder.due_on.is_(None), Reminder.due_on, Reminder.kind, Reminder.id)
+    )
+
+
+def queue_for_scan(day: date, created_at: datetime, after_id: int = 0) -> int:
     """Queue the day's message to each user the scan of `created_at` reminded; return how many.
 
-    `created_at` is the scan's time, stamped on every reminder it made. Flushes, never commits.
+    `created_at` is the scan's time, stamped on every reminder it made, and `after_id` the
+    largest id of a reminder before it: what it made is found among the ids above. Then one
+    statement reads, as plain rows, every open reminder made that day for each of the users
+    it reached, and the messages go to the outbox together: a day's first scan may remind
+    thousands of firms. Flushes, never commits.
     """
     if not mail_enabled():
         return 0
-    off = ReminderEmailOptOut
-    wanted = (
-        ~select(off.kind)
-        .where(off.user_id == Reminder.recipient_id, off.kind == Reminder.kind)
-        .exists()
-    )
-    user_reminder = (Reminder.recipient_kind == rules.USER, wanted)
-    reminded = (
-        select(Reminder.recipient_id)
-        .where(
-            *user_reminder,
-            Reminder.created_at == created_at,
-            # Open ones only, as gathered below: the partial index of open reminders serves it.
-            Reminder.closed_at.is_(None),
-            Reminder.done_at.is_(None),
-        )
-        .distinct()
-    )
-    users = list(
-        db.session.scalars(
-            select(User)
-            .where(
-                User.id.in_(reminded),
-                User.is_active.is_(True),
-                User.email.is_not(None),
-                User.email != "",
-            )
-            .order_by(User.id)
-        )
-    )
-    if not users:
-        return 0
-    rows = db.session.scalars(
-        select(Reminder)
-        .where(
-            *user_reminder,
-            Reminder.recipient_id.in_([user.id for user in users]),
-            Reminder.created_at >= _day_start_utc(created_at),
-            Reminder.closed_at.is_(None),
-            Reminder.done_at.is_(None),
-        )
-        .options(joinedload(Reminder.firm))
-        .order_by(Reminder.due_on.is_(None), Reminder.due_on, Reminder.kind, Reminder.id)
-    )
+    rows = db.session.execute(day_rows(created_at, after_id))
     link = link_builder()
+    users: dict[int, Reader] = {}
     by_user: dict[int, list[Item]] = defaultdict(list)
-    for reminder in rows:
-        by_user[reminder.recipient_id].append(
+    for row in rows:
+        user = users.get(row.user_id)
+        if user is None:
+            user = users[row.user_id] = Reader(row.user_name, row.user_email, row.user_role)
+        spec = rules.SPECS.get(row.kind)
+        by_user[row.user_id].append(
             Item(
-                label=reminder.label,
-                period=reminder.period_label,
-                firm=reminder.firm.name if reminder.firm is not None else "",
-                due_on=reminder.due_on,
-                url=link(reminder) if link else None,
+                label=spec.label if spec else row.kind,
+                period=rules.describe_period(row.period),
+                firm=row.firm_name or "",
+                due_on=row.due_on,
+                url=link(row, user.role == ENTERPRISE) if link else None,
             )
         )
-    queued = 0
-    for user in users:
-        items = by_user.get(user.id)
-        if not items:
-            continue
+    order = sorted(by_user)
+    drafts = []
+    for user_id in order:
+        user, items = users[user_id], by_user[user_id]
         text, html = render(user, items, day)
-        try:
-            message = queue_message(user.email, subject(len(items)), text, html, kind=KIND, day=day)
-        except ValueError:
-            # An address the outbox refuses: the reminders stay in the app.
-            logger.warning("reminder e-mail to user %s not queued: bad address", user.id)
-            continue
-        queued += message is not None
-    return queued
+        drafts.append(Draft(user.email, subject(len(items)), text, html))
+    done = queue_messages(drafts, kind=KIND, day=day)
+    for position in done.refused:
+        # An address the outbox refuses: the reminders stay in the app.
+        logger.warning("reminder e-mail to user %s not queued: bad address", order[position])
+    return done.count

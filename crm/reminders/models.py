@@ -185,11 +185,17 @@ class Reminder(TimestampMixin, db.Model):
 
     def url_arguments(self) -> dict[str, Any]:
         """Return the arguments of `link_endpoint` for this reminder."""
-        values = {rules.LINK_FIRM: self.firm_id, rules.LINK_RECORD: self.record_id}
-        args = {key: values.get(value, value) for key, value in (self.link_args or {}).items()}
-        if self.link_endpoint == "firms.detail":
-            args.setdefault("firm_id", self.firm_id)
-        return args
+        return url_arguments(self)
+
+
+def url_arguments(reminder) -> dict[str, Any]:
+    """Return the arguments of the link of `reminder`: a `Reminder`, or a row of its columns
+    `link_endpoint`, `link_args`, `firm_id` and `record_id`."""
+    values = {rules.LINK_FIRM: reminder.firm_id, rules.LINK_RECORD: reminder.record_id}
+    args = {key: values.get(value, value) for key, value in (reminder.link_args or {}).items()}
+    if reminder.link_endpoint == "firms.detail":
+        args.setdefault("firm_id", reminder.firm_id)
+    return args
 
 
 class ReminderEmailOptOut(db.Model):

@@ -639,9 +639,11 @@ def scan(today: date | None = None) -> list[RuleScan]:
     today = today or clock.today()
     now = clock.utcnow()
     seed_rules()  # a rule added to the code since the last seeding
+    # The reminders this scan makes are those above the largest id now, made `now`.
+    after_id = db.session.scalar(select(func.max(Reminder.id))) or 0
     results = [scan_rule(item.rule, item.settings, today, now) for item in rules_in_force(today)]
     copy_districts(now)
     if any(item.created for item in results):
         # The day's e-mail to the users just reminded, in this same transaction.
-        queue_for_scan(today, now)
+        queue_for_scan(today, now, after_id)
     return results

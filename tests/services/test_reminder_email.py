@@ -5,12 +5,15 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from crm.certification.models import Duty
 from crm.coaching.models import CoachingMeasure, CoachingPlan
 from crm.core import clock
 from crm.extensions import db
 from crm.mail import sender
 from crm.mail.models import OutboxMessage
+from crm.pipeline.models import Enrollment, Programme, Stage
 from crm.reminders.email import kinds_off, set_kinds_on
+from crm.reminders.models import Reminder
 from crm.reminders.scan import scan
 from tests import factories
 
@@ -137,3 +140,145 @@ def test_with_no_smtp_server_the_scan_queues_nothing(app, world):
     assert _scan() == 1
 
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+# --- Enterprise users: their firm's reminders -------------------------------------------------
+
+
+def _coaching(firm) -> None:
+    programme = db.session.scalar(select(Programme).where(Programme.code == "hte"))
+    stage = db.session.scalar(
+        select(Stage).where(Stage.programme_id == programme.id, Stage.code == "coaching")
+    )
+    db.session.add(
+        Enrollment(
+            firm_id=firm.id,
+            programme_id=programme.id,
+            stage_id=stage.id,
+            opened_on=DAY - timedelta(days=10),
+        )
+    )
+    db.session.flush()
+
+
+@pytest.fixture
+def firms(app, world):
+    """The world's firm with its reminders of the day to the firm, its enterprise users, and
+    another firm with a user of its own and nothing due."""
+    firm = world["firm"]
+    # Due in 30 days: the annual report's first notice, to the firm and its manager.
+    db.session.add(
+        Duty(firm_id=firm.id, kind="annual_report", year=2025, due_on=DAY + timedelta(30))
+    )
+    factories.make_batch(2026)  # open for applications, to the firm in coaching
+    _coaching(firm)
+    factories.make_qualification(firm, "tech_sme", 2025)  # not registered again this year
+    other = factories.make_firm(manager=factories.make_user("manager", email="li@example.com"))
+    users = {
+        "zhao": factories.make_user("enterprise", name="赵会计", email="zhao@firm.example.com"),
+        "qian": factories.make_user("enterprise", name="钱经理", email="qian@firm.example.com"),
+        "sun": factories.make_user("enterprise", email="sun@firm.example.com", is_active=False),
+        "li": factories.make_user("enterprise", email=None),
+        "zhou": factories.make_user("enterprise", email="zhou@other.example.com"),
+    }
+    for name, user in users.items():
+        user.firm_id = (other if name == "zhou" else firm).id
+    db.session.flush()
+    return users
+
+
+def _to(smtp_server, address: str) -> tuple[str, str]:
+    [received] = smtp_server.to(address)
+    return _parts(received)
+
+
+def test_each_enterprise_user_gets_their_firms_reminders_in_a_message_of_their_own(
+    app, world, firms, smtp_server
+):
+    app.config["BASE_URL"] = BASE_URL
+    firm = world["firm"]
+    # 钱经理 is also named owner of a coaching measure: their own reminder joins the firm's.
+    measure = _measure(world, "提交研发台账", DAY + timedelta(days=7))
+    measure.owner_id = firms["qian"].id
+
+    assert _scan() == 6  # 3 to the firm, 2 to its manager, 1 to 钱经理
+
+    recipients = [m.recipient for m in _messages()]
+    assert sorted(recipients) == [
+        "qian@firm.example.com",
+        "wang@example.com",
+        "zhao@firm.example.com",
+    ]  # not the inactive user, not the one without an address, not the other firm's user
+    with clock.frozen(NOW):
+        assert sender.send_due()["sent"] == 3
+    page = f"{BASE_URL}/firms/{firm.id}"
+
+    text, html = _to(smtp_server, "zhao@firm.example.com")
+    assert "赵会计，您好" in text and "您有 3 项新的提醒" in text
+    for label in ("高企年度发展情况报表", "高企认定申报窗口", "科技型中小企业重新评价入库"):
+        assert label in text
+    assert "辅导措施到期" not in text  # 钱经理's own reminder is not 赵会计's
+    # Links open the firm's own page: the tabs and the batch page kept for staff are left out.
+    assert text.count(f"查看：{page}\r\n") == 2
+    assert f"查看：{page}?tab=qualifications" in text
+    assert "/certification/" not in text and "tab=certification" not in text
+    assert f'<a href="{page}?tab=qualifications">' in html
+
+    text, _ = _to(smtp_server, "qian@firm.example.com")
+    assert "钱经理，您好" in text and "您有 4 项新的提醒" in text
+    assert "辅导措施到期" in text and "高企认定申报窗口" in text
+    assert "tab=coaching" not in text
+
+    # The manager's own message keeps the staff's links.
+    text, _ = _to(smtp_server, "wang@example.com")
+    assert "您有 2 项新的提醒" in text  # the report and the batch
+    assert "tab=certification" in text and "/certification/" in text
+
+    # A rerun the same day queues nothing twice and sends nothing again.
+    assert _scan(NOW + timedelta(hours=1)) == 0
+    assert len(_messages()) == 3
+    with clock.frozen(NOW + timedelta(hours=1)):
+        assert sender.send_due()["sent"] == 0
+    assert len(smtp_server.received) == 3
+
+
+def test_an_enterprise_user_chooses_the_kinds_of_their_firms_reminders(
+    app, world, firms, smtp_server
+):
+    zhao, qian = firms["zhao"], firms["qian"]
+    set_kinds_on(zhao.id, ["tech_sme_registration", "application_window"])
+    set_kinds_on(qian.id, [])  # nothing by e-mail
+    db.session.commit()
+
+    assert _scan() > 0
+
+    [message] = [m for m in _messages() if m.recipient != "wang@example.com"]
+    assert message.recipient == "zhao@firm.example.com"
+    assert message.subject.endswith("今日提醒 2 项")
+    assert "科技型中小企业重新评价入库" in message.text_body
+    assert "高企认定申报窗口" in message.text_body
+    assert "高企年度发展情况报表" not in message.text_body
+    with clock.frozen(NOW):
+        assert sender.send_due()["sent"] == 2
+    assert smtp_server.to("qian@firm.example.com") == []
+    # The firm's reminders are made all the same: they show in the app.
+    firm_reminders = select(func.count(Reminder.id)).where(Reminder.recipient_kind == "firm")
+    assert db.session.scalar(firm_reminders) == 3
+
+
+def test_a_later_scan_adds_the_firms_new_reminder_to_the_waiting_message(
+    app, world, firms, smtp_server
+):
+    assert _scan() > 0
+    [message] = [m for m in _messages() if m.recipient == "zhao@firm.example.com"]
+    assert message.subject.endswith("今日提醒 3 项")
+
+    db.session.add(
+        Duty(firm_id=world["firm"].id, kind="torch", year=2025, due_on=DAY + timedelta(days=6))
+    )
+    assert _scan(NOW + timedelta(hours=1)) == 1  # the torch statistics, to the firm only
+
+    db.session.refresh(message)
+    assert message.subject.endswith("今日提醒 4 项")
+    assert "火炬统计年报" in message.text_body
+    assert len(_messages()) == 3
