@@ -73,15 +73,22 @@ def kinds_off(user_id: int) -> set[str]:
     return set(db.session.scalars(stmt))
 
 
-def set_kinds_on(user_id: int, kinds_on) -> None:
-    """Store which kinds of reminder `user_id` wants by e-mail (the others are off). Flushes."""
+def kinds_for(user: User) -> tuple[rules.RuleSpec, ...]:
+    """Return the kinds of reminder that can reach `user`: every kind for the bureau's staff,
+    for an enterprise user those a rule may address to a firm."""
+    if user.role == ENTERPRISE:
+        return tuple(spec for spec in rules.RULES if "firm" in spec.allowed)
+    return rules.RULES
+
+
+def set_kinds_on(user_id: int, kinds_on, among=None) -> None:
+    """Store which kinds of reminder `user_id` wants by e-mail: of the kinds `among` (a user's
+    choices, every kind by default), those not in `kinds_on` are off. Flushes."""
     wanted = set(kinds_on)
-    db.session.execute(delete(ReminderEmailOptOut).where(ReminderEmailOptOut.user_id == user_id))
-    db.session.add_all(
-        ReminderEmailOptOut(user_id=user_id, kind=spec.code)
-        for spec in rules.RULES
-        if spec.code not in wanted
-    )
+    among = [spec.code for spec in rules.RULES] if among is None else list(among)
+    off = ReminderEmailOptOut
+    db.session.execute(delete(off).where(off.user_id == user_id, off.kind.in_(among)))
+    db.session.add_all(off(user_id=user_id, kind=kind) for kind in among if kind not in wanted)
     db.session.flush()
 
 

@@ -7,24 +7,25 @@ lives here, where the rules are: the accounts package comes before the reminders
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from crm.core.permissions import STAFF_ROLES, roles_required
+from crm.core.permissions import ENTERPRISE, STAFF_ROLES, roles_required
 from crm.extensions import db
 from crm.mail.settings import mail_enabled
-from crm.reminders import rules
-from crm.reminders.email import kinds_off, set_kinds_on
+from crm.reminders.email import kinds_for, kinds_off, set_kinds_on
 from crm.reminders.forms import EmailChoicesForm
 
 bp = Blueprint("reminder_email", __name__)
 
 
 @bp.route("/account/reminder-email", methods=["GET", "POST"])
-@roles_required(*STAFF_ROLES)
+@roles_required(*STAFF_ROLES, ENTERPRISE)
 def choices():
-    """Show and save the kinds of reminder the logged-in user wants by e-mail."""
+    """Show and save the kinds of reminder the logged-in user wants by e-mail, of those that
+    can reach them."""
+    specs = kinds_for(current_user)
     off = kinds_off(current_user.id)
-    form = EmailChoicesForm(data={"kinds": [s.code for s in rules.RULES if s.code not in off]})
+    form = EmailChoicesForm(specs, data={"kinds": [s.code for s in specs if s.code not in off]})
     if form.validate_on_submit():
-        set_kinds_on(current_user.id, form.kinds.data or ())
+        set_kinds_on(current_user.id, form.kinds.data or (), [s.code for s in specs])
         db.session.commit()
         if mail_enabled():
             flash("邮件提醒设置已保存。", "success")
@@ -35,5 +36,4 @@ def choices():
         "reminders/email_choices.html",
         form=form,
         mail_on=mail_enabled(),
-        specs=rules.RULES,
     )

@@ -102,18 +102,19 @@ class RuleVersionForm(Form):
 
 
 class EmailChoicesForm(Form):
-    """The kinds of reminder a user wants by e-mail: one checkbox per rule."""
+    """The kinds of reminder a user wants by e-mail: one checkbox per rule that can reach them."""
 
     #: The choices are checked by `validate_kinds`, in Chinese, not by WTForms in English.
     kinds = CheckboxesField("以邮件接收的提醒", validate_choice=False)
 
-    def __init__(self, **kwargs):
+    def __init__(self, specs=rules.RULES, **kwargs):
         super().__init__(**kwargs)
-        self.kinds.choices = [(spec.code, spec.label) for spec in rules.RULES]
+        self.kinds.choices = [(spec.code, spec.label) for spec in specs]
 
     def validate_kinds(self, field) -> None:
-        """Refuse a kind that is not a rule (a forged form)."""
-        unknown = [code for code in field.data or () if code not in rules.SPECS]
+        """Refuse a kind that is not offered (a forged form)."""
+        offered = {code for code, _ in field.choices}
+        unknown = [code for code in field.data or () if code not in offered]
         if unknown:
             raise ValidationError(f"未知的提醒类别：{'、'.join(unknown)}")
 

@@ -246,7 +246,7 @@ def test_an_enterprise_user_chooses_the_kinds_of_their_firms_reminders(
     app, world, firms, smtp_server
 ):
     zhao, qian = firms["zhao"], firms["qian"]
-    set_kinds_on(zhao.id, ["tech_sme_registration", "application_window"])
+    set_kinds_on(zhao.id, ["tech_sme_registration"], ["annual_report", "tech_sme_registration"])
     set_kinds_on(qian.id, [])  # nothing by e-mail
     db.session.commit()
 

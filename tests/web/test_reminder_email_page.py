@@ -52,9 +52,39 @@ def test_an_unknown_kind_is_refused(app, client, login_as):
     assert kinds_off(user.id) == set()
 
 
-def test_enterprise_users_have_no_such_page(client, login_as):
-    login_as("enterprise")
-    assert client.get(PAGE).status_code == 403
+def test_an_enterprise_user_chooses_among_the_kinds_that_reach_a_firm(
+    app, client, login_as, smtp_server
+):
+    firm = factories.make_firm()
+    user = login_as("enterprise", firm_id=firm.id)
+    html = client.get(f"/firms/{firm.id}").get_data(as_text=True)
+    assert PAGE in html  # the account menu offers the page
+    html = client.get(PAGE).get_data(as_text=True)
+    to_firms = [spec for spec in rules.RULES if "firm" in spec.allowed]
+    assert {spec.code for spec in to_firms} == {
+        "cert_expiring",
+        "annual_report",
+        "torch_statistics",
+        "application_window",
+        "change_report",
+        "tech_sme_registration",
+        "listing_subsidy",
+    }
+    for spec in rules.RULES:
+        assert (spec.label in html) == (spec in to_firms)
+    assert html.count("checked") == len(to_firms)
+
+    response = client.post(PAGE, data={"kinds": ["annual_report", "torch_statistics"]})
+
+    assert response.status_code == 302
+    assert kinds_off(user.id) == {spec.code for spec in to_firms} - {
+        "annual_report",
+        "torch_statistics",
+    }
+    # A kind that never reaches a firm is not among the choices.
+    response = client.post(PAGE, data={"kinds": ["annual_report", "no_contact"]})
+    assert response.status_code == 200
+    assert "未知的提醒类别：no_contact" in response.get_data(as_text=True)
 
 
 def test_the_form_needs_its_csrf_token_when_csrf_is_on(app, database_url):
