@@ -121,6 +121,18 @@ class Reminder(TimestampMixin, db.Model):
             sqlite_where=_FINISHED,
             postgresql_where=_FINISHED,
         ),
+        # A rule's open reminders to one kind of recipient, with what tells whether the rule
+        # still addresses them (the firm, the record): the scan checks them every day.
+        Index(
+            "ix_reminders_open_rule",
+            "rule_id",
+            "recipient_kind",
+            "recipient_id",
+            "firm_id",
+            "record_id",
+            sqlite_where=_OPEN,
+            postgresql_where=_OPEN,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
