@@ -9,6 +9,15 @@ firm re-applied, the measure was done, the report filed), and those a later occa
 same record and recipient replaces (the 30-day notice replaces the 90-day one). Nothing is
 deleted. A rule switched off closes its open reminders and makes none.
 
+A reminder to a user the rule no longer addresses for its record (the firm has another manager,
+the record another owner, a head left or a version dropped a recipient) is closed as
+`unaddressed`. The rule's rows of the day already give the firm's new manager their own while
+the record is within the rule's dates; a reminder past its last occasion (a deadline passed with
+no overdue notice) would reach nobody, so what is still open moves to the manager or owner the
+rule addresses now: a reminder of the same occasion, made for them (or theirs reopened, when
+the firm went back to them), unless they have one open. One look off an index of a rule's open
+reminders finds, most days, that there is nothing to do.
+
 Offsets are compared in SQL with dates computed here (`due <= today + 30 days`), so no date
 arithmetic runs in the database. A rule's occasion (its `period`) is the latest of its dates
 that has passed: a scan that missed a day (the worker was down) still makes that occasion's
@@ -23,6 +32,7 @@ Everything flushes and never commits: the periodic job or the command commits on
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -42,6 +52,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    tuple_,
     union_all,
     update,
 )
@@ -271,14 +282,18 @@ def _still_window(today: date) -> ColumnElement:
     return and_(open_batch, ~applied)
 
 
+def _measure_owner() -> ColumnElement:
+    """A measure's owner: the user it names, else its plan's manager, else the firm's."""
+    return func.coalesce(CoachingMeasure.owner_id, CoachingPlan.manager_id, Firm.manager_id)
+
+
 def measure_due(s: RuleSettings, today: date) -> Candidates:
     """Open measures of active plans near or past their due date, to their owner (else the
     plan's manager, else the firm's)."""
     m = CoachingMeasure
     period, window = before(m.due_on, s.offsets, today, s.overdue)
-    owner = func.coalesce(m.owner_id, CoachingPlan.manager_id, Firm.manager_id)
     rows = (
-        select(*_base(m.firm_id, m.id, period, m.due_on, Firm.manager_id, owner))
+        select(*_base(m.firm_id, m.id, period, m.due_on, Firm.manager_id, _measure_owner()))
         .join(CoachingPlan, CoachingPlan.id == m.plan_id)
         .join(Firm, Firm.id == m.firm_id)
         .where(
@@ -441,14 +456,21 @@ def _still_pending(today: date) -> ColumnElement:
     )
 
 
+def _follow_up_owner() -> ColumnElement:
+    """A visit's follow-up owner: the user it names, else whoever logged the visit, else the
+    firm's manager."""
+    return func.coalesce(Activity.follow_up_owner_id, Activity.created_by_id, Firm.manager_id)
+
+
 def follow_up_due(s: RuleSettings, today: date) -> Candidates:
     """Follow-ups of visits not done near or past their due date, to their owner (else whoever
     logged the visit, else the firm's manager)."""
     v = Activity
     period, window = before(v.follow_up_due_on, s.offsets, today, s.overdue)
-    owner = func.coalesce(v.follow_up_owner_id, v.created_by_id, Firm.manager_id)
     rows = (
-        select(*_base(v.firm_id, v.id, period, v.follow_up_due_on, Firm.manager_id, owner))
+        select(
+            *_base(v.firm_id, v.id, period, v.follow_up_due_on, Firm.manager_id, _follow_up_owner())
+        )
         .join(Firm, Firm.id == v.firm_id)
         .where(
             v.follow_up_due_on.is_not(None),
@@ -484,6 +506,20 @@ SCANS: dict[str, tuple[Callable, Callable[[RuleSettings, date], ColumnElement]]]
     "listing_subsidy": (listing_subsidy, lambda s, t: _still_subsidy(t)),
     "results_pending": (results_pending, lambda s, t: _still_pending(t)),
     "follow_up_due": (follow_up_due, lambda s, t: _still_follow_up(t)),
+}
+
+
+#: The owners of a rule's records, for the rules whose records name one (the others address
+#: nobody as `owner`): a select of (record_id, owner_id) over every record.
+OWNERS: dict[str, Callable[[], Select]] = {
+    "measure_due": lambda: (
+        select(CoachingMeasure.id.label("record_id"), _measure_owner().label("owner_id"))
+        .join(CoachingPlan, CoachingPlan.id == CoachingMeasure.plan_id)
+        .join(Firm, Firm.id == CoachingMeasure.firm_id)
+    ),
+    "follow_up_due": lambda: select(
+        Activity.id.label("record_id"), _follow_up_owner().label("owner_id")
+    ).join(Firm, Firm.id == Activity.firm_id),
 }
 
 
@@ -535,11 +571,13 @@ def _to_recipients(candidates: Candidates, recipients) -> list[Select]:
     return parts
 
 
-def reminder_rows(rule, settings: RuleSettings, today: date, now: datetime) -> Select | None:
-    """Return the select of the reminder rows `rule` calls for on `today`, in a stable order
-    (two scans at once then meet their rows in the same order), or None if it calls for none."""
+def reminder_rows(
+    rule, candidates: Candidates, settings: RuleSettings, now: datetime
+) -> Select | None:
+    """Return the select of the reminder rows `rule` calls for with today's `candidates`, in a
+    stable order (two scans at once then meet their rows in the same order), or None if it
+    calls for none."""
     spec = rule.spec
-    candidates = SCANS[spec.code][0](settings, today)
     parts = _to_recipients(candidates, settings.recipients)
     if not parts:
         return None
@@ -589,6 +627,153 @@ def _supersede(rule_id: int, now: datetime) -> int:
     )
 
 
+# --- Recipients the rule no longer addresses ------------------------------------------------------
+
+
+def _open() -> tuple[ColumnElement, ...]:
+    return (Reminder.closed_at.is_(None), Reminder.done_at.is_(None))
+
+
+@dataclass(frozen=True)
+class Successor:
+    """The one user a rule addresses as a recipient for a reminder's record: the rows that say
+    who (`source`), joined to the reminder by `on`, and that user's id among them."""
+
+    source: Any
+    on: ColumnElement[bool]
+    user_id: ColumnElement
+
+
+def successor(recipient: str, code: str, candidates: Candidates) -> Successor | None:
+    """Return who a rule addresses today as `recipient` for a reminder's record: the firm's
+    manager, the record's owner; None when no one user is (a role, the managers of a batch's
+    firms, an owner the record does not name)."""
+    # Anonymous aliases, each call its own: a select may hold two (one joined, one in a NOT
+    # EXISTS), and the second must not correlate with the first.
+    if recipient == "manager" and not candidates.per_record_users:
+        firm = aliased(Firm)
+        return Successor(firm, firm.id == Reminder.firm_id, firm.manager_id)
+    if recipient == "owner" and code in OWNERS:
+        owners = OWNERS[code]().subquery()
+        return Successor(owners, owners.c.record_id == Reminder.record_id, owners.c.owner_id)
+    return None
+
+
+def unaddressed(code: str, settings: RuleSettings, candidates: Candidates) -> list[ColumnElement]:
+    """Return the conditions, on a reminder to a user, that the rule addresses that user for its
+    record by none of its recipients: not as the firm's manager or the record's owner, not by an
+    active user's role, not (a batch's window) as manager of a firm the batch reminds.
+
+    Each is a NOT EXISTS, which the database runs as an anti-join: as scalar subqueries compared
+    with the recipient, PostgreSQL's estimate passed its threshold for compiling the statement
+    (JIT), which took longer than running it.
+    """
+    terms = []
+    for recipient in settings.recipients:
+        one = successor(recipient, code, candidates)
+        if one is not None:
+            terms.append(
+                exists().select_from(one.source).where(one.on, one.user_id == Reminder.recipient_id)
+            )
+        elif recipient in ROLE_OF:
+            terms.append(
+                exists().where(
+                    User.id == Reminder.recipient_id,
+                    User.role == ROLE_OF[recipient],
+                    User.is_active.is_(True),
+                )
+            )
+        elif recipient == "manager":
+            rows = candidates.rows.subquery()
+            terms.append(
+                exists().where(
+                    rows.c.record_id == Reminder.record_id,
+                    rows.c.manager_id == Reminder.recipient_id,
+                )
+            )
+    return [~term for term in terms]
+
+
+def _hand_over(rule, settings: RuleSettings, candidates: Candidates, now: datetime) -> int:
+    """Give each open reminder to a user the rule no longer addresses to the user it addresses
+    instead as the firm's manager or the record's owner, if they have no open one of the rule
+    about that record: their own of that occasion, reopened if it was closed as not addressed to
+    them (the firm went back to its manager), else a new one. Return how many were made."""
+    spec = rule.spec
+    left = unaddressed(spec.code, settings, candidates)
+    moving = [
+        select(Reminder.id.label("from_id"), one.user_id.label("to_id"))
+        .join(one.source, one.on)
+        .where(Reminder.rule_id == rule.id, Reminder.recipient_kind == USER, *_open(), *left)
+        for recipient in settings.recipients
+        if (one := successor(recipient, spec.code, candidates)) is not None
+    ]
+    if not moving:
+        return 0
+    moves = (union_all(*moving) if len(moving) > 1 else moving[0]).subquery("moves")
+    source, theirs = aliased(Reminder), aliased(Reminder)
+    targets = (
+        select(moves.c.to_id, source)
+        .join(source, source.id == moves.c.from_id)
+        .where(
+            moves.c.to_id.is_not(None),
+            ~exists().where(
+                theirs.rule_id == rule.id,
+                theirs.record_id == source.record_id,
+                theirs.recipient_kind == USER,
+                theirs.recipient_id == moves.c.to_id,
+                theirs.closed_at.is_(None),
+                theirs.done_at.is_(None),
+            ),
+        )
+    )
+    key = tuple_(
+        Reminder.rule_id,
+        Reminder.record_id,
+        Reminder.recipient_kind,
+        Reminder.recipient_id,
+        Reminder.period,
+    )
+    reopen = (
+        update(Reminder)
+        .where(
+            key.in_(
+                targets.with_only_columns(
+                    source.rule_id,
+                    source.record_id,
+                    source.recipient_kind,
+                    moves.c.to_id,
+                    source.period,
+                )
+            ),
+            Reminder.closed_reason == "unaddressed",
+        )
+        .values(closed_at=None, closed_reason=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(reopen)
+    copies = targets.with_only_columns(
+        source.rule_id,
+        source.kind,
+        source.firm_id,
+        source.record_type,
+        source.record_id,
+        literal(USER, String),
+        moves.c.to_id,
+        source.period,
+        source.due_on,
+        source.link_endpoint,
+        source.link_args,
+        literal(now),
+        literal(now),
+    ).order_by(source.record_id, moves.c.to_id)
+    insert = insert_or_ignore(
+        Reminder, ["rule_id", "record_id", "recipient_kind", "recipient_id", "period"]
+    )
+    stmt = insert.from_select(REMINDER_COLUMNS, copies).execution_options(preserve_rowcount=True)
+    return db.session.execute(stmt).rowcount
+
+
 def scan_rule(rule, settings: RuleSettings, today: date, now: datetime) -> RuleScan:
     """Make the reminders of one rule for `today` and close those that no longer apply."""
     spec = rule.spec
@@ -596,7 +781,8 @@ def scan_rule(rule, settings: RuleSettings, today: date, now: datetime) -> RuleS
         closed = _close([Reminder.rule_id == rule.id], "disabled", now)
         return RuleScan(spec.code, spec.label, False, 0, closed, 0)
     created = 0
-    rows = reminder_rows(rule, settings, today, now)
+    candidates = SCANS[spec.code][0](settings, today)
+    rows = reminder_rows(rule, candidates, settings, now)
     if rows is not None:
         insert = insert_or_ignore(
             Reminder, ["rule_id", "record_id", "recipient_kind", "recipient_id", "period"]
@@ -612,6 +798,19 @@ def scan_rule(rule, settings: RuleSettings, today: date, now: datetime) -> RuleS
         # A version that stopped telling firms: their reminders of the rule are not for them.
         kind = Reminder.recipient_kind == FIRM
         closed += _close([Reminder.rule_id == rule.id, kind], "unaddressed", now)
+    # A user the rule no longer addresses for a record (another manager took the firm, the
+    # record has a new owner, a head left): what is still open moves to whom it addresses now,
+    # if the day's rows have not already given it to them; theirs is closed.
+    # Most days there is none: one look, off the index of a rule's open reminders.
+    left = [
+        Reminder.rule_id == rule.id,
+        Reminder.recipient_kind == USER,
+        *_open(),
+        *unaddressed(spec.code, settings, candidates),
+    ]
+    if db.session.scalar(select(exists().where(*left))):
+        created += _hand_over(rule, settings, candidates, now)
+        closed += _close(left, "unaddressed", now)
     return RuleScan(spec.code, spec.label, True, created, closed, superseded)
 
 

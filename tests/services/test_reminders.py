@@ -1,6 +1,6 @@
 """The daily reminder scan: each rule on its dates (domain.md §4, §2.4), reruns, closing."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -479,6 +479,198 @@ def test_a_reminder_carries_its_link(app, world):
     assert reminder.link_endpoint == "firms.detail"
     assert reminder.url_arguments() == {"firm_id": world["firm"].id, "tab": "certification"}
     assert reminder.read_at is None and reminder.done_at is None and reminder.snoozed_until is None
+
+
+# --- A recipient the rule no longer addresses: a new manager, a new owner, a head who left --------
+
+
+def _version(code: str, on: date, **changes) -> None:
+    rule = db.session.scalar(select(ReminderRule).filter_by(code=code))
+    current = rule_in_force(rule, on).settings
+    create_rule_version(
+        rule, rules.RuleSettings(**{**current.__dict__, **changes}), on, "调整", None
+    )
+
+
+def _to_users(code: str) -> set[tuple]:
+    """Return the open reminders of a rule to users as (period, user id)."""
+    return {(period, who) for period, kind, who, _ in keys(code) if kind == "user"}
+
+
+def _closed_as(code: str, reason: str) -> set[tuple]:
+    return {
+        (r.period, r.recipient_id)
+        for r in reminders(code, open_only=False)
+        if r.closed_reason == reason
+    }
+
+
+def test_a_new_manager_takes_over_the_reminder_the_same_day_and_the_old_one_closes(world):
+    firm, old = world["firm"], world["manager"]
+    new = factories.make_user("manager")
+    _duty(firm, "annual_report", date(2026, 5, 31))
+    run(date(2026, 5, 1))
+    assert _to_users("annual_report") == {("d30", old.id)}
+
+    firm.manager_id = new.id
+    assert run(date(2026, 5, 5))["annual_report"] == 1  # not a day the rule fires
+
+    assert _to_users("annual_report") == {("d30", new.id)}
+    assert _closed_as("annual_report", "unaddressed") == {("d30", old.id)}
+    assert ("d30", "firm", firm.id, firm.id) in keys("annual_report")  # the firm's is its own
+    check_dates("annual_report", {date(2026, 5, 20): {"d11"}})
+    assert _to_users("annual_report") == {("d11", new.id)}
+    assert run(date(2026, 5, 21))["annual_report"] == 0
+
+
+def test_a_reminder_past_its_last_occasion_moves_to_the_new_manager(world):
+    firm, old = world["firm"], world["manager"]
+    new = factories.make_user("manager")
+    _version("annual_report", date(2026, 1, 1), overdue=False)
+    _duty(firm, "annual_report", date(2026, 5, 31))
+    run(date(2026, 5, 31))
+    [before] = [r for r in reminders("annual_report") if r.recipient_kind == "user"]
+    before.read_at = datetime(2026, 5, 31, 2, 0)
+    assert run(date(2026, 6, 2))["annual_report"] == 0  # the rule says nothing more after 31 May
+
+    firm.manager_id = new.id
+    assert run(date(2026, 6, 3))["annual_report"] == 1
+
+    [moved] = [r for r in reminders("annual_report") if r.recipient_kind == "user"]
+    assert (moved.recipient_id, moved.period, moved.due_on) == (new.id, "d0", date(2026, 5, 31))
+    assert moved.read_at is None and moved.firm_id == firm.id
+    assert moved.link_args == {"tab": "certification"}
+    db.session.refresh(before)
+    assert (before.closed_reason, before.recipient_id) == ("unaddressed", old.id)
+    assert run(date(2026, 6, 4))["annual_report"] == 0
+
+
+def test_a_firm_handed_back_gives_the_first_manager_their_own_reminder_again(world):
+    firm, first = world["firm"], world["manager"]
+    second = factories.make_user("manager")
+    _coaching(firm)
+    db.session.add(Activity(firm_id=firm.id, kind="visit", occurred_on=date(2026, 2, 1)))
+    run(date(2026, 5, 2))
+    [own] = reminders("no_contact")
+
+    firm.manager_id = second.id
+    run(date(2026, 5, 3))
+    assert _to_users("no_contact") == {("2026-02-01", second.id)}
+    firm.manager_id = first.id  # a mistake put right
+    run(date(2026, 5, 4))
+
+    # The first manager's reminder of that occasion is theirs again, open: the key would refuse
+    # a second one, and the rule will not fire for this firm again until it is visited.
+    assert [r.id for r in reminders("no_contact")] == [own.id]
+    assert _to_users("no_contact") == {("2026-02-01", first.id)}
+    assert _closed_as("no_contact", "unaddressed") == {("2026-02-01", second.id)}
+
+
+def test_a_firm_with_no_manager_left_keeps_no_reminder_to_its_old_one(world):
+    firm = world["firm"]
+    _duty(firm, "annual_report", date(2026, 5, 31))
+    run(date(2026, 5, 1))
+    firm.manager_id = None
+    run(date(2026, 5, 2))
+    assert _to_users("annual_report") == set()
+    assert _closed_as("annual_report", "unaddressed") == {("d30", world["manager"].id)}
+
+
+def test_a_measure_given_to_another_owner_and_then_to_nobody(world):
+    firm, manager = world["firm"], world["manager"]
+    first, second = factories.make_user("manager"), factories.make_user("manager")
+    measure = CoachingMeasure(
+        plan_id=_plan(firm, manager).id,
+        firm_id=firm.id,
+        title="归集研发费用",
+        owner_id=first.id,
+        due_on=date(2026, 6, 10),
+    )
+    db.session.add(measure)
+    db.session.flush()
+    run(date(2026, 6, 3))
+    measure.owner_id = second.id
+    run(date(2026, 6, 4))
+    assert _to_users("measure_due") == {("d7", second.id)}
+    measure.owner_id = None  # the owner falls back to the plan's manager
+    run(date(2026, 6, 5))
+    assert _to_users("measure_due") == {("d7", manager.id)}
+    assert _closed_as("measure_due", "unaddressed") == {("d7", first.id), ("d7", second.id)}
+    check_dates("measure_due", {date(2026, 6, 10): {"d0"}, date(2026, 6, 11): {"overdue"}})
+    assert _to_users("measure_due") == {("overdue", manager.id)}
+
+
+def test_a_follow_up_given_to_another_owner_moves_after_its_last_occasion(world):
+    firm = world["firm"]
+    author, other = factories.make_user("manager"), factories.make_user("manager")
+    _version("follow_up_due", date(2026, 1, 1), overdue=False)
+    visit = Activity(
+        firm_id=firm.id,
+        kind="visit",
+        occurred_on=date(2026, 6, 1),
+        follow_up="送达申报指南",
+        follow_up_due_on=date(2026, 6, 10),
+        created_by_id=author.id,
+    )
+    db.session.add(visit)
+    db.session.flush()
+    run(date(2026, 6, 10))
+    visit.follow_up_owner_id = other.id
+    assert run(date(2026, 6, 12))["follow_up_due"] == 1
+    assert _to_users("follow_up_due") == {("d0", other.id)}
+    assert _closed_as("follow_up_due", "unaddressed") == {("d0", author.id)}
+
+
+def test_a_head_who_left_or_changed_role_is_no_longer_reminded(world):
+    heads = [factories.make_user("bureau_head") for _ in range(3)]
+    batch = factories.make_batch(2026)
+    db.session.add(
+        CertificationApplication(
+            firm_id=world["firm"].id,
+            batch_id=batch.id,
+            submitted_on=date(2026, 6, 1),
+            status="review",
+        )
+    )
+    db.session.flush()
+    run(date(2026, 11, 22))
+    heads[0].is_active = False
+    heads[1].role = "manager"
+    run(date(2026, 11, 23))
+    assert _to_users("results_pending") == {("d1", world["manager"].id), ("d1", heads[2].id)}
+    assert _closed_as("results_pending", "unaddressed") == {
+        ("d1", heads[0].id),
+        ("d1", heads[1].id),
+    }
+
+
+def test_a_user_still_addressed_by_another_recipient_keeps_the_reminder(world):
+    firm = world["firm"]
+    admin = factories.make_user("admin")
+    firm.manager_id = admin.id  # an administrator who looks after the firm themselves
+    _version("annual_report", date(2026, 1, 1), recipients=("manager", "admins"))
+    _duty(firm, "annual_report", date(2026, 5, 31))
+    run(date(2026, 5, 1))
+    assert _to_users("annual_report") == {("d30", admin.id)}
+    firm.manager_id = world["manager"].id
+    run(date(2026, 5, 2))
+    # Still told as an administrator: the reminder stays; the new manager gets their own.
+    assert _to_users("annual_report") == {("d30", admin.id), ("d30", world["manager"].id)}
+    assert _closed_as("annual_report", "unaddressed") == set()
+
+
+def test_a_manager_whose_firms_in_a_batch_went_to_another_loses_the_batch_reminder(world):
+    firm, old = world["firm"], world["manager"]
+    new, keeper = factories.make_user("manager"), factories.make_user("manager")
+    _coaching(firm)
+    _coaching(factories.make_firm(manager=keeper))
+    factories.make_batch(2026)
+    run(date(2026, 5, 21))
+    assert _to_users("application_window") == {("open", old.id), ("open", keeper.id)}
+    firm.manager_id = new.id
+    run(date(2026, 5, 22))
+    assert _to_users("application_window") == {("open", new.id), ("open", keeper.id)}
+    assert _closed_as("application_window", "unaddressed") == {("open", old.id)}
 
 
 # --- The command ---------------------------------------------------------------------------------
