@@ -235,7 +235,7 @@ def day_rows(created_at: datetime, after_id: int) -> Select:
     )
 
 
-def queue_for_scan(day: date, created_at: datetime, after_id: int = 0) -> int:
+def queue_for_scan(day: date, created_at: datetime, after_id: int) -> int:
     """Queue the day's message to each user the scan of `created_at` reminded; return how many.
 
     `created_at` is the scan's time, stamped on every reminder it made, and `after_id` the

@@ -1,5 +1,6 @@
 """The day's reminder e-mail: queued by the scan in its transaction, sent to a real SMTP server."""
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -13,8 +14,9 @@ from crm.mail import sender
 from crm.mail.models import OutboxMessage
 from crm.pipeline.models import Enrollment, Programme, Stage
 from crm.reminders.email import kinds_off, set_kinds_on
-from crm.reminders.models import Reminder
+from crm.reminders.models import Reminder, ReminderRule
 from crm.reminders.scan import scan
+from crm.reminders.services import create_rule_version, rule_in_force
 from tests import factories
 
 DAY = date(2026, 6, 3)
@@ -140,6 +142,28 @@ def test_with_no_smtp_server_the_scan_queues_nothing(app, world):
     assert _scan() == 1
 
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_a_firms_new_manager_gets_its_open_reminder_in_their_message(app, world, smtp_server):
+    # Past its due date and with no overdue notice, the rule says nothing more about the measure:
+    # its open reminder moves to the firm's new manager, and so into their message.
+    rule = db.session.scalar(select(ReminderRule).filter_by(code="measure_due"))
+    settings = rule_in_force(rule, DAY).settings
+    create_rule_version(rule, replace(settings, overdue=False), DAY, "逾期不再提醒", None)
+    measure = _measure(world, "归集研发费用", DAY)
+    measure.owner_id = None
+    world["plan"].manager_id = None  # the owner falls back to the firm's manager
+    assert _scan() == 1
+    assert [m.recipient for m in _messages()] == ["wang@example.com"]
+
+    new = factories.make_user("manager", name="李经理", email="li@example.com")
+    world["firm"].manager_id = new.id
+    assert _scan(NOW + timedelta(days=1)) == 1
+
+    [message] = [m for m in _messages() if m.day == DAY + timedelta(days=1)]
+    assert message.recipient == "li@example.com"
+    assert "李经理，您好" in message.text_body
+    assert "辅导措施到期（0 天）" in message.text_body and "2026-06-03" in message.text_body
 
 
 # --- Enterprise users: their firm's reminders -------------------------------------------------
