@@ -16,12 +16,12 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import (
     ColumnElement,
     and_,
-    bindparam,
     case,
     false,
     func,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.orm import joinedload
@@ -298,24 +298,18 @@ def _first_rows(
     counted: each recipient's first ones of the kind off the index, then merged."""
     if limit <= 0 or not tallies:
         return {}
-    # One statement, compiled once, run for each recipient and kind off the index by kind.
-    first = (
+    # One select per recipient and kind, each off the index by kind, sent as one statement.
+    due = _due(today)
+    parts = [
         select(Reminder.id, Reminder.kind, Reminder.due_on)
-        .where(
-            Reminder.recipient_kind == bindparam("recipient_kind"),
-            Reminder.recipient_id == bindparam("recipient_id"),
-            Reminder.kind == bindparam("kind"),
-            _due(today),
-            *narrow,
-        )
+        .where(_to(*tally.recipient), Reminder.kind == tally.kind, due, *narrow)
         .order_by(Reminder.due_on, Reminder.id)
         .limit(limit)
-    )
-    candidates = []
-    for tally in tallies:
-        kind, recipient_id = tally.recipient
-        values = {"recipient_kind": kind, "recipient_id": recipient_id, "kind": tally.kind}
-        candidates += db.session.execute(first, values).all()
+        .subquery()
+        .select()
+        for tally in tallies
+    ]
+    candidates = db.session.execute(union_all(*parts)).all()
     # Undated reminders (no contact for months) first, then by due date, as the pages list them.
     candidates.sort(key=lambda row: (row.due_on is not None, row.due_on or today, row.id))
     chosen: dict[str, list[int]] = {}
