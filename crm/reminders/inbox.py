@@ -349,6 +349,14 @@ def _todo(tallies: Sequence[_Tally], first: dict[str, list[Reminder]]) -> Todo:
     )
 
 
+def due_count(user: User, today: date) -> int:
+    """Return how many reminders of `user` are due, up to `COUNT_CAP`."""
+    return min(
+        COUNT_CAP,
+        sum(_capped_count(_to(*recipient), _due(today)) for recipient in recipients(user)),
+    )
+
+
 def todo(user: User, today: date, limit: int = 10) -> Todo:
     """Return the due reminders of `user`, grouped by kind, with the first `limit` of each."""
     tallies = _tallies(recipients(user), today)

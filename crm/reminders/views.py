@@ -85,7 +85,7 @@ def _bureau(on: date):
         "reminders/today.html",
         todo=bureau.todo,
         managers=bureau.managers,
-        mine=inbox.todo(current_user, on, limit=0),
+        mine=inbox.due_count(current_user, on),
         today=on,
         bureau=True,
         district_id=district_id,

@@ -229,7 +229,8 @@ def test_a_managers_todo_groups_due_work_by_kind_with_counts(client, login_as):
 
 def test_the_bureau_todo_narrows_to_a_district_and_a_manager(client, login_as):
     freeze()
-    login_as("bureau_head")
+    head = login_as("bureau_head")
+    remind(head, kind="results_pending")
     east, west = factories.district("450403"), factories.district("450405")
     wang = factories.make_user("manager", name="王专员")
     li = factories.make_user("manager", name="李专员")
@@ -247,6 +248,7 @@ def test_the_bureau_todo_narrows_to_a_district_and_a_manager(client, login_as):
     assert "东区企业" in html and "西区企业" in html and "李的企业" in html
     assert "只提醒企业" not in html  # the bureau's page is the managers' work
     assert "服务专员：王专员" in html
+    assert "您本人有待办提醒 1 条" in html  # the head's own, not among the managers' work
     assert re.search(r"王专员</a></td>\s*<td[^>]*>2</td>\s*<td[^>]*>1</td>", html)
 
     html = client.get(f"/todo?district={west.id}").get_data(as_text=True)
