@@ -12,8 +12,9 @@ The outbox keeps one message per recipient, kind and day and replaces the bodies
 waits, so a later scan the same day adds its reminders to the same message; a scan that makes
 nothing queues nothing. With e-mail off (no SMTP server) nothing is queued.
 
-The links are absolute, built from `BASE_URL` (`CRM_BASE_URL`): the worker writes the message
-outside any request, so it cannot know the address people use. Unset, the message has no links.
+The links are absolute, built from `BASE_URL` (`CRM_BASE_URL`) by `crm.mail.links`: the worker
+writes the message outside any request, so it cannot know the address people use. Unset, the
+message has no links.
 """
 
 import logging
@@ -21,11 +22,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, delete, select, union_all
-from werkzeug.routing import BuildError
 
 from crm.accounts.models import User
 from crm.core import clock
@@ -33,6 +32,7 @@ from crm.core.permissions import ENTERPRISE
 from crm.extensions import db
 from crm.firms.models import Firm
 from crm.firms.tabs import visible_tabs
+from crm.mail import links
 from crm.mail.outbox import Draft, queue_messages
 from crm.mail.settings import mail_enabled
 from crm.reminders import rules
@@ -116,25 +116,16 @@ def link_builder():
     """Return a function giving the absolute link of a reminder (a `Reminder` or a row of its
     link's columns) for a user of the bureau or, `enterprise`, of a firm: the page that user
     may open. None when `BASE_URL` is unset."""
-    base = (current_app.config.get("BASE_URL") or "").strip()
-    parts = urlsplit(base)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    absolute = links.link_builder()
+    if absolute is None:
         return None
-    adapter = current_app.url_map.bind(
-        parts.netloc, script_name=parts.path.rstrip("/") or "/", url_scheme=parts.scheme
-    )
 
     def build(reminder, enterprise: bool = False) -> str | None:
         if enterprise:
             page = enterprise_link(reminder)
         else:
             page = reminder.link_endpoint, url_arguments(reminder)
-        if page is None:
-            return None
-        try:
-            return adapter.build(*page, force_external=True)
-        except BuildError:
-            return None
+        return absolute(*page) if page is not None else None
 
     return build
 
