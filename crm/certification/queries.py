@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import extract, func, select
+from sqlalchemy import ColumnElement, Select, extract, func, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from crm.certification import rules
@@ -19,6 +19,8 @@ from crm.pipeline.rules import HTE
 #: Certificates that belong to the re-certification cohort of their expiry year: all but the
 #: cancelled (a replaced one shows the firm's re-certification).
 COHORT_STATUSES = ("valid", "replaced", "lapsed")
+#: The results of an application that show its firm re-applied: pending, or certified again.
+REAPPLIED_STATUSES = ("submitted", "review", "certified")
 
 
 # --- Batches -------------------------------------------------------------------------------------
@@ -161,6 +163,34 @@ def change_reports(firm_id: int) -> list[ChangeReport]:
             .where(ChangeReport.firm_id == firm_id)
             .order_by(ChangeReport.changed_on.desc(), ChangeReport.id.desc())
         )
+    )
+
+
+# --- Re-application -----------------------------------------------------------------------------
+
+
+def reapplications(certificate=Certificate) -> Select:
+    """Return the select of the ids of the applications by which the firm of `certificate` (the
+    table or an alias, correlated) re-applied: made after its issue, pending or certified."""
+    return select(CertificationApplication.id).where(
+        CertificationApplication.firm_id == certificate.firm_id,
+        CertificationApplication.submitted_on > certificate.issued_on,
+        CertificationApplication.status.in_(REAPPLIED_STATUSES),
+    )
+
+
+def reapplied(certificate=Certificate) -> ColumnElement[bool]:
+    """Return the condition that the firm of `certificate` re-applied (`reapplications`)."""
+    return reapplications(certificate).exists()
+
+
+def latest_reapplication_id(certificate=Certificate):
+    """Return the id of the firm's latest re-application after `certificate`, or NULL."""
+    return (
+        reapplications(certificate)
+        .order_by(CertificationApplication.submitted_on.desc(), CertificationApplication.id.desc())
+        .limit(1)
+        .scalar_subquery()
     )
 
 

@@ -65,6 +65,7 @@ from crm.certification.models import (
     ChangeReport,
     Duty,
 )
+from crm.certification.queries import reapplied
 from crm.coaching.models import Activity, CoachingMeasure, CoachingPlan
 from crm.core import clock
 from crm.core.database import insert_or_ignore
@@ -100,7 +101,6 @@ REMINDER_COLUMNS = [
 ]
 OPEN_MEASURE = ("planned", "in_progress")
 PENDING_RESULT = ("submitted", "review")
-REAPPLIED = ("submitted", "review", "certified")
 ROLE_OF = {"bureau_heads": BUREAU_HEAD, "admins": ADMIN}
 
 
@@ -175,15 +175,6 @@ def _live(firm_id) -> ColumnElement:
 # --- The rules -----------------------------------------------------------------------------------
 
 
-def _reapplied(certificate) -> ColumnElement:
-    """The firm applied again after the certificate was issued (re-certification)."""
-    return exists().where(
-        CertificationApplication.firm_id == certificate.firm_id,
-        CertificationApplication.submitted_on > certificate.issued_on,
-        CertificationApplication.status.in_(REAPPLIED),
-    )
-
-
 def cert_expiring(s: RuleSettings, today: date) -> Candidates:
     """Valid high-tech certificates near their expiry whose firm has not re-applied: on 1 January
     of the expiry year and the offsets' days before the expiry."""
@@ -206,7 +197,7 @@ def cert_expiring(s: RuleSettings, today: date) -> Candidates:
             valid_on(today),
             Firm.deleted_at.is_(None),
             or_(window, new_year),
-            ~_reapplied(Certificate),
+            ~reapplied(Certificate),
         )
     )
     return Candidates(rows)
@@ -214,7 +205,7 @@ def cert_expiring(s: RuleSettings, today: date) -> Candidates:
 
 def _still_certificate(today: date) -> ColumnElement:
     return exists().where(
-        Certificate.id == Reminder.record_id, valid_on(today), ~_reapplied(Certificate)
+        Certificate.id == Reminder.record_id, valid_on(today), ~reapplied(Certificate)
     )
 
 
