@@ -5,7 +5,7 @@ The database stores naive UTC datetimes; dates that people see are in the bureau
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -35,6 +35,12 @@ def to_local(value: datetime) -> datetime:
 def today() -> date:
     """Return today's date in the bureau's time zone."""
     return to_local(utcnow()).date()
+
+
+def day_start_utc(day: date) -> datetime:
+    """Return when the bureau's `day` begins, as a naive UTC datetime (as the database keeps)."""
+    start = datetime.combine(day, time(), tzinfo=local_zone())
+    return start.astimezone(UTC).replace(tzinfo=None)
 
 
 @contextmanager

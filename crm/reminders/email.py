@@ -20,7 +20,7 @@ message has no links.
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
@@ -135,9 +135,7 @@ def link_builder():
 
 def _day_start_utc(now: datetime) -> datetime:
     """Return when the bureau's day of `now` (naive UTC) began, as naive UTC."""
-    local = clock.to_local(now)
-    start = datetime.combine(local.date(), time(), tzinfo=local.tzinfo)
-    return start.astimezone(UTC).replace(tzinfo=None)
+    return clock.day_start_utc(clock.to_local(now).date())
 
 
 def subject(count: int) -> str:
