@@ -18,6 +18,7 @@ JOB_MODULES = (
     "crm.eligibility.jobs",
     "crm.certification.jobs",
     "crm.reminders.jobs",
+    "crm.dashboard.jobs",
     "crm.excel.services",
 )
 CONTENT_SECURITY_POLICY = (

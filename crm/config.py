@@ -52,6 +52,9 @@ class Config:
     #: The address people reach the app at (e.g. https://crm.kjj.example.gov.cn), for the links
     #: in e-mail, which the worker writes outside any request; unset, e-mail carries no links.
     BASE_URL = os.environ.get("CRM_BASE_URL", "").strip()
+    #: The hour (0-23, bureau time) from which each Monday the weekly digest goes to the bureau
+    #: heads; a worker that was down then sends it at its next run that week.
+    DIGEST_HOUR = _int("CRM_DIGEST_HOUR", 8)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -129,6 +132,8 @@ def finalize(app) -> None:
     )
     if app.config["CITY"] not in CITIES:
         raise RuntimeError(f"CRM_CITY must be one of {', '.join(CITIES)}")
+    if not 0 <= int(app.config["DIGEST_HOUR"]) <= 23:
+        raise RuntimeError("CRM_DIGEST_HOUR must be an hour from 0 to 23")
     if app.debug:
         app.config["SESSION_COOKIE_SECURE"] = False
         app.config["REMEMBER_COOKIE_SECURE"] = False

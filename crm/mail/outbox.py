@@ -191,6 +191,23 @@ def queue_messages(drafts: Iterable[Draft], *, kind: str, day: date | None = Non
     return done
 
 
+def queued_to(recipients, kind: str, day: date) -> set[str]:
+    """Return which of the normalised addresses `recipients` have a message of `kind` for `day`,
+    whatever its status (the dedupe key's index, led by the recipient, answers it)."""
+    wanted = sorted(set(recipients))
+    if not wanted:
+        return set()
+    return set(
+        db.session.scalars(
+            select(OutboxMessage.recipient).where(
+                OutboxMessage.recipient.in_(wanted),
+                OutboxMessage.kind == kind,
+                OutboxMessage.day == day,
+            )
+        )
+    )
+
+
 def requeue(message_id: int) -> bool:
     """Put a failed or waiting message back in the queue, due now with all its tries again.
 

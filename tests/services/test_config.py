@@ -1,4 +1,5 @@
-"""Settings that protect production: secret key, secure cookies, the city, the database URL."""
+"""Settings that protect production: secret key, secure cookies, the city, the database URL,
+the digest's hour."""
 
 import pytest
 
@@ -28,6 +29,12 @@ def test_debug_mode_drops_the_secure_flag_for_plain_http_on_localhost(tmp_path, 
 def test_an_unknown_city_is_refused(tmp_path):
     with pytest.raises(RuntimeError, match="CRM_CITY"):
         create_app({"SECRET_KEY": "k", "CITY": "nanning", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+@pytest.mark.parametrize("hour", [-1, 24])
+def test_a_digest_hour_outside_the_day_is_refused(hour):
+    with pytest.raises(RuntimeError, match="CRM_DIGEST_HOUR"):
+        create_app({"SECRET_KEY": "k", "DIGEST_HOUR": hour, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
 
 
 @pytest.mark.parametrize(
