@@ -292,6 +292,20 @@ def test_a_monday_run_queues_one_digest_per_head_that_the_sender_delivers(app, w
     assert len(smtp_server.received) == 2
 
 
+def test_the_due_week_runs_from_the_hour_on_monday_to_sunday_night(app):
+    assert digests.due_week(local(MONDAY, 7, 59), 8) is None
+    assert digests.due_week(local(MONDAY, 8), 8) == digests.Week(MONDAY)
+    assert digests.due_week(local(date(2026, 12, 13), 23, 59), 8) == digests.Week(MONDAY)
+    # 00:30 on Monday in the bureau is still Sunday in UTC: the week is the bureau's.
+    assert digests.due_week(local(date(2026, 12, 14), 0, 30), 0) == digests.Week(date(2026, 12, 14))
+    assert digests.Week(MONDAY).label == "2026-11-30 至 12-06"
+    assert digests.Week(date(2027, 1, 4)).label == "2026-12-28 至 2027-01-03"
+    assert digests.Week(MONDAY).utc_bounds() == (
+        datetime(2026, 11, 29, 16, 0),
+        datetime(2026, 12, 6, 16, 0),
+    )
+
+
 def test_nothing_is_queued_before_the_hour_on_monday(app, world, smtp_server):
     assert _queue(local(MONDAY, 7, 59)) == 0
     assert _messages() == []
