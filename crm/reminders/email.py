@@ -21,7 +21,6 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from flask import current_app
 from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, delete, select, union_all
@@ -31,12 +30,12 @@ from crm.core import clock
 from crm.core.permissions import ENTERPRISE
 from crm.extensions import db
 from crm.firms.models import Firm
-from crm.firms.tabs import visible_tabs
 from crm.mail import links
 from crm.mail.outbox import Draft, queue_messages
 from crm.mail.settings import mail_enabled
 from crm.reminders import rules
-from crm.reminders.models import Reminder, ReminderEmailOptOut, url_arguments
+from crm.reminders.models import Reminder, ReminderEmailOptOut
+from crm.reminders.pages import page_for
 
 logger = logging.getLogger(__name__)
 
@@ -95,23 +94,6 @@ def set_kinds_on(user_id: int, kinds_on, among=None) -> None:
 # --- Links ---------------------------------------------------------------------------------------
 
 
-def enterprise_link(reminder) -> tuple[str, dict[str, Any]] | None:
-    """Return the page an enterprise user opens for `reminder` (a `Reminder` or a row of its
-    link's columns): their firm's page, on the reminder's tab if they may see it; None for a
-    reminder about no firm.
-
-    An enterprise user opens only their own firm's page and its tabs not kept for staff; a
-    reminder linking elsewhere (a batch's page, which is for staff) links to the firm instead.
-    """
-    if reminder.firm_id is None:
-        return None
-    args = url_arguments(reminder) if reminder.link_endpoint == "firms.detail" else {}
-    shown = {"firm_id": reminder.firm_id}
-    if args.get("tab") in visible_tabs(is_staff=False):
-        shown["tab"] = args["tab"]
-    return "firms.detail", shown
-
-
 def link_builder():
     """Return a function giving the absolute link of a reminder (a `Reminder` or a row of its
     link's columns) for a user of the bureau or, `enterprise`, of a firm: the page that user
@@ -121,10 +103,7 @@ def link_builder():
         return None
 
     def build(reminder, enterprise: bool = False) -> str | None:
-        if enterprise:
-            page = enterprise_link(reminder)
-        else:
-            page = reminder.link_endpoint, url_arguments(reminder)
+        page = page_for(reminder, enterprise)
         return absolute(*page) if page is not None else None
 
     return build

@@ -20,9 +20,9 @@ from crm.core.forms import optional_int
 from crm.core.permissions import is_enterprise, sees_all_firms
 from crm.extensions import db
 from crm.firms.queries import active_managers
-from crm.firms.tabs import visible_tabs
 from crm.reminders import inbox, rules
 from crm.reminders.forms import ReminderActionForm
+from crm.reminders.pages import page_for
 
 bp = Blueprint("reminders", __name__)
 
@@ -31,17 +31,11 @@ ACTIONS = {"read": "已标为已读", "done": "已标为完成", "undone": "已�
 
 def link_for(reminder, user) -> str | None:
     """Return the page to act on `reminder` that `user` may open, or None."""
-    endpoint, args = reminder.link_endpoint, reminder.url_arguments()
-    if is_enterprise(user):
-        # An enterprise reads its own firm's page and only the tabs open to it.
-        if reminder.firm_id is None:
-            return None
-        tab = args.get("tab") if endpoint == "firms.detail" else None
-        endpoint, args = "firms.detail", {"firm_id": reminder.firm_id}
-        if tab in visible_tabs(False):
-            args["tab"] = tab
+    page = page_for(reminder, is_enterprise(user))
+    if page is None:
+        return None
     try:
-        return url_for(endpoint, **args)
+        return url_for(page[0], **page[1])
     except BuildError:
         return None
 
