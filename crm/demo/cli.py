@@ -113,8 +113,9 @@ def demo_command(firms: int, seed: int, activities: int | None) -> None:
 
 
 def give_an_enterprise_login_work() -> None:
-    """Point the last enterprise demo login at a firm the day's scan reminded, unless one of
-    them already has reminders: each role's 今日待办 then shows real work."""
+    """Make sure the first enterprise demo login (the one the command prints) has a firm the
+    day's scan reminded, so its 今日待办 shows real work: it trades firms with another demo login
+    that has one, or else takes the first firm with reminders of its own."""
     users = list(
         db.session.scalars(
             select(User).where(User.role == ENTERPRISE, User.firm_id.is_not(None)).order_by(User.id)
@@ -122,28 +123,35 @@ def give_an_enterprise_login_work() -> None:
     )
     if not users:
         return
-    open_to_firms = select(Reminder.recipient_id).where(
-        Reminder.recipient_kind == rules.FIRM,
-        Reminder.closed_at.is_(None),
-        Reminder.done_at.is_(None),
-    )
-    with_logins = [user.firm_id for user in users]
-    if db.session.scalar(
-        select(func.count()).select_from(
-            open_to_firms.where(Reminder.recipient_id.in_(with_logins)).subquery()
+    reminded = set(
+        db.session.scalars(
+            select(Reminder.recipient_id).where(
+                Reminder.recipient_kind == rules.FIRM,
+                Reminder.closed_at.is_(None),
+                Reminder.done_at.is_(None),
+            )
         )
-    ):
-        return
-    firm = db.session.scalar(
-        select(Firm)
-        .where(Firm.id.in_(open_to_firms), Firm.id.not_in(with_logins), Firm.deleted_at.is_(None))
-        .order_by(Firm.id)
-        .limit(1)
     )
-    if firm is None:
+    first = users[0]
+    if first.firm_id in reminded:
         return
-    users[-1].firm_id = firm.id
-    users[-1].name = firm.legal_representative or users[-1].name
+    other = next((user for user in users[1:] if user.firm_id in reminded), None)
+    if other is not None:
+        first.firm_id, other.firm_id = other.firm_id, first.firm_id
+        first.name, other.name = other.name, first.name
+        first.email, other.email = other.email, first.email
+    else:
+        taken = {user.firm_id for user in users}
+        firm = db.session.scalar(
+            select(Firm)
+            .where(Firm.id.in_(reminded - taken), Firm.deleted_at.is_(None))
+            .order_by(Firm.id)
+            .limit(1)
+        )
+        if firm is None:
+            return
+        first.firm_id = firm.id
+        first.name = firm.legal_representative or first.name
     db.session.flush()
 
 
