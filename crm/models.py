@@ -10,6 +10,7 @@ from crm.accounts.models import (
 from crm.certification.models import CertificationApplication, CertificationBatch, ChangeReport
 from crm.coaching.models import Activity, CoachingMeasure, CoachingMilestone, CoachingPlan
 from crm.core.audit import AuditEntry
+from crm.dashboard.models import Target
 from crm.eligibility.models import Assessment, ExpertAssessment, SettingsVersion
 from crm.excel.models import ImportBatch, ImportMapping, ImportRow
 from crm.firms.models import (
@@ -76,6 +77,7 @@ __all__ = [
     "StageTransition",
     "SubsidyRule",
     "SupportEntry",
+    "Target",
     "TechField",
     "User",
     "user_districts",

@@ -10,6 +10,7 @@ from crm.accounts.models import User
 from crm.core import clock
 from crm.core.audit import audit_source
 from crm.core.permissions import ENTERPRISE
+from crm.dashboard.targets import seed_doubling_plan
 from crm.demo.generator import DEFAULT_SEED, DemoSummary, generate_demo
 from crm.demo.helpers import DrawsExhausted
 from crm.demo.logins import (
@@ -83,6 +84,8 @@ def demo_command(firms: int, seed: int, activities: int | None) -> None:
             # scan would make the same ones (it creates nothing twice).
             reminded = sum(item.created for item in scan(clock.today()))
             give_an_enterprise_login_work()
+            # The doubling plan from two years back, so this year and last have targets.
+            seed_doubling_plan(clock.today().year - 2)
         db.session.commit()
     if fresh:
         write_logins(path, fresh)
