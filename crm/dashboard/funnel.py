@@ -8,7 +8,7 @@ rows with names, never ORM objects, and compute everything in the database (wind
 "latest", "first" and the median), the same way on SQLite and PostgreSQL.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -49,8 +49,9 @@ BREAKDOWNS = {
     "field": "未填写技术领域",
     "manager": "未指定服务专员",
 }
-#: A user (the firms they may see) or a condition on `Firm`.
-Scope = User | ColumnElement[bool] | None
+#: A user (the firms they may see), a condition on `Firm`, or a sequence of these, all of which
+#: must hold (a user's reach narrowed by the dashboard's filters).
+Scope = User | ColumnElement[bool] | Sequence[User | ColumnElement[bool]] | None
 
 
 @dataclass(frozen=True)
@@ -377,10 +378,9 @@ def _days_between_sqlite(element, compiler, **kw) -> str:
 
 def _firm_filter(scope: Scope) -> list[ColumnElement[bool]]:
     conditions = [Firm.deleted_at.is_(None)]
-    if isinstance(scope, User):
-        conditions.append(firm_scope(scope))
-    elif scope is not None:
-        conditions.append(scope)
+    parts = scope if isinstance(scope, list | tuple) else [] if scope is None else [scope]
+    for part in parts:
+        conditions.append(firm_scope(part) if isinstance(part, User) else part)
     return conditions
 
 

@@ -267,6 +267,13 @@ def test_a_scope_may_be_any_condition_on_firms(world):
     assert {k: v for k, v in counts(rows).items() if v} == {"reserve": 1, "certified": 1}
 
 
+def test_a_scope_may_combine_a_user_with_conditions(world):
+    rows = funnel.firms_per_stage("hte", scope=[world["manager_b"], Firm.park_id.is_not(None)])
+    assert {k: v for k, v in counts(rows).items() if v} == {"reserve": 1}
+    rows = funnel.firms_per_stage("hte", scope=(world["manager_a"], Firm.park_id.is_not(None)))
+    assert {k: v for k, v in counts(rows).items() if v} == {"certified": 1}
+
+
 def test_an_unknown_breakdown_is_an_error(world):
     with pytest.raises(ValueError):
         funnel.firms_per_stage("hte", by="colour")
