@@ -33,6 +33,7 @@ from crm.reminders.models import (
     ReminderRule,
     ReminderRuleVersion,
 )
+from crm.reports.models import ReportTemplate
 from crm.support.models import SubsidyRule, SupportEntry
 
 __all__ = [
@@ -72,6 +73,7 @@ __all__ = [
     "ReminderEmailOptOut",
     "ReminderRule",
     "ReminderRuleVersion",
+    "ReportTemplate",
     "SettingsVersion",
     "Stage",
     "StageTransition",
