@@ -126,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.pipeline.blueprint import bp as pipeline_bp
     from crm.reminders.email_views import bp as reminder_email_bp
     from crm.reminders.views import bp as reminders_bp
+    from crm.reports.layout_blueprint import bp as layouts_bp
     from crm.support.blueprint import bp as support_bp
 
     app.register_blueprint(accounts_bp)
@@ -142,6 +143,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reminder_email_bp)
     app.register_blueprint(reminders_bp)
     app.register_blueprint(excel_bp)
+    app.register_blueprint(layouts_bp)
 
     @app.get("/")
     def index():
