@@ -1,6 +1,6 @@
 """Report templates: the columns an administrator shows in each government layout.
 
-Revision ID: 0031
+Revision ID: 0028
 Revises: 0027
 Create Date: 2026-12-03 07:00:00.000000
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0031"
+revision = "0028"
 down_revision = "0027"
 branch_labels = None
 depends_on = None
