@@ -117,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.admin.blueprint import bp as admin_bp
     from crm.certification.blueprint import bp as certification_bp
     from crm.coaching.blueprint import bp as coaching_bp
+    from crm.dashboard.report_views import bp as funnel_report_bp
     from crm.eligibility.blueprint import bp as eligibility_bp
     from crm.excel.views import bp as excel_bp
     from crm.firms.blueprint import bp as firms_bp
@@ -144,6 +145,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reminders_bp)
     app.register_blueprint(excel_bp)
     app.register_blueprint(layouts_bp)
+    app.register_blueprint(funnel_report_bp)
 
     @app.get("/")
     def index():
