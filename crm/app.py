@@ -8,6 +8,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from crm import config as config_module
+from crm.core.permissions import is_bureau_head
 from crm.core.web import Request
 from crm.extensions import csrf, db, login_manager, migrate
 
@@ -118,6 +119,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.certification.blueprint import bp as certification_bp
     from crm.coaching.blueprint import bp as coaching_bp
     from crm.dashboard.report_views import bp as funnel_report_bp
+    from crm.dashboard.blueprint import bp as dashboard_bp
     from crm.eligibility.blueprint import bp as eligibility_bp
     from crm.excel.views import bp as excel_bp
     from crm.firms.blueprint import bp as firms_bp
@@ -146,12 +148,16 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(excel_bp)
     app.register_blueprint(layouts_bp)
     app.register_blueprint(funnel_report_bp)
+    app.register_blueprint(dashboard_bp)
 
     @app.get("/")
     def index():
         if not current_user.is_authenticated:
             return redirect(url_for("accounts.login"))
-        # Everyone starts from what they have to do today (an enterprise: its firm's reminders).
+        # Bureau heads start from the dashboard they report from; everyone else from what they
+        # have to do today (an enterprise: its firm's reminders).
+        if is_bureau_head(current_user):
+            return redirect(url_for("dashboard.index"))
         return redirect(url_for("reminders.today"))
 
 

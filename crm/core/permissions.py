@@ -31,6 +31,11 @@ def is_admin(user) -> bool:
     return _role(user) == ADMIN
 
 
+def is_bureau_head(user) -> bool:
+    """Tell whether `user` is a bureau head (局领导)."""
+    return _role(user) == BUREAU_HEAD
+
+
 def is_manager(user) -> bool:
     """Tell whether `user` is an account manager (服务专员)."""
     return _role(user) == MANAGER

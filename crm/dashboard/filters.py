@@ -12,6 +12,7 @@ from datetime import date
 from sqlalchemy import ColumnElement
 
 from crm.accounts.models import User
+from crm.core.forms import optional_int
 from crm.firms.models import Firm
 
 #: The firm columns the group filters compare, by argument name.
@@ -76,8 +77,6 @@ def years_offered(today: date) -> list[int]:
 
 
 def _positive_int(value) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number > 0 else None
+    # optional_int refuses numbers past the databases' integers (an id of 40 nines answered 500).
+    number = optional_int(value)
+    return number if number is not None and number > 0 else None

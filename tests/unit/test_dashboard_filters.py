@@ -26,3 +26,10 @@ def test_the_year_falls_back_to_this_year_outside_the_offered_range():
     assert DashboardFilters.from_args(MultiDict(), TODAY).year == 2026
     assert years_offered(TODAY)[0] == 2027 and years_offered(TODAY)[-1] == 2020
     assert not DashboardFilters.from_args(MultiDict(), TODAY).narrows()
+
+
+def test_ids_past_the_databases_integers_do_not_filter():
+    args = MultiDict({"district_id": "9" * 40, "park_id": str(2**31), "manager_id": str(2**31 - 1)})
+    assert DashboardFilters.from_args(args, TODAY) == DashboardFilters(
+        year=2026, manager_id=2**31 - 1
+    )
