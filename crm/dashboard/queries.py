@@ -1,9 +1,14 @@
 """Read-side selects of the dashboard pages: what the filters offer to each user."""
 
+from datetime import date
+
 from sqlalchemy import or_, select
 
 from crm.accounts.models import User, user_districts
 from crm.core.permissions import is_manager
+from crm.dashboard.filters import years_offered
+from crm.dashboard.models import Target
+from crm.dashboard.targets import DOUBLING_YEARS, target_values, targets_of
 from crm.extensions import db
 from crm.firms.queries import active_managers
 from crm.reference.models import District, Park, TechField
@@ -63,3 +68,21 @@ def district_names() -> list[tuple[int, str]]:
         select(District.id, District.name).order_by(District.sort_order, District.code)
     )
     return [(row.id, row.name) for row in rows]
+
+
+def target_years(today: date) -> list[int]:
+    """Return the years the targets page offers: those with targets, the dashboard's years and
+    the doubling plan's next years, latest first."""
+    stored = db.session.scalars(select(Target.year).distinct())
+    ahead = range(today.year, today.year + DOUBLING_YEARS + 1)
+    return sorted({*stored, *years_offered(today), *ahead}, reverse=True)
+
+
+def target_grid(year: int) -> dict[tuple[str, int | None], Target]:
+    """Return the targets of `year` by (indicator, district id; None for the city)."""
+    return {(target.indicator, target.district_id): target for target in targets_of(year)}
+
+
+def target_exists(year: int, indicator: str, district_id: int | None) -> bool:
+    """Tell whether a target is set for the year, indicator and district (None: the city)."""
+    return district_id in target_values(year, indicator)
