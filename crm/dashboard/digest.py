@@ -5,7 +5,7 @@ message to every active bureau head with an e-mail address: the firms in each st
 programme now (`funnel.firms_per_stage`) and the stage moves recorded in the past week; the
 certificates expiring in the next 90 days and whether each firm re-applied; the overdue yearly
 reports and coaching measures; the certificates recorded in the week; the support paid in it;
-and a link to the site. The past week is the seven bureau days before that Monday.
+and a link to the dashboard. The past week is the seven bureau days before that Monday.
 
 The moves and the certificates of the week are those recorded in it (`StageTransition.at`,
 `Certificate.created_at`), whatever day they take effect: a move imported from an official list
@@ -218,7 +218,7 @@ class Digest:
     overdue_firms: Capped[OverdueFirm]
     certificates: Capped[NewCertificate]
     paid: list[Paid]
-    #: The site's address (the dashboard's, once it has a page), or None without `BASE_URL`.
+    #: The dashboard's address, or None without `BASE_URL`.
     url: str | None
 
     @property
@@ -509,8 +509,7 @@ def queue_digests(now: datetime | None = None) -> int:
     if not heads:
         return 0
     link = links.link_builder()
-    # The dashboard has no page yet: the digest links to the site's home page.
-    url = link("index", {}) if link else None
+    url = link("dashboard.index", {}) if link else None
     digest = build_digest(week, clock.to_local(now).date(), url)
     queued = 0
     for head, address in heads:

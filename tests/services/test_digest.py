@@ -276,10 +276,10 @@ def test_a_monday_run_queues_one_digest_per_head_that_the_sender_delivers(app, w
     # Paid from Monday 30 November to Sunday 6 December.
     assert "上周拨付的扶持资金：3 笔，合计 26.00 万元" in text
     assert "  高企认定奖励：2 笔，25.00 万元\n  创新券：1 笔，1.00 万元" in text
-    assert f"登录系统查看详情：{BASE_URL}/" in text
+    assert f"登录系统查看详情：{BASE_URL}/dashboard/" in text
     # The HTML part says the same, escaped, with the link.
     assert "梧州&lt;新星&gt;科技有限公司" in html and "<新星>" not in html
-    assert f'<a href="{BASE_URL}/">' in html
+    assert f'<a href="{BASE_URL}/dashboard/">' in html
     assert "2026 年第一批：已申报" in html
     assert "合计 26.00 万元" in html
 
