@@ -118,8 +118,8 @@ def register_blueprints(app: Flask) -> None:
     from crm.admin.blueprint import bp as admin_bp
     from crm.certification.blueprint import bp as certification_bp
     from crm.coaching.blueprint import bp as coaching_bp
-    from crm.dashboard.report_views import bp as funnel_report_bp
     from crm.dashboard.blueprint import bp as dashboard_bp
+    from crm.dashboard.report_views import bp as funnel_report_bp
     from crm.eligibility.blueprint import bp as eligibility_bp
     from crm.excel.views import bp as excel_bp
     from crm.firms.blueprint import bp as firms_bp
