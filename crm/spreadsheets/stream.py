@@ -5,15 +5,18 @@ openpyxl's write-only mode builds a cell object and an XML element for every val
 SpreadsheetML text directly, and only the few marked cells carry a style or a comment. What is
 written: numbers, text (as inline strings), booleans, dates and times (with their formats), a
 fill, a font colour, bold and wrapping per cell, comments (with the VML drawing Excel needs to
-show them), and a frozen header. Text that Excel would run as a formula is written as text with
-the quote prefix, like `crm.spreadsheets.writer`.
+show them), a frozen header, column widths, an autofilter over the header row and a number
+format per column (money, dates, text). Text that Excel would run as a formula is written as
+text with the quote prefix, like `crm.spreadsheets.writer`.
 """
 
 import math
 import re
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from io import TextIOWrapper
 from pathlib import Path
 from typing import Any
@@ -35,6 +38,8 @@ _FORMAT_CODES = {
     166: "h:mm:ss",
     167: "[h]:mm:ss",
 }
+#: Number formats Excel knows by number, so they need no declaration.
+_BUILT_IN = {"0": 1, "0.00": 2, "#,##0": 3, "#,##0.00": 4, "@": 49}
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -72,9 +77,22 @@ class SheetWriter:
 
     `append(values)` writes the next row; a value is a plain value or a `Styled`. Rows are
     numbered from 1 as they come; `skip_to(number)` leaves the rows before `number` empty.
+    `widths` gives column widths in characters (None keeps the default), `formats` a number
+    format code per column ("#,##0.00", "yyyy-mm-dd", "@" for text; None for the value's own),
+    and `autofilter` puts filter buttons on the last frozen row (or the first row).
     """
 
-    def __init__(self, target: Path, title: str, *, frozen_rows: int = 0, author: str = ""):
+    def __init__(
+        self,
+        target: Path,
+        title: str,
+        *,
+        frozen_rows: int = 0,
+        author: str = "",
+        widths: Sequence[float | None] = (),
+        formats: Sequence[str | None] = (),
+        autofilter: bool = False,
+    ):
         self._archive = zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
         member = self._archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True)
         self._out = TextIOWrapper(member, encoding="utf-8", errors="replace", newline="")
@@ -86,7 +104,12 @@ class SheetWriter:
         self._fonts: dict[tuple, int] = {(None, False): 0}
         self._fills: dict[str | None, int] = {None: 0, "gray125": 1}
         self._comments: list[tuple[int, int, str]] = []
-        self._pending: list[str] = []
+        self._codes = dict(_FORMAT_CODES)
+        self._filter_row = max(frozen_rows, 1) if autofilter else 0
+        self._width = 0
+        #: The style of each column with a number format, plain and quoted.
+        self._column_styles = [self._column_style(code, False) for code in formats]
+        self._quoted_styles = [self._column_style(code, True) for code in formats]
         view = ""
         if frozen_rows:
             view = (
@@ -95,7 +118,25 @@ class SheetWriter:
                 'activePane="bottomLeft" state="frozen"/>'
                 '<selection pane="bottomLeft"/></sheetView></sheetViews>'
             )
+        columns = "".join(
+            f'<col min="{n}" max="{n}" width="{width:g}" customWidth="1"/>'
+            for n, width in enumerate(widths, start=1)
+            if width
+        )
+        if columns:
+            view += f"<cols>{columns}</cols>"
         self._out.write(f'{HEAD}<worksheet xmlns="{MAIN}" xmlns:r="{RELATIONS}">{view}<sheetData>')
+
+    def _column_style(self, code: str | None, quoted: bool) -> int:
+        if code is None:
+            return self._style(None, 0, True) if quoted else 0
+        number = _BUILT_IN.get(code)
+        if number is None:
+            number = next((n for n, known in self._codes.items() if known == code), None)
+            if number is None:
+                number = max(self._codes) + 1
+                self._codes[number] = code
+        return self._style(None, number, quoted)
 
     def __enter__(self) -> "SheetWriter":
         return self
@@ -118,11 +159,17 @@ class SheetWriter:
         letters = self._letters
         while len(letters) < len(values):
             letters.append(column_letter(len(letters)))
+        self._width = max(self._width, len(values))
+        columns = self._column_styles
+        formatted = len(columns)
         parts = [f'<row r="{number}">']
         for index, value in enumerate(values):
             if value is None:
                 continue
-            style = 0
+            style = columns[index] if index < formatted else 0
+            if style and type(value) is not Styled:
+                parts.append(self._formatted(letters[index], number, index, value, style))
+                continue
             if type(value) is Styled:
                 if value.comment:
                     self._comments.append((number, index, value.comment))
@@ -154,7 +201,33 @@ class SheetWriter:
         parts.append("</row>")
         self._out.write("".join(parts))
 
+    def _formatted(self, letter: str, number: int, index: int, value: Any, style: int) -> str:
+        """A cell of a column with its own number format."""
+        ref = f"{letter}{number}"
+        kind = type(value)
+        if kind is str:
+            if is_formula_like(value):
+                style = self._quoted_styles[index]
+            return _text_cell(ref, value, style)
+        if kind is bool:
+            return f'<c r="{ref}" s="{style}" t="b"><v>{int(value)}</v></c>'
+        if kind is int or (kind is float and math.isfinite(value)):
+            return f'<c r="{ref}" s="{style}"><v>{value!r}</v></c>'
+        if kind is Decimal and value.is_finite():
+            return f'<c r="{ref}" s="{style}"><v>{value:f}</v></c>'
+        serial, _ = _serial(value)
+        if serial is None:
+            text = str(value)
+            if is_formula_like(text):
+                style = self._quoted_styles[index]
+            return _text_cell(ref, text, style)
+        return f'<c r="{ref}" s="{style}"><v>{serial!r}</v></c>'
+
     def _other(self, ref: str, value: Any, look: Look | None) -> str:
+        if isinstance(value, Decimal) and value.is_finite():
+            style = self._style(look, 0, False) if look else 0
+            styled = f' s="{style}"' if style else ""
+            return f'<c r="{ref}"{styled}><v>{value:f}</v></c>'
         if isinstance(value, bool):
             style = self._style(look, 0, False)
             return f'<c r="{ref}" s="{style}" t="b"><v>{int(value)}</v></c>'
@@ -175,10 +248,21 @@ class SheetWriter:
 
     def close(self) -> None:
         """Finish the sheet and write the rest of the package."""
+        tail = ""
+        names = ""
+        if self._filter_row and self._width:
+            area = f"A{self._filter_row}:{column_letter(self._width - 1)}{max(self._number, 1)}"
+            tail = f'<autoFilter ref="{area}"/>'
+            absolute = "$" + area.replace(":", ":$")
+            absolute = re.sub(r"([A-Z]+)(\d+)", r"\1$\2", absolute)
+            sheet = "'" + self._title.replace("'", "''") + "'"
+            names = (
+                '<definedNames><definedName name="_xlnm._FilterDatabase" localSheetId="0" '
+                f'hidden="1">{_escape(sheet)}!{absolute}</definedName></definedNames>'
+            )
         if self._comments:
-            self._out.write('</sheetData><legacyDrawing r:id="rId2"/></worksheet>')
-        else:
-            self._out.write("</sheetData></worksheet>")
+            tail += '<legacyDrawing r:id="rId2"/>'
+        self._out.write(f"</sheetData>{tail}</worksheet>")
         self._out.close()
         write = self._archive.writestr
         overrides = [
@@ -220,7 +304,7 @@ class SheetWriter:
             "xl/workbook.xml",
             f'{HEAD}<workbook xmlns="{MAIN}" xmlns:r="{RELATIONS}"><sheets>'
             f'<sheet name="{_attribute(self._title)}" sheetId="1" r:id="rId1"/>'
-            "</sheets></workbook>",
+            f"</sheets>{names}</workbook>",
         )
         write(
             "xl/_rels/workbook.xml.rels",
@@ -234,7 +318,7 @@ class SheetWriter:
     def _styles_xml(self) -> str:
         formats = "".join(
             f'<numFmt numFmtId="{n}" formatCode="{_attribute(code)}"/>'
-            for n, code in _FORMAT_CODES.items()
+            for n, code in self._codes.items()
         )
         fonts = []
         for color, bold in self._fonts:
@@ -270,7 +354,7 @@ class SheetWriter:
                 xfs.append(f"<xf {attributes}/>")
         return (
             f'{HEAD}<styleSheet xmlns="{MAIN}">'
-            f'<numFmts count="{len(_FORMAT_CODES)}">{formats}</numFmts>'
+            f'<numFmts count="{len(self._codes)}">{formats}</numFmts>'
             f'<fonts count="{len(fonts)}">{"".join(fonts)}</fonts>'
             f'<fills count="{len(fills)}">{"".join(fills)}</fills>'
             '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border>'

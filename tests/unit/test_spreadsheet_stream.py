@@ -2,6 +2,7 @@
 
 import datetime
 import zipfile
+from decimal import Decimal
 
 from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
@@ -105,3 +106,51 @@ def test_text_excel_cannot_hold_is_replaced_not_fatal(tmp_path):
     sheet = load_workbook(path).active
     assert sheet["A1"].value == "控制\ufffd字符" and sheet["B1"].value == "nan"
     assert "xl/comments1.xml" not in zipfile.ZipFile(path).namelist()
+
+
+def test_columns_carry_widths_formats_and_an_autofilter(tmp_path):
+    path = tmp_path / "list.xlsx"
+    formats = ["@", "#,##0.00", "yyyy-mm-dd", "yyyy-mm-dd hh:mm", None, "0"]
+    with SheetWriter(
+        path, "企业", frozen_rows=1, widths=[20, 12, None, 16], formats=formats, autofilter=True
+    ) as out:
+        out.append(["统一社会信用代码", "营业收入（万元）", "成立日期", "更新时间", "名称", "人数"])
+        out.append(
+            [
+                "91450400MA5K000001",
+                Decimal("123.456789"),
+                datetime.date(2020, 5, 6),
+                datetime.datetime(2024, 1, 2, 9, 30),
+                '=HYPERLINK("http://x","y")',
+                12,
+            ]
+        )
+        out.append(["+8613800000000", 1.5, None, None, True, None])
+    sheet = load_workbook(path).active
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:F3"
+    assert sheet.column_dimensions["A"].width == 20 and sheet.column_dimensions["B"].width == 12
+    assert sheet.column_dimensions["D"].width == 16
+    a2, b2, c2, d2, e2, f2 = sheet[2]
+    assert (a2.value, a2.data_type, a2.number_format) == ("91450400MA5K000001", "s", "@")
+    assert b2.value == 123.456789 and b2.data_type == "n" and b2.number_format == "#,##0.00"
+    assert c2.value == datetime.datetime(2020, 5, 6) and c2.number_format == "yyyy-mm-dd"
+    assert d2.value == datetime.datetime(2024, 1, 2, 9, 30)
+    assert d2.number_format == "yyyy-mm-dd hh:mm"
+    assert e2.value == '=HYPERLINK("http://x","y")' and e2.data_type == "s" and e2.quotePrefix
+    assert f2.value == 12 and f2.number_format == "0"
+    # A text column keeps a formula-like phone as text, still in the text format.
+    a3 = sheet["A3"]
+    assert (a3.value, a3.data_type, a3.number_format) == ("+8613800000000", "s", "@")
+    assert a3.quotePrefix and sheet["B3"].value == 1.5 and sheet["E3"].value is True
+    # The header keeps its text format too, and Excel's filter range is named.
+    assert sheet["A1"].number_format == "@" and sheet["B1"].data_type == "s"
+    workbook = zipfile.ZipFile(path).read("xl/workbook.xml").decode()
+    assert "_xlnm._FilterDatabase" in workbook and "'企业'!$A$1:$F$3" in workbook
+
+
+def test_a_decimal_is_written_with_every_digit(tmp_path):
+    path = write(tmp_path, [(1, [Decimal("1234567.89") / 10000, Decimal("0.000001")])])
+    sheet = load_workbook(path).active
+    assert sheet["A1"].value == 123.456789 and sheet["B1"].value == 0.000001
+    assert "<v>123.456789</v>" in zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml").decode()
