@@ -21,6 +21,7 @@ JOB_MODULES = (
     "crm.reminders.jobs",
     "crm.dashboard.jobs",
     "crm.excel.services",
+    "crm.reports.jobs",
 )
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "

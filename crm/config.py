@@ -90,6 +90,9 @@ class Config:
     LOGIN_ADDRESS_MAX_FAILURES = 20
     LOGIN_ADDRESS_WINDOW_MINUTES = 15
     FIRMS_PER_PAGE = 50
+    #: A list export of up to this many rows is built in the request; a larger one runs as a
+    #: background job with a progress bar.
+    EXPORT_INLINE_ROWS = _int("CRM_EXPORT_INLINE_ROWS", 3000)
     #: How many reverse proxies stand in front of the app; their X-Forwarded-* headers are trusted
     #: so the login lock sees the real client address.
     PROXY_COUNT = _int("CRM_PROXY_COUNT", 0)
