@@ -171,9 +171,11 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     """Add Jinja filters and globals."""
+    from crm.core.exports import export_url
     from crm.core.filters import register
 
     register(app)
+    app.jinja_env.globals["export_url"] = export_url
 
 
 def register_security_headers(app: Flask) -> None:
