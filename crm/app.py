@@ -130,6 +130,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.pipeline.blueprint import bp as pipeline_bp
     from crm.reminders.email_views import bp as reminder_email_bp
     from crm.reminders.views import bp as reminders_bp
+    from crm.reports.blueprint import bp as reports_bp
     from crm.reports.layout_blueprint import bp as layouts_bp
     from crm.support.blueprint import bp as support_bp
 
@@ -150,6 +151,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(layouts_bp)
     app.register_blueprint(funnel_report_bp)
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(reports_bp)
 
     @app.get("/")
     def index():

@@ -70,6 +70,22 @@ class FirmFilterForm(Form):
         )
 
 
+#: The filter form's choices when only its values are wanted (`list_filters`).
+_NO_CHOICES: dict[str, list[tuple[int, str]]] = {
+    "districts": [],
+    "parks": [],
+    "industries": [],
+    "tech_fields": [],
+    "managers": [],
+}
+
+
+def list_filters(args) -> queries.FirmFilters:
+    """Return the filters and sort the firm list applies for its query `args` (a MultiDict),
+    read as the list page reads them; an export of the list reads them the same way."""
+    return FirmFilterForm(args, _NO_CHOICES).filters(args.get("sort"))
+
+
 class FirmForm(Form):
     """Create or edit a firm's registration data."""
 

@@ -201,6 +201,27 @@ def list_firms(user: User, filters: FirmFilters, number: int, per_page: int, tod
     return paginate(firm_list_select(user, filters, today), number, per_page)
 
 
+def firm_list_selects(user: User, filters: FirmFilters, today: date) -> list[Select]:
+    """Return the selects that, read one after another, give every firm of the list `user`
+    sees for `filters`, unpaged and in the list's order (an export of the list reads them).
+
+    A column sort is one select; the sort by district is one select per district, in the
+    districts' order (firms without one last), by id within a district, as the pages show it.
+    """
+    sort = normalise_sort(filters.sort)
+    if sort.lstrip("-") != BY_DISTRICT:
+        return [firm_list_select(user, filters, today)]
+    descending = sort.startswith("-")
+    order: list[int | None] = list(
+        db.session.scalars(select(District.id).order_by(District.sort_order, District.code))
+    )
+    order.append(None)
+    if descending:
+        order.reverse()
+    stmt = filtered_firms(user, filters, today)
+    return [firms_in_district(stmt, district_id, descending) for district_id in order]
+
+
 def firms_in_district(stmt: Select, district_id: int | None, descending: bool) -> Select:
     """Return the firms of `stmt` in one district (or in none), by id."""
     in_district = (

@@ -1,0 +1,19 @@
+"""The reports blueprint: the list exports (`views`), and the links list pages show to them."""
+
+from flask import Blueprint
+
+from crm.core.exports import register_export
+from crm.core.web import GET, add_routes
+from crm.reports import views
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+#: The URL map: (rule, endpoint, view, methods).
+ROUTES = (
+    ("/export/firms", "export_firms", views.export_firms, GET),
+    ("/export/years", "export_years", views.export_years, GET),
+)
+add_routes(bp, ROUTES)
+
+register_export("firms", "reports.export_firms")
+register_export("firm_years", "reports.export_years")

@@ -1,0 +1,24 @@
+"""The export views: each list's export, answered by `delivery.deliver`."""
+
+from flask import abort, request
+from flask_login import current_user, login_required
+
+from crm.reports import delivery, lists
+
+
+def _export(export: delivery.ListExport):
+    if not export.allowed(current_user):
+        abort(404)
+    return delivery.deliver(export, current_user, request.args)
+
+
+@login_required
+def export_firms():
+    """Export the firm list as the user sees it, with its filters and sort."""
+    return _export(lists.FIRMS)
+
+
+@login_required
+def export_years():
+    """Export the yearly figures of the firms of the list, one row per firm and year."""
+    return _export(lists.YEARS)
