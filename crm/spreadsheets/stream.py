@@ -178,6 +178,10 @@ class SheetWriter:
             else:
                 style_of = None
             ref = f"{letters[index]}{number}"
+            if value is None:
+                # An empty cell marked with its look (and comment): empty, never the text "None".
+                parts.append(f'<c r="{ref}" s="{self._style(style_of, 0, False)}"/>')
+                continue
             kind = type(value)
             if kind is str:
                 quoted = is_formula_like(value)

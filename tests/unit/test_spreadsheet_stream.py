@@ -154,3 +154,15 @@ def test_a_decimal_is_written_with_every_digit(tmp_path):
     sheet = load_workbook(path).active
     assert sheet["A1"].value == 123.456789 and sheet["B1"].value == 0.000001
     assert "<v>123.456789</v>" in zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml").decode()
+
+
+def test_a_marked_empty_cell_stays_empty(tmp_path):
+    # The annotated import copy marks a missing value: the cell keeps its fill and comment and
+    # must stay empty, or the word "None" would be read back as the value on re-import.
+    red = Look(fill="F8D7DA")
+    path = write(tmp_path, [(1, ["甲", Styled(None, red, "缺少统一社会信用代码")])])
+    sheet = load_workbook(path).active
+    assert sheet["B1"].value is None
+    assert sheet["B1"].fill.fgColor.rgb.endswith("F8D7DA")
+    assert sheet["B1"].comment.text == "缺少统一社会信用代码"
+    assert CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python() == [["甲"]]
