@@ -21,8 +21,8 @@ from crm.support.models import SupportEntry
 from crm.support.rules import SUPPORT_KINDS
 
 #: The stages of the high-tech programme that make up the reserve pool: admitted (高企后备库)
-#: and coached (一企一策辅导, still a pooled firm). Applied and later stages have left the pool.
-POOL_STAGES = ("reserve", "coaching")
+#: and not yet certified (coached, applied, under review).
+POOL_STAGES = ("reserve", "coaching", "applied", "review")
 INVENTION = "invention"
 PAID = "paid"
 
@@ -88,9 +88,10 @@ def hte_count(day: date, by: str | None = None, scope: Scope = None) -> list[Gro
 
 
 def invention_patents(day: date, by: str | None = None, scope: Scope = None) -> list[GroupCount]:
-    """Count the invention patents held on `day`: granted by then and still valid.
+    """Count the invention patents held on `day`: granted by then, still valid, and owned.
 
-    An item without a grant date is an application, not a patent held. Rows as `hte_count`.
+    An item without a grant date is an application, not a patent held; one used under a licence
+    is not the firm's own (domain.md §9). Rows as `hte_count`.
     """
     group = _group_column(by)
     stmt = (
@@ -100,6 +101,7 @@ def invention_patents(day: date, by: str | None = None, scope: Scope = None) -> 
         .where(
             IPItem.kind == INVENTION,
             IPItem.status == "valid",
+            IPItem.acquisition != "license",
             IPItem.granted_on <= day,
             *_firm_filter(scope),
         )

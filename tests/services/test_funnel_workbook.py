@@ -79,7 +79,7 @@ def test_summary_indicators_against_targets(targets):
     rd = rows["后备库企业研发投入强度"]
     assert rd[2].value == round(pool.percent, 2) == 4.33
     assert rd[3].value is None and rd[4].value is None
-    assert "后备库 3 家，其中 2 家有 2025 年数据" in rd[5].value
+    assert f"后备库 {pool.firms} 家，其中 2 家有 2025 年数据" in rd[5].value
     assert rows["有效发明专利"][2].value == indicators.invention_patents(YEAR_END)[0].count == 2
     paid = rows["扶持资金兑现"]
     assert paid[2].value == 27.0
