@@ -9,7 +9,7 @@ from crm.core.forms import Form, optional_str, options, strip
 from crm.eligibility.facts import VERDICT_LABELS, VERDICT_RANK
 from crm.eligibility.queries import ReadinessFilters, normalise_sort
 from crm.eligibility.settings import HteSettings
-from crm.firms.forms import FirmFilterForm
+from crm.firms.forms import NO_CHOICES, FirmFilterForm
 
 #: The expert-judged sub-items: field → (indicator, how its maximum is read from the settings).
 EXPERT_ITEMS = {
@@ -40,6 +40,12 @@ class ReadinessFilterForm(FirmFilterForm):
         """Return the filters and sort the readiness query applies."""
         verdict = self.verdict.data if self.verdict.data in (*VERDICT_LABELS, "none") else None
         return ReadinessFilters(firm=self.filters(None), verdict=verdict, sort=normalise_sort(sort))
+
+
+def readiness_filters(args) -> ReadinessFilters:
+    """Return the filters and sort the readiness list applies for its query `args` (a
+    MultiDict), read as the list page reads them; its export reads them the same way."""
+    return ReadinessFilterForm(args, NO_CHOICES).readiness_filters(args.get("sort"))
 
 
 def tri_state(value: Any) -> str:

@@ -1,5 +1,6 @@
 """Read-side selects for the eligibility pages; every firm list goes through firms.access."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -16,6 +17,8 @@ from crm.firms.queries import FirmFilters, filtered_firms, worth_walking
 
 #: The verdict filter: a verdict, or `none` for firms not assessed yet.
 VERDICT_FILTERS = ("pass", "uncertain", "fail", "none")
+#: Rows fetched from the database at a time by an unpaged read.
+_CHUNK = 2000
 #: Sortable columns; the default (empty) puts the firms nearest to passing first.
 SORTS = ("verdict", "score_min", "score_max", "largest_gap", "name")
 
@@ -166,6 +169,32 @@ def readiness_page(
         rest = unassessed_select(user, filters, today, walk).limit(wanted - len(rows))
         rows += [(firm, None) for firm in db.session.scalars(rest.offset(max(0, offset - before)))]
     return Page(items=rows[:per_page], number=number, has_next=len(rows) > per_page)
+
+
+def readiness_rows(user: User, filters: ReadinessFilters, today: date) -> Iterator[tuple]:
+    """Yield every (firm, assessment or None) row of the readiness list in its order, unpaged:
+    the assessed firms in the order of the sort, then those not assessed yet by name."""
+    if filters.verdict != "none":
+        yield from db.session.execute(assessed_select(user, filters, today)).yield_per(_CHUNK)
+    if filters.verdict not in VERDICT_FILTERS or filters.verdict == "none":
+        rest = db.session.scalars(unassessed_select(user, filters, today)).yield_per(_CHUNK)
+        yield from ((firm, None) for firm in rest)
+
+
+def count_readiness(user: User, filters: ReadinessFilters, today: date) -> int:
+    """Return how many rows the readiness list has for `filters`."""
+    total = 0
+    if filters.verdict != "none":
+        assessed = assessed_select(user, filters, today).order_by(None)
+        total += _count(assessed.with_only_columns(Assessment.id))
+    if filters.verdict not in VERDICT_FILTERS or filters.verdict == "none":
+        rest = unassessed_select(user, filters, today).order_by(None)
+        total += _count(rest.with_only_columns(Firm.id))
+    return total
+
+
+def _count(stmt: Select) -> int:
+    return db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
 
 
 def expert_assessment(firm_id: int) -> ExpertAssessment | None:

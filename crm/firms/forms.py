@@ -71,7 +71,7 @@ class FirmFilterForm(Form):
 
 
 #: The filter form's choices when only its values are wanted (`list_filters`).
-_NO_CHOICES: dict[str, list[tuple[int, str]]] = {
+NO_CHOICES: dict[str, list[tuple[int, str]]] = {
     "districts": [],
     "parks": [],
     "industries": [],
@@ -83,7 +83,7 @@ _NO_CHOICES: dict[str, list[tuple[int, str]]] = {
 def list_filters(args) -> queries.FirmFilters:
     """Return the filters and sort the firm list applies for its query `args` (a MultiDict),
     read as the list page reads them; an export of the list reads them the same way."""
-    return FirmFilterForm(args, _NO_CHOICES).filters(args.get("sort"))
+    return FirmFilterForm(args, NO_CHOICES).filters(args.get("sort"))
 
 
 class FirmForm(Form):

@@ -12,8 +12,10 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 ROUTES = (
     ("/export/firms", "export_firms", views.export_firms, GET),
     ("/export/years", "export_years", views.export_years, GET),
+    ("/export/readiness", "export_readiness", views.export_readiness, GET),
 )
 add_routes(bp, ROUTES)
 
 register_export("firms", "reports.export_firms")
 register_export("firm_years", "reports.export_years")
+register_export("readiness", "reports.export_readiness")

@@ -32,6 +32,7 @@ FORMATS = {
     "code": "@",
     "money_wan": "#,##0.00",
     "count": "0",
+    "percent": "0.0%",
     "date": "yyyy-mm-dd",
     "datetime": "yyyy-mm-dd hh:mm",
     "bool": None,
@@ -60,6 +61,8 @@ class Column:
             return None
         if self.kind == "money_wan":
             return Decimal(value) / _WAN
+        if self.kind == "percent":
+            return float(value)
         if self.kind == "bool":
             return "是" if value else "否"
         return value

@@ -3,7 +3,7 @@
 from flask import abort, request
 from flask_login import current_user, login_required
 
-from crm.reports import delivery, lists
+from crm.reports import delivery, lists, lists_work
 
 
 def _export(export: delivery.ListExport):
@@ -22,3 +22,9 @@ def export_firms():
 def export_years():
     """Export the yearly figures of the firms of the list, one row per firm and year."""
     return _export(lists.YEARS)
+
+
+@login_required
+def export_readiness():
+    """Export the readiness list as the user sees it, with its filters and sort."""
+    return _export(lists_work.READINESS)

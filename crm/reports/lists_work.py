@@ -1,0 +1,75 @@
+"""The work lists that can be exported, each as its page shows it (see `delivery.ListExport`).
+
+Each list reads its page's query arguments with the page's own filter parsing and yields the
+rows of the page's own select, unpaged; its columns are those the page shows, under the page's
+Chinese headers.
+"""
+
+from collections.abc import Iterator
+
+from werkzeug.datastructures import MultiDict
+
+from crm.accounts.models import User
+from crm.core import clock
+from crm.eligibility import queries as eligibility
+from crm.eligibility.facts import VERDICT_LABELS
+from crm.eligibility.forms import readiness_filters
+from crm.reports.delivery import Column, ListExport, register
+from crm.reports.lists import staff
+
+
+def _name(entity) -> str | None:
+    return entity.name if entity is not None else None
+
+
+# --- The readiness list --------------------------------------------------------------------------
+
+
+def _readiness_rows(user: User, args: MultiDict) -> Iterator[tuple]:
+    return eligibility.readiness_rows(user, readiness_filters(args), clock.today())
+
+
+def _count_readiness(user: User, args: MultiDict) -> int:
+    return eligibility.count_readiness(user, readiness_filters(args), clock.today())
+
+
+def _assessed(read):
+    """Read a value off a readiness row's assessment (None when the firm is not assessed)."""
+    return lambda row: read(row[1]) if row[1] is not None else None
+
+
+def _main_gap(assessment) -> str:
+    gaps = assessment.result.get("gaps") or []
+    return gaps[0]["message"] if gaps else "暂无差距"
+
+
+READINESS = register(
+    ListExport(
+        name="readiness",
+        filename="认定准备度",
+        sheet="认定准备度",
+        columns=(
+            Column("name", "企业名称", "text", 36, lambda row: row[0].name),
+            Column("uscc", "统一社会信用代码", "code", 22, lambda row: row[0].uscc),
+            Column("district", "区县", "text", 14, lambda row: _name(row[0].district)),
+            Column("manager", "服务专员", "text", 12, lambda row: _name(row[0].manager)),
+            Column(
+                "verdict",
+                "结论",
+                "text",
+                10,
+                lambda row: VERDICT_LABELS[row[1].verdict] if row[1] else "尚未评估",
+            ),
+            Column("score_min", "最低分", "count", 8, _assessed(lambda a: a.score_min)),
+            Column("score_max", "最高分", "count", 8, _assessed(lambda a: a.score_max)),
+            Column("largest_gap", "最大差距", "percent", 10, _assessed(lambda a: a.largest_gap)),
+            Column("main_gap", "主要差距", "text", 40, _assessed(_main_gap)),
+            Column(
+                "tech_sme_score", "科小评分", "count", 10, _assessed(lambda a: a.tech_sme_score)
+            ),
+        ),
+        rows=_readiness_rows,
+        count=_count_readiness,
+        allowed=staff,
+    )
+)
