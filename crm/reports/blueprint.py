@@ -13,9 +13,11 @@ ROUTES = (
     ("/export/firms", "export_firms", views.export_firms, GET),
     ("/export/years", "export_years", views.export_years, GET),
     ("/export/readiness", "export_readiness", views.export_readiness, GET),
+    ("/export/support", "export_ledger", views.export_ledger, GET),
 )
 add_routes(bp, ROUTES)
 
 register_export("firms", "reports.export_firms")
 register_export("firm_years", "reports.export_years")
 register_export("readiness", "reports.export_readiness")
+register_export("support_ledger", "reports.export_ledger")

@@ -16,6 +16,8 @@ from crm.eligibility.facts import VERDICT_LABELS
 from crm.eligibility.forms import readiness_filters
 from crm.reports.delivery import Column, ListExport, register
 from crm.reports.lists import staff
+from crm.support import queries as support
+from crm.support.forms import ledger_filters
 
 
 def _name(entity) -> str | None:
@@ -70,6 +72,41 @@ READINESS = register(
         ),
         rows=_readiness_rows,
         count=_count_readiness,
+        allowed=staff,
+    )
+)
+
+
+# --- The support ledger --------------------------------------------------------------------------
+
+
+def _ledger_rows(user: User, args: MultiDict):
+    return support.ledger_rows(user, ledger_filters(args))
+
+
+def _count_ledger(user: User, args: MultiDict) -> int:
+    return support.count_ledger(user, ledger_filters(args))
+
+
+LEDGER = register(
+    ListExport(
+        name="support_ledger",
+        filename="扶持台账",
+        sheet="扶持台账",
+        columns=(
+            Column("granted_on", "日期", "date", 12, lambda e: e.granted_on),
+            Column("firm", "企业", "text", 36, lambda e: e.firm.name),
+            Column("uscc", "统一社会信用代码", "code", 22, lambda e: e.firm.uscc),
+            Column("district", "区县", "text", 14, lambda e: _name(e.firm.district)),
+            Column("kind", "扶持类型", "text", 14, lambda e: e.kind_label),
+            Column("title", "事项", "text", 36, lambda e: e.title),
+            Column("amount", "金额（万元）", "money_wan", 14, lambda e: e.amount),
+            Column("document_number", "文号", "code", 20, lambda e: e.document_number),
+            Column("status", "状态", "text", 10, lambda e: e.status_label),
+            Column("paid_on", "拨付日期", "date", 12, lambda e: e.paid_on),
+        ),
+        rows=_ledger_rows,
+        count=_count_ledger,
         allowed=staff,
     )
 )

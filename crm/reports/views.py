@@ -28,3 +28,9 @@ def export_years():
 def export_readiness():
     """Export the readiness list as the user sees it, with its filters and sort."""
     return _export(lists_work.READINESS)
+
+
+@login_required
+def export_ledger():
+    """Export the support ledger as the user sees it, with its filters; amounts in 万元."""
+    return _export(lists_work.LEDGER)

@@ -155,6 +155,12 @@ class LedgerFilterForm(Form):
         )
 
 
+def ledger_filters(args) -> queries.LedgerFilters:
+    """Return the filters the ledger applies for its query `args` (a MultiDict), read as the
+    ledger page reads them; its export reads them the same way."""
+    return LedgerFilterForm(args, [], clock.today()).filters()
+
+
 class RuleForm(Form):
     """A subsidy rule version: the event, the support it gives and from when."""
 

@@ -4,6 +4,7 @@ The ledger only ever shows entries of firms the user can see (firms.access), and
 amounts of the filtered set in SQL.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -20,6 +21,9 @@ from crm.firms.models import Firm
 from crm.firms.queries import text_condition
 from crm.support.models import SubsidyRule, SupportEntry
 from crm.support.rules import ENTRY_STATUSES, RULE_EVENTS, SUPPORT_KINDS, rule_in_force
+
+#: Rows fetched from the database at a time by an unpaged read.
+_CHUNK = 2000
 
 
 @dataclass(frozen=True)
@@ -162,6 +166,23 @@ def ledger_page(user: User, filters: LedgerFilters, number: int, per_page: int) 
     by_id = {entry.id: entry for entry in loaded}
     page.items = [by_id[i] for i in page.items if i in by_id]
     return page
+
+
+def ledger_rows(user: User, filters: LedgerFilters) -> Iterator[SupportEntry]:
+    """Yield every entry of the filtered ledger in the page's order (latest first), unpaged,
+    each with its firm loaded."""
+    stmt = (
+        ledger_select(user, filters)
+        .options(joinedload(SupportEntry.firm))
+        .order_by(SupportEntry.granted_on.desc(), SupportEntry.id.desc())
+    )
+    yield from db.session.scalars(stmt).yield_per(_CHUNK)
+
+
+def count_ledger(user: User, filters: LedgerFilters) -> int:
+    """Return how many entries the filtered ledger holds."""
+    stmt = ledger_select(user, filters).with_only_columns(SupportEntry.id)
+    return db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
 
 
 def ledger_totals(user: User, filters: LedgerFilters) -> Totals:

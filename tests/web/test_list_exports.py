@@ -2,6 +2,9 @@
 to whom the page shows them."""
 
 import re
+from datetime import date, datetime
+from decimal import Decimal
+from html import unescape
 from io import BytesIO
 
 import pytest
@@ -11,6 +14,7 @@ from sqlalchemy import delete, select
 from crm.core import clock
 from crm.eligibility.models import Assessment
 from crm.extensions import db
+from crm.support import services as support_services
 from tests import factories
 from tests.web.eligibility_world import NOW, make_world
 
@@ -98,3 +102,72 @@ def test_the_readiness_page_links_to_its_export_with_its_filters(client, login_a
 def test_an_enterprise_user_exports_no_readiness(client, login_as, readiness_world):
     login_as("enterprise", firm=readiness_world["pass"])
     assert client.get("/reports/export/readiness").status_code == 404
+
+
+# --- The support ledger --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ledger_world(app):
+    home, away = factories.district("450403"), factories.district("450405")
+    own = factories.make_firm(district=home, name="梧州本区科技有限公司")
+    other = factories.make_firm(district=away, name="长洲外区科技有限公司")
+    entries = [
+        support_services.add_entry(own, {**values, "granted_on": granted_on})
+        for values, granted_on in (
+            (
+                {"kind": "rd_subsidy", "title": "研发后补助", "amount": Decimal("123456.78")},
+                date(2026, 4, 1),
+            ),
+            ({"kind": "rd_subsidy", "title": "=待定事项", "amount": None}, date(2026, 5, 2)),
+            ({"kind": "voucher", "title": "创新券", "amount": Decimal("50000")}, date(2025, 3, 1)),
+        )
+    ]
+    support_services.add_entry(
+        other,
+        {
+            "kind": "rd_subsidy",
+            "title": "外区补助",
+            "amount": Decimal("1"),
+            "granted_on": date(2026, 1, 1),
+        },
+    )
+    db.session.commit()
+    return {"home": home, "own": own, "other": other, "entries": entries}
+
+
+def ledger_titles(html: str) -> list[str]:
+    return [unescape(t) for t in re.findall(r'<td class="title">([^<]*)</td>', html)]
+
+
+@pytest.mark.parametrize("query", ["", "year=2026", "kind=voucher", "q=本区"])
+def test_the_ledger_export_holds_the_pages_rows(client, login_as, ledger_world, query):
+    login_as("admin")
+    shown = ledger_titles(page_of(client, f"/support/?{query}"))
+    rows = rows_of(client.get(f"/reports/export/support?{query}"))
+    assert rows[0][:2] == ["日期", "企业"] and rows[0][6] == "金额（万元）"
+    assert [r[5] for r in rows[1:]] == shown and shown
+
+
+def test_the_ledger_export_writes_dates_wan_and_formulas_as_text(client, login_as, ledger_world):
+    login_as("admin")
+    rows = rows_of(client.get("/reports/export/support?q=本区&year=2026"))
+    assert rows[1][:2] == [datetime(2026, 5, 2), ledger_world["own"].name]
+    assert rows[1][5:7] == ["=待定事项", None]
+    assert rows[2][6] == pytest.approx(12.345678) and rows[2][2] == ledger_world["own"].uscc
+
+
+def test_a_manager_exports_only_his_ledger(client, login_as, ledger_world):
+    login_as(user=factories.make_user("manager", districts=[ledger_world["home"]]))
+    rows = rows_of(client.get("/reports/export/support"))
+    assert {r[1] for r in rows[1:]} == {ledger_world["own"].name} and len(rows) == 4
+
+
+def test_the_ledger_links_to_its_export_with_its_filters(client, login_as, ledger_world):
+    login_as("admin")
+    assert 'href="/reports/export/support?year=2026"' in page_of(client, "/support/?year=2026")
+
+
+def test_an_enterprise_user_exports_no_ledger(client, login_as, ledger_world):
+    login_as("enterprise", firm=ledger_world["own"])
+    assert client.get("/reports/export/support").status_code == 404
