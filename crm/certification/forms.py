@@ -12,7 +12,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from crm.certification import rules
+from crm.certification import queries, rules
 from crm.certification.models import CHANGE_KINDS
 from crm.core import clock
 from crm.core.forms import Form, optional_int, optional_str, optional_year, options, strip
@@ -133,6 +133,16 @@ class CohortFilterForm(Form):
         self.manager.choices = options(choices["managers"], "全部服务专员")
         if self.year.data is None:
             self.year.data = this_year
+
+    def filters(self) -> queries.CohortFilters:
+        """Return the filters the cohort query applies."""
+        return queries.CohortFilters(self.year.data, self.district.data, self.manager.data)
+
+
+def cohort_filters(args) -> queries.CohortFilters:
+    """Return the filters the cohort page applies for its query `args` (a MultiDict), read as
+    the page reads them; its export reads them the same way."""
+    return CohortFilterForm(args, [], {"districts": [], "managers": []}).filters()
 
 
 class RenameForm(Form):

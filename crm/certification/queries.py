@@ -1,5 +1,6 @@
 """Read-side selects of certification: batches, a firm's applications and certificate, cohorts."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,6 +17,8 @@ from crm.firms.rules import HTE_KIND
 from crm.pipeline import queries as pipeline_queries
 from crm.pipeline.rules import HTE
 
+#: Rows fetched from the database at a time by an unpaged read.
+_CHUNK = 2000
 #: Certificates that belong to the re-certification cohort of their expiry year: all but the
 #: cancelled (a replaced one shows the firm's re-certification).
 COHORT_STATUSES = ("valid", "replaced", "lapsed")
@@ -315,3 +318,18 @@ def cohort_groups(
             )
         )
     return list(groups.values())
+
+
+def cohort_rows(user, filters: CohortFilters, today: date) -> Iterator[CohortRow]:
+    """Yield every row of the cohort `user` may see, in the page's order, unpaged: the
+    certificates read a few thousand at a time, each batch with its re-applications."""
+    result = db.session.scalars(cohort_select(user, filters)).yield_per(_CHUNK)
+    for chunk in result.partitions():
+        for group in cohort_groups(user, filters, today, list(chunk)):
+            yield from group.rows
+
+
+def count_cohort(user, filters: CohortFilters) -> int:
+    """Return how many certificates the cohort `user` may see holds."""
+    stmt = cohort_select(user, filters).with_only_columns(Certificate.id).order_by(None)
+    return db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0

@@ -176,7 +176,7 @@ def results(batch_id: int):
 def cohort():
     """List the firms whose certificate expires in a year, by issue year (重新认定)."""
     form = CohortFilterForm(request.args, queries.expiry_years(), firm_choices_data())
-    filters = queries.CohortFilters(form.year.data, form.district.data, form.manager.data)
+    filters = form.filters()
     page = queries.cohort_page(
         current_user,
         filters,

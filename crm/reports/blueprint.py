@@ -14,6 +14,7 @@ ROUTES = (
     ("/export/years", "export_years", views.export_years, GET),
     ("/export/readiness", "export_readiness", views.export_readiness, GET),
     ("/export/support", "export_ledger", views.export_ledger, GET),
+    ("/export/cohort", "export_cohort", views.export_cohort, GET),
 )
 add_routes(bp, ROUTES)
 
@@ -21,3 +22,4 @@ register_export("firms", "reports.export_firms")
 register_export("firm_years", "reports.export_years")
 register_export("readiness", "reports.export_readiness")
 register_export("support_ledger", "reports.export_ledger")
+register_export("cohort", "reports.export_cohort")

@@ -10,6 +10,9 @@ from collections.abc import Iterator
 from werkzeug.datastructures import MultiDict
 
 from crm.accounts.models import User
+from crm.certification import queries as certification
+from crm.certification.forms import cohort_filters
+from crm.certification.rules import cohort_label
 from crm.core import clock
 from crm.eligibility import queries as eligibility
 from crm.eligibility.facts import VERDICT_LABELS
@@ -107,6 +110,58 @@ LEDGER = register(
         ),
         rows=_ledger_rows,
         count=_count_ledger,
+        allowed=staff,
+    )
+)
+
+
+# --- The re-certification cohort -----------------------------------------------------------------
+
+
+def _cohort_rows(user: User, args: MultiDict):
+    return certification.cohort_rows(user, cohort_filters(args), clock.today())
+
+
+def _count_cohort(user: User, args: MultiDict) -> int:
+    return certification.count_cohort(user, cohort_filters(args))
+
+
+def _reapplication(row) -> str:
+    again = row.reapplication
+    return f"已申报（{again.batch.label} · {again.status_label}）" if again else "未申报"
+
+
+def _certificate(read):
+    return lambda row: read(row.certificate)
+
+
+COHORT = register(
+    ListExport(
+        name="cohort",
+        filename="重新认定名单",
+        sheet="重新认定名单",
+        columns=(
+            Column(
+                "cohort",
+                "批次",
+                "text",
+                24,
+                _certificate(lambda c: cohort_label(c.issued_on, c.expires_on)),
+            ),
+            Column("firm", "企业", "text", 36, _certificate(lambda c: c.firm.name)),
+            Column("uscc", "统一社会信用代码", "code", 22, _certificate(lambda c: c.firm.uscc)),
+            Column("number", "证书编号", "code", 20, _certificate(lambda c: c.number)),
+            Column("issued_on", "发证日期", "date", 12, _certificate(lambda c: c.issued_on)),
+            Column("expires_on", "有效期至", "date", 12, _certificate(lambda c: c.expires_on)),
+            Column("days_left", "剩余天数", "count", 10, lambda row: row.days_left),
+            Column("district", "区县", "text", 14, _certificate(lambda c: _name(c.firm.district))),
+            Column(
+                "manager", "服务专员", "text", 12, _certificate(lambda c: _name(c.firm.manager))
+            ),
+            Column("reapplication", "重新申报", "text", 30, _reapplication),
+        ),
+        rows=_cohort_rows,
+        count=_count_cohort,
         allowed=staff,
     )
 )

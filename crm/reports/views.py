@@ -34,3 +34,9 @@ def export_readiness():
 def export_ledger():
     """Export the support ledger as the user sees it, with its filters; amounts in 万元."""
     return _export(lists_work.LEDGER)
+
+
+@login_required
+def export_cohort():
+    """Export the re-certification cohort of a year as the user sees it, with its filters."""
+    return _export(lists_work.COHORT)

@@ -171,3 +171,67 @@ def test_the_ledger_links_to_its_export_with_its_filters(client, login_as, ledge
 def test_an_enterprise_user_exports_no_ledger(client, login_as, ledger_world):
     login_as("enterprise", firm=ledger_world["own"])
     assert client.get("/reports/export/support").status_code == 404
+
+
+# --- The re-certification cohort -----------------------------------------------------------------
+
+
+@pytest.fixture
+def cohort_world(app):
+    home, away = factories.district("450403"), factories.district("450405")
+    firms = {
+        "late": factories.make_firm(district=home, name="乙本区认定有限公司"),
+        "early": factories.make_firm(district=home, name="甲本区认定有限公司"),
+        "away": factories.make_firm(district=away, name="丙外区认定有限公司"),
+        "next": factories.make_firm(district=home, name="丁明年到期有限公司"),
+    }
+    issued = {
+        "late": date(2023, 12, 8),
+        "early": date(2023, 3, 1),
+        "away": date(2023, 12, 8),
+        "next": date(2024, 5, 1),
+    }
+    for key, firm in firms.items():
+        factories.make_certificate(firm, issued[key], f"GR2023{key.upper()}")
+    db.session.commit()
+    return {"home": home, "away_district": away, **firms}
+
+
+def cohort_names(html: str) -> list[str]:
+    return re.findall(r'tab=certification">([^<]+)</a>', html)
+
+
+@pytest.mark.parametrize("query", ["", "year=2027", "district={away}"])
+def test_the_cohort_export_holds_the_pages_rows_in_its_order(client, login_as, cohort_world, query):
+    login_as("admin")
+    query = query.format(away=cohort_world["away_district"].id)
+    shown = cohort_names(page_of(client, f"/certification/cohort?{query}"))
+    rows = rows_of(client.get(f"/reports/export/cohort?{query}"))
+    assert rows[0][:4] == ["批次", "企业", "统一社会信用代码", "证书编号"]
+    assert [r[1] for r in rows[1:]] == shown and shown
+
+
+def test_the_cohort_export_writes_dates_days_and_the_reapplication(client, login_as, cohort_world):
+    login_as("admin")
+    rows = rows_of(client.get("/reports/export/cohort"))
+    early = rows[1]
+    assert early[0] == "2023 年认定、2026 年到期" and early[1] == cohort_world["early"].name
+    assert early[3:7] == ["GR2023EARLY", datetime(2023, 3, 1), datetime(2026, 2, 28), -93]
+    assert early[7] == cohort_world["home"].name and early[9] == "未申报"
+
+
+def test_a_manager_exports_only_his_cohort(client, login_as, cohort_world):
+    login_as(user=factories.make_user("manager", districts=[cohort_world["home"]]))
+    rows = rows_of(client.get("/reports/export/cohort"))
+    assert [r[1] for r in rows[1:]] == [cohort_world["early"].name, cohort_world["late"].name]
+
+
+def test_an_enterprise_user_exports_no_cohort(client, login_as, cohort_world):
+    login_as("enterprise", firm=cohort_world["early"])
+    assert client.get("/reports/export/cohort").status_code == 404
+
+
+def test_the_cohort_page_links_to_its_export_with_its_filters(client, login_as, cohort_world):
+    login_as("admin")
+    html = page_of(client, "/certification/cohort?year=2027")
+    assert 'href="/reports/export/cohort?year=2027"' in html
