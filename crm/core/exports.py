@@ -18,14 +18,16 @@ def register_export(list_name: str, endpoint: str) -> None:
     _endpoints[list_name] = endpoint
 
 
-def export_url(list_name: str) -> str | None:
+def export_url(list_name: str, extra: dict | None = None) -> str | None:
     """Return the export link of `list_name` for the current page's filters and sort, or None
-    when the list has no export (or there is no request)."""
+    when the list has no export (or there is no request). `extra` adds what the page's address
+    names in its path (a programme and stage, a plan), as query arguments."""
     endpoint = _endpoints.get(list_name)
     if endpoint is None or not has_request_context():
         return None
     if endpoint not in current_app.view_functions:
         return None
     args = [(key, value) for key, value in request.args.items(multi=True) if key != "page"]
+    args += [(key, value) for key, value in (extra or {}).items() if key not in request.args]
     url = url_for(endpoint)
     return f"{url}?{urlencode(args)}" if args else url

@@ -4,7 +4,7 @@ from wtforms import SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from crm.core.forms import optional_year, options, strip
-from crm.firms.forms import FirmFilterForm
+from crm.firms.forms import NO_CHOICES, FirmFilterForm
 from crm.pipeline import rules
 from crm.pipeline.board_queries import BoardFilters
 from crm.pipeline.forms import _MoveFields
@@ -30,6 +30,12 @@ class BoardFilterForm(FirmFilterForm):
         firm.industry_id = None
         firm.tier = None
         return BoardFilters(firm=firm, year=self.year.data)
+
+
+def board_filters(args) -> BoardFilters:
+    """Return the filters the board applies for its query `args` (a MultiDict), read as the
+    board reads them; the export of a column reads them the same way."""
+    return BoardFilterForm(args, NO_CHOICES, []).board_filters()
 
 
 class BulkMoveForm(_MoveFields):

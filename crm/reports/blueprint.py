@@ -15,6 +15,7 @@ ROUTES = (
     ("/export/readiness", "export_readiness", views.export_readiness, GET),
     ("/export/support", "export_ledger", views.export_ledger, GET),
     ("/export/cohort", "export_cohort", views.export_cohort, GET),
+    ("/export/board-column", "export_board_column", views.export_board_column, GET),
 )
 add_routes(bp, ROUTES)
 
@@ -23,3 +24,4 @@ register_export("firm_years", "reports.export_years")
 register_export("readiness", "reports.export_readiness")
 register_export("support_ledger", "reports.export_ledger")
 register_export("cohort", "reports.export_cohort")
+register_export("board_column", "reports.export_board_column")

@@ -17,6 +17,10 @@ from crm.core import clock
 from crm.eligibility import queries as eligibility
 from crm.eligibility.facts import VERDICT_LABELS
 from crm.eligibility.forms import readiness_filters
+from crm.pipeline import board_queries
+from crm.pipeline import queries as pipeline
+from crm.pipeline.board_forms import board_filters
+from crm.pipeline.rules import PROGRAMMES
 from crm.reports.delivery import Column, ListExport, register
 from crm.reports.lists import staff
 from crm.support import queries as support
@@ -162,6 +166,62 @@ COHORT = register(
         ),
         rows=_cohort_rows,
         count=_count_cohort,
+        allowed=staff,
+    )
+)
+
+
+# --- A column of the board -----------------------------------------------------------------------
+
+
+def board_column_of(args: MultiDict) -> tuple | None:
+    """Return the (programme, stage) the export's `programme` and `stage` arguments name, or
+    None when they name none."""
+    code, stage_code = args.get("programme", ""), args.get("stage", "")
+    if code not in PROGRAMMES:
+        return None
+    programme = pipeline.programme(code)
+    stage = next((s for s in programme.stages if s.code == stage_code), None)
+    return (programme, stage) if stage is not None else None
+
+
+def _column_rows(user: User, args: MultiDict):
+    found = board_column_of(args)
+    if found is None:
+        return iter(())
+    return board_queries.column_cards(user, *found, board_filters(args), clock.today())
+
+
+def _count_column(user: User, args: MultiDict) -> int:
+    found = board_column_of(args)
+    if found is None:
+        return 0
+    return board_queries.column_count(user, *found, board_filters(args), clock.today())
+
+
+BOARD_COLUMN = register(
+    ListExport(
+        name="board_column",
+        filename="培育看板阶段名单",
+        sheet="阶段名单",
+        columns=(
+            Column("name", "企业名称", "text", 36, lambda card: card.firm.name),
+            Column("uscc", "统一社会信用代码", "code", 22, lambda card: card.firm.uscc),
+            Column("district", "区县", "text", 14, lambda card: _name(card.firm.district)),
+            Column("park", "园区", "text", 20, lambda card: _name(card.firm.park)),
+            Column("manager", "服务专员", "text", 12, lambda card: _name(card.firm.manager)),
+            Column("entered_on", "进入本阶段", "date", 12, lambda card: card.entered_on),
+            Column("days", "本阶段天数", "count", 12, lambda card: card.days),
+            Column(
+                "verdict",
+                "预评估",
+                "text",
+                10,
+                lambda card: VERDICT_LABELS.get(card.verdict) if card.verdict else None,
+            ),
+        ),
+        rows=_column_rows,
+        count=_count_column,
         allowed=staff,
     )
 )

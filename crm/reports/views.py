@@ -40,3 +40,12 @@ def export_ledger():
 def export_cohort():
     """Export the re-certification cohort of a year as the user sees it, with its filters."""
     return _export(lists_work.COHORT)
+
+
+@login_required
+def export_board_column():
+    """Export every firm of one column of a programme's board (its `programme` and `stage`
+    arguments), with the board's filters."""
+    if lists_work.board_column_of(request.args) is None:
+        abort(404)
+    return _export(lists_work.BOARD_COLUMN)

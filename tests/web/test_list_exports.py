@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 from crm.core import clock
 from crm.eligibility.models import Assessment
 from crm.extensions import db
+from crm.pipeline.services import MoveInputs, enroll_firm
 from crm.support import services as support_services
 from tests import factories
 from tests.web.eligibility_world import NOW, make_world
@@ -235,3 +236,69 @@ def test_the_cohort_page_links_to_its_export_with_its_filters(client, login_as, 
     login_as("admin")
     html = page_of(client, "/certification/cohort?year=2027")
     assert 'href="/reports/export/cohort?year=2027"' in html
+
+
+# --- A column of the board -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def board_world(app):
+    home, away = factories.district("450403"), factories.district("450405")
+    firms = {
+        "甲": factories.make_firm(name="甲看板科技有限公司", district=home),
+        "乙": factories.make_firm(name="乙看板科技有限公司", district=home),
+        "丙": factories.make_firm(name="丙看板科技有限公司", district=home),
+        "戊": factories.make_firm(name="戊看板科技有限公司", district=away),
+    }
+    db.session.commit()
+    for key, firm in firms.items():
+        stage = "reserve" if key == "丙" else "prospect"
+        inputs = MoveInputs(moved_on=date(2026, 3, 2), entry_reason=4 if key == "丙" else None)
+        enroll_firm(firm, "hte", stage, inputs, None)
+    db.session.commit()
+    return {"home": home, "away": away, **firms}
+
+
+def column_names(html: str) -> list[str]:
+    return re.findall(r'tab=pipeline">([^<]+)</a>', html)
+
+
+@pytest.mark.parametrize("query", ["", "q=甲", "district={away}"])
+def test_the_board_column_export_holds_the_columns_rows(client, login_as, board_world, query):
+    login_as("admin")
+    query = query.format(away=board_world["away"].id)
+    shown = column_names(page_of(client, f"/pipeline/board/hte/stages/prospect?{query}"))
+    rows = rows_of(client.get(f"/reports/export/board-column?programme=hte&stage=prospect&{query}"))
+    assert rows[0][:3] == ["企业名称", "统一社会信用代码", "区县"]
+    assert [r[0] for r in rows[1:]] == shown and shown
+    assert all(r[5] == datetime(2026, 3, 2) and r[6] == 91 for r in rows[1:])
+
+
+def test_a_manager_exports_only_his_firms_of_a_column(client, login_as, board_world):
+    login_as(user=factories.make_user("manager", districts=[board_world["home"]]))
+    rows = rows_of(client.get("/reports/export/board-column?programme=hte&stage=prospect"))
+    assert sorted(r[0] for r in rows[1:]) == sorted(
+        [board_world["甲"].name, board_world["乙"].name]
+    )
+
+
+def test_the_column_page_links_to_its_export(client, login_as, board_world):
+    login_as("admin")
+    html = page_of(client, "/pipeline/board/hte/stages/reserve?q=丙")
+    assert (
+        'href="/reports/export/board-column?q=%E4%B8%99&amp;programme=hte&amp;stage=reserve"'
+        in html
+    )
+
+
+def test_an_unknown_column_has_no_export(client, login_as, board_world):
+    login_as("admin")
+    assert client.get("/reports/export/board-column?programme=hte&stage=nope").status_code == 404
+    assert client.get("/reports/export/board-column?programme=x&stage=prospect").status_code == 404
+
+
+def test_an_enterprise_user_exports_no_column(client, login_as, board_world):
+    login_as("enterprise", firm=board_world["甲"])
+    assert (
+        client.get("/reports/export/board-column?programme=hte&stage=prospect").status_code == 404
+    )
