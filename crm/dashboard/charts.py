@@ -149,8 +149,8 @@ class Card:
     style: str = "count"
     href: str | None = None
     target: Number = None
-    #: Where the target comes from when it is not plainly the city's or the district's.
-    target_note: str = ""
+    #: The target is the doubling plan's placeholder, not the bureau's own figure.
+    placeholder: bool = False
     note: str = ""
 
     @property

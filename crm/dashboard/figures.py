@@ -1,27 +1,24 @@
 """The dashboard's figures for a user and the filters, each linked to the list behind it.
 
-The numbers come from the funnel queries (`funnel`) over the user's reach narrowed by the
-filters (`DashboardFilters.scope`); the targets from `targets`. Every number links to the page
-that lists what it counts: the firm list, a column of the pipeline board, the re-certification
-cohort of an expiry year, the support ledger. Those pages take their own filter arguments, so
-each link carries the dashboard's filters that page understands.
+The numbers come from the funnel queries (`funnel`) and the indicators (`indicators`) over the
+user's reach narrowed by the filters (`DashboardFilters.scope`): the queries the funnel report
+workbook reads, with its targets (`targets`) compared the same way, so the page and the download
+agree. Every number links to the page that lists what it counts (`links`).
 """
 
-from dataclasses import dataclass
 from datetime import date
 
-from flask import url_for
-
 from crm.accounts.models import User
-from crm.core.permissions import is_manager, sees_all_firms
-from crm.dashboard import funnel, queries
+from crm.core.filters import WAN
+from crm.core.permissions import sees_all_firms
+from crm.dashboard import funnel, indicators, queries
 from crm.dashboard.charts import Card, Dashboard, Figure, Series
 from crm.dashboard.filters import DashboardFilters
-from crm.dashboard.targets import INDICATORS, targets_of
+from crm.dashboard.links import Links
+from crm.dashboard.models import Target
+from crm.dashboard.targets import HTE_COUNT, INDICATORS, targets_of
 from crm.pipeline.rules import HTE, LISTING, PROGRAMMES
 
-#: The high-tech stages of firms in the reserve pool: admitted and not yet certified.
-POOL_STAGES = ("reserve", "coaching", "applied", "review")
 #: The listing-reserve stages of firms still on the road (not listed, not withdrawn).
 LISTING_RESERVE_STAGES = tuple(
     stage.code
@@ -30,46 +27,6 @@ LISTING_RESERVE_STAGES = tuple(
 )
 #: The cohort years the conversion figure shows, up to the chosen year.
 COHORT_YEARS = 6
-
-
-@dataclass(frozen=True)
-class Links:
-    """The addresses of the lists behind the figures, narrowed as the dashboard is."""
-
-    filters: DashboardFilters
-
-    def _groups(self) -> dict[str, int]:
-        # The firm list and the board name their filters without the `_id`.
-        f = self.filters
-        values = {
-            "district": f.district_id,
-            "park": f.park_id,
-            "tech_field": f.tech_field_id,
-            "manager": f.manager_id,
-        }
-        return {name: value for name, value in values.items() if value is not None}
-
-    def firms(self, **args) -> str:
-        """Return the firm list with the dashboard's groups and `args`."""
-        return url_for("firms.list", **{**self._groups(), **args})
-
-    def board(self, programme: str, **args) -> str:
-        """Return a programme's board with the dashboard's groups and `args`."""
-        return url_for("pipeline.board", code=programme, **{**self._groups(), **args})
-
-    def column(self, programme: str, stage: str) -> str:
-        """Return one column of a programme's board, with the dashboard's groups."""
-        return url_for("pipeline.board_column", code=programme, stage_code=stage, **self._groups())
-
-    def cohort(self, year: int, district_id: int | None) -> str:
-        """Return the re-certification cohort expiring in `year` (district, manager kept)."""
-        args = {"year": year, "district": district_id, "manager": self.filters.manager_id}
-        return url_for("certification.cohort", **{k: v for k, v in args.items() if v is not None})
-
-    def ledger(self, **args) -> str:
-        """Return the support ledger with the dashboard's district and `args`."""
-        values = {"district": self.filters.district_id, **args}
-        return url_for("support.list", **{k: v for k, v in values.items() if v is not None})
 
 
 def indicator_day(year: int, today: date) -> date:
@@ -81,81 +38,105 @@ def build(user: User, filters: DashboardFilters, today: date) -> Dashboard:
     """Return the cards and figures of the dashboard for `user` and `filters` on `today`."""
     scope = filters.scope(user)
     links = Links(filters)
-    districts = queries.district_names()
     targets = Targets(user, filters)
+    districts = queries.district_names()
+    day = indicator_day(filters.year, today)
     hte = funnel.firms_per_stage(HTE, scope=scope)
     listing = funnel.firms_per_stage(LISTING, scope=scope)
+    by_district = indicators.hte_count(day, by="district", scope=scope)
+    paid = indicators.support_paid(filters.year, scope=scope, by_kind=True)
     cards = [
-        Card(
-            "reserve_count",
-            INDICATORS["reserve_count"].name,
-            sum(row.firms for row in hte if row.stage in POOL_STAGES),
-            "家",
-            href=links.board(HTE),
-            target=targets.value("reserve_count"),
-            target_note=targets.note,
-            note="后备库、一企一策辅导、已申报和评审/公示中的企业",
+        targets.card(
+            HTE_COUNT,
+            sum(row.count for row in by_district),
+            href=links.firms(tier="hte"),
+            note=f"截至 {day:%Y-%m-%d} 持有效高企证书的企业",
         ),
-        Card(
+        targets.card(
+            "reserve_count",
+            sum(row.firms for row in hte if row.stage in indicators.POOL_STAGES),
+            href=links.board(HTE),
+            note="高企后备库和一企一策辅导中的企业",
+        ),
+        targets.card(
             "listing_reserve_count",
-            INDICATORS["listing_reserve_count"].name,
             sum(row.firms for row in listing if row.stage in LISTING_RESERVE_STAGES),
-            "家",
             href=links.board(LISTING),
-            target=targets.value("listing_reserve_count"),
-            target_note=targets.note,
             note="尚未上市、未撤回的上市后备企业",
+        ),
+        rd_card(filters.year, scope, targets, links),
+        targets.card(
+            "invention_patents",
+            indicators.invention_patents(day, scope=scope)[0].count,
+            note=f"截至 {day:%Y-%m-%d} 有效的已授权发明专利",
+        ),
+        targets.card(
+            "support_paid",
+            sum(row.amount for row in paid) / WAN,
+            style="wan",
+            href=links.ledger(year=filters.year, status="paid"),
+            note=f"{filters.year} 年拨付 {sum(row.entries for row in paid)} 笔",
         ),
     ]
     figures = [
         stage_figure("funnel_hte", HTE, hte, links),
         stage_figure("funnel_listing", LISTING, listing, links),
+        hte_figure(by_district, day, filters, targets, links, districts),
         conversion_figure(filters.year, scope, links),
         median_figure(scope, today, links),
         expiring_figure(filters.year, scope, links, districts),
+        support_figure(filters.year, paid, links),
     ]
     return Dashboard(cards, figures)
 
 
 class Targets:
-    """The targets of the year that apply to what the dashboard shows.
+    """The targets of the year that the figures shown can be compared with.
 
-    A district filter compares with that district's target; the whole city (a user who sees
-    every firm, no group filter) with the city's; a manager's reach with the sum of the targets
-    of the districts they cover, when each has one. Other filters (a park, a field, a manager)
-    have no target.
+    As in the funnel report: the whole city (a user who sees every firm, no group filter)
+    compares with the city's target, a district filter with the district's; a manager's own
+    firms, a park, a field or a manager are only part of those and have none.
     """
 
     def __init__(self, user: User, filters: DashboardFilters):
-        self.values: dict[str, dict[int | None, object]] = {}
-        for target in targets_of(filters.year):
-            self.values.setdefault(target.indicator, {})[target.district_id] = target.value
-        self.districts: list[int | None] | None
-        self.note = ""
-        if filters.park_id or filters.tech_field_id or filters.manager_id:
-            self.districts = None
-        elif filters.district_id is not None:
-            self.districts = [filters.district_id]
-        elif sees_all_firms(user):
-            self.districts = [None]
-        elif is_manager(user) and user.district_ids:
-            self.districts = sorted(user.district_ids)
-            self.note = "所辖区县目标合计"
-        else:
-            self.districts = None
+        self.by_key: dict[tuple[str, int | None], Target] = {
+            (target.indicator, target.district_id): target for target in targets_of(filters.year)
+        }
+        self.comparable = sees_all_firms(user) and not any(
+            (filters.park_id, filters.tech_field_id, filters.manager_id)
+        )
+        self.district_id = filters.district_id
 
-    def value(self, indicator: str):
-        """Return the target of `indicator` for what is shown, or None."""
-        if self.districts is None:
-            return None
-        found = self.values.get(indicator, {})
-        if any(district not in found for district in self.districts):
-            return None
-        return sum(found[district] for district in self.districts)
+    def get(self, indicator: str, district_id: int | None) -> Target | None:
+        """Return the target of `indicator` for a district (None: the city), if comparable."""
+        return self.by_key.get((indicator, district_id)) if self.comparable else None
 
-    def by_district(self, indicator: str) -> dict[int | None, object]:
-        """Return the targets of `indicator` by district (None: the city)."""
-        return self.values.get(indicator, {})
+    def card(self, indicator: str, value, style: str = "count", **kwargs) -> Card:
+        """Return the headline card of `indicator` with its target, if there is one."""
+        spec = INDICATORS[indicator]
+        target = self.get(indicator, self.district_id)
+        return Card(
+            indicator,
+            spec.name,
+            value,
+            spec.unit,
+            style,
+            target=target.value if target else None,
+            placeholder=bool(target and target.placeholder),
+            **kwargs,
+        )
+
+
+def rd_card(year: int, scope, targets: Targets, links: Links) -> Card:
+    """Return the R&D intensity of the reserve pool over the figures of `year`."""
+    pool = indicators.pool_rd_intensity(year, scope=scope)[0]
+    return targets.card(
+        "rd_intensity",
+        pool.percent,
+        style="percent",
+        href=links.board(HTE),
+        note=f"后备库 {pool.firms} 家，其中 {pool.firms_with_figures} 家有 {year} 年数据",
+    )
 
 
 def stage_figure(key: str, programme: str, rows: list[funnel.StageCount], links: Links) -> Figure:
@@ -279,4 +260,84 @@ def expiring_figure(year: int, scope, links: Links, districts: list[tuple[int, s
         unit="张",
         note="有效证书中到期日落在该年度的；已换发、已失效、已取消的不计。",
         footer=[f"合计：{y} 年 {n} 张" for y, n in zip(years, totals, strict=True)],
+    )
+
+
+def hte_figure(
+    rows: list[indicators.GroupCount],
+    day: date,
+    filters: DashboardFilters,
+    targets: Targets,
+    links: Links,
+    districts: list[tuple[int, str]],
+) -> Figure:
+    """Return the high-tech enterprises on `day` by district against each district's target,
+    each linked to the firm list of the district's holders.
+
+    Every district shows when the whole city does (with its target, even at 0 firms); within a
+    manager's reach or another filter, the districts that have such firms.
+    """
+    counts = {row.group_id: row for row in rows}
+    shown = [d for d, _ in districts if d in counts or targets.comparable]
+    if filters.district_id is not None:
+        shown = [d for d in shown if d == filters.district_id]
+    if None in counts:
+        shown.append(None)
+    names = dict(districts)
+    values = [counts[d].count if d in counts else 0 for d in shown]
+    goals = [targets.get(HTE_COUNT, d) if d is not None else None for d in shown]
+    goal_values = [goal.value if goal else None for goal in goals]
+    series = [
+        Series(
+            "高企数",
+            values,
+            [links.firms(tier="hte", district=d) if d is not None else None for d in shown],
+        )
+    ]
+    if any(goal is not None for goal in goals):
+        series += [
+            Series("目标", goal_values, kind="target"),
+            Series(
+                "完成率",
+                [v / g if g else None for v, g in zip(values, goal_values, strict=True)],
+                kind="table",
+                style="rate",
+            ),
+        ]
+    note = f"截至 {day:%Y-%m-%d} 持有效证书的企业。"
+    if len(series) > 1:
+        placeholders = any(goal is not None and goal.placeholder for goal in goals)
+        note += f"红色短线为 {filters.year} 年目标" + (
+            "（含倍增计划占位值）。" if placeholders else "。"
+        )
+    return Figure(
+        key="hte_by_district",
+        title="高新技术企业数与目标（按县区）",
+        axis="县（市、区）",
+        categories=[names.get(d) or counts[d].group for d in shown],
+        series=series,
+        unit="家",
+        note=note,
+    )
+
+
+def support_figure(year: int, rows: list[indicators.SupportPaid], links: Links) -> Figure:
+    """Return the support paid in `year` per kind (万元), each linked to the ledger's paid entries
+    of that kind."""
+    return Figure(
+        key="support_by_kind",
+        title=f"{year} 年扶持资金拨付（按类型）",
+        axis="扶持类型",
+        categories=[row.kind_name for row in rows],
+        series=[
+            Series(
+                "金额（万元）",
+                [row.amount / WAN for row in rows],
+                [links.ledger(kind=row.kind, status="paid", year=year) for row in rows],
+                style="wan",
+            ),
+            Series("笔数", [row.entries for row in rows], kind="table"),
+        ],
+        unit="万元",
+        note="拨付日期在该年度的已拨付款项；台账按登记年度筛选，可能与此略有出入。",
     )

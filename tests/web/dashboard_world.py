@@ -9,9 +9,14 @@ Today is 2026-06-15. Two districts, 万秀区 (home) and 长洲区 (away), a man
 - f4 (away, manager B): reserve 2023-03-01, applied 06-01, review 10-01, certified 12-01
   (certificate issued 2023-11-20, expires 2026-11-19).
 - f5 (away, no manager): prospect 2026-01-10.
+
+Invention patents: f1 one granted 2022, f4 one granted 2023 and one lapsed; f2 a utility model.
+Support: f1 高企认定奖励 ¥200,000 paid 2026-03-01; f4 创新券 ¥50,000 paid 2026-02-01 and
+¥30,000 paid 2025-12-20; f3 创新券 ¥10,000 applied for, not paid.
 """
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -20,6 +25,7 @@ from crm.core import clock
 from crm.extensions import db
 from crm.pipeline.services import MoveInputs, enroll_firm, move_firm
 from crm.reference.models import Park, TechField
+from crm.support.models import SupportEntry
 from tests import factories
 
 TODAY = date(2026, 6, 15)
@@ -109,6 +115,28 @@ def make_world() -> dict:
         with on(day):
             step()
             db.session.commit()
+    with on(date(2026, 3, 2)):
+        factories.make_ip(firms["f1"], granted_on=date(2022, 5, 1))
+        factories.make_ip(firms["f4"], granted_on=date(2023, 5, 1))
+        factories.make_ip(firms["f4"], granted_on=date(2015, 5, 1), status="expired")
+        factories.make_ip(firms["f2"], kind="utility_model")
+        for key, kind, amount, status, paid_on in (
+            ("f1", "hte_award", "200000", "paid", date(2026, 3, 1)),
+            ("f4", "voucher", "50000", "paid", date(2026, 2, 1)),
+            ("f4", "voucher", "30000", "paid", date(2025, 12, 20)),
+            ("f3", "voucher", "10000", "applied", None),
+        ):
+            db.session.add(
+                SupportEntry(
+                    firm_id=firms[key].id,
+                    kind=kind,
+                    amount=Decimal(amount),
+                    granted_on=(paid_on or date(2026, 1, 5)).replace(day=1),
+                    status=status,
+                    paid_on=paid_on,
+                )
+            )
+        db.session.commit()
     return {
         "firms": firms,
         "home": home,

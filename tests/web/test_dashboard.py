@@ -3,14 +3,17 @@ the user's reach, drawn as charts and written as tables, each linked to the list
 
 import json
 import re
+from decimal import Decimal
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from crm.core import clock
-from crm.dashboard import funnel
+from crm.dashboard import funnel, indicators
 from crm.dashboard.filters import DashboardFilters
+from crm.dashboard.models import Target
+from crm.dashboard.targets import HTE_COUNT, set_target
 from crm.extensions import db
 from tests import factories
 from tests.web.dashboard_world import NOW, TODAY, make_world
@@ -154,9 +157,85 @@ def test_the_figures_are_the_funnel_queries_for_the_whole_city(client, login_as,
     assert values(data, "conversion", 1) == [round(row.rate * 100, 1) for row in certified]
     assert values(data, "conversion", 1) == [100.0, 50.0, 0.0]
 
-    # The pool: f3 in reserve and f2 applied; the listing reserve: f3.
-    assert data["cards"]["reserve_count"] == {"value": 2, "target": None}
+    # The pool: f3 in reserve (f2 has applied, and left it); the listing reserve: f3.
+    assert data["cards"]["reserve_count"] == {"value": 1, "target": None}
     assert data["cards"]["listing_reserve_count"] == {"value": 1, "target": None}
+
+
+def test_the_indicators_are_those_of_the_indicator_queries(client, login_as, world):
+    home, away = world["home"], world["away"]
+    set_target(2026, HTE_COUNT, None, Decimal(4))
+    set_target(2026, HTE_COUNT, home.id, Decimal(1))
+    set_target(2026, "support_paid", None, Decimal(100))
+    db.session.commit()
+    login_as("bureau_head")
+    html = dashboard(client)
+    data = page_data(html)
+
+    counts = {row.group_id: row.count for row in indicators.hte_count(TODAY, by="district")}
+    assert counts == {home.id: 1, away.id: 1}
+    chart = data["charts"]["hte_by_district"]
+    # Every district of the city, with its target where it has one.
+    assert chart["categories"][:2] == ["万秀区", "长洲区"] and len(chart["categories"]) == 7
+    assert (
+        values(data, "hte_by_district")[:2] == [1, 1] and sum(values(data, "hte_by_district")) == 2
+    )
+    assert values(data, "hte_by_district", 1)[:2] == [1, None]
+    assert links(data, "hte_by_district")[0] == f"/firms/?tier=hte&district={home.id}"
+
+    paid = indicators.support_paid(2026, by_kind=True)
+    assert data["charts"]["support_by_kind"]["categories"] == ["高企认定奖励", "创新券"]
+    assert values(data, "support_by_kind") == [float(row.amount / 10000) for row in paid]
+    assert values(data, "support_by_kind") == [20.0, 5.0]
+    assert links(data, "support_by_kind")[1] == "/support/?kind=voucher&status=paid&year=2026"
+
+    assert data["cards"]["hte_count"] == {"value": 2, "target": 4}
+    assert data["cards"]["invention_patents"] == {
+        "value": indicators.invention_patents(TODAY)[0].count,
+        "target": None,
+    }
+    assert data["cards"]["invention_patents"]["value"] == 2
+    assert data["cards"]["support_paid"] == {"value": 25.0, "target": 100}
+    # No 2026 figures yet for f3, the pool's only firm.
+    assert data["cards"]["rd_intensity"] == {"value": None, "target": None}
+    assert "后备库 1 家，其中 0 家有 2026 年数据" in html
+    rates = re.findall(r"data-card-rate>([^<]+)<", html)
+    assert rates == ["50.0%", "25.0%"]
+    assert [row[3][0] for row in tables(html)["hte_by_district"][1:3]] == ["100.0%", "—"]
+
+    # A district compares with its own target; 2025's figures give the pool's R&D intensity.
+    data = page_data(dashboard(client, district_id=home.id))
+    assert data["cards"]["hte_count"] == {"value": 1, "target": 1}
+    assert data["charts"]["hte_by_district"]["categories"] == ["万秀区"]
+    pool = indicators.pool_rd_intensity(2025)[0]
+    assert page_data(dashboard(client, year=2025))["cards"]["rd_intensity"]["value"] == round(
+        pool.percent, 2
+    )
+    assert round(pool.percent, 2) == 5.52  # f3: 1,600,000 of 29,000,000
+
+
+def test_placeholders_are_marked_and_parts_of_the_city_have_no_target(client, login_as, world):
+    home = world["home"]
+    db.session.add(
+        Target(year=2026, indicator=HTE_COUNT, district_id=home.id, value=3, placeholder=True)
+    )
+    db.session.commit()
+    login_as("admin")
+    html = dashboard(client, district_id=home.id)
+    assert page_data(html)["cards"]["hte_count"] == {"value": 1, "target": 3}
+    card = html[html.index('data-card="hte_count"') : html.index('data-card="reserve_count"')]
+    assert "目标 3 家" in card and "占位值" in card and "33.3%" in card
+    assert "（含倍增计划占位值）" in html
+
+    # Only part of the district: a park, or a manager's own firms.
+    data = page_data(dashboard(client, district_id=home.id, park_id=world["park"].id))
+    assert data["cards"]["hte_count"] == {"value": 1, "target": None}
+    assert len(data["charts"]["hte_by_district"]["series"]) == 1
+    client.post("/logout")
+    login_as(user=world["manager_a"])
+    html = dashboard(client, district_id=home.id)
+    assert page_data(html)["cards"]["hte_count"] == {"value": 1, "target": None}
+    assert "未设目标" in html
 
 
 def test_the_tables_show_the_same_numbers_as_the_charts(client, login_as, world):
@@ -255,7 +334,7 @@ def test_bad_filter_values_are_ignored(client, login_as, world):
 def test_an_empty_city_says_so(client, login_as):
     login_as("bureau_head")
     html = dashboard(client)
-    assert html.count("暂无数据") == 5
+    assert html.count("暂无数据") == 7
     assert "data-chart=" not in html
 
 
@@ -297,5 +376,9 @@ def test_the_cards_link_to_their_boards(client, login_as, world):
     login_as("admin")
     html = dashboard(client, tech_field_id=world["field"].id)
     field = world["field"].id
-    assert f'href="/pipeline/board/hte?tech_field={field}" data-card-value>2<' in html
+    assert f'href="/pipeline/board/hte?tech_field={field}" data-card-value>1<' in html
+    assert f'href="/firms/?tech_field={field}&amp;tier=hte" data-card-value>2<' in html
+    assert (
+        'href="/support/?year=2026&amp;status=paid" data-card-value>25.00<' in html
+    )  # no district: the ledger has no field filter
     assert f'href="/pipeline/board/listing?tech_field={field}" data-card-value>1<' in html
