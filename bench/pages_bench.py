@@ -202,6 +202,8 @@ def targets(app) -> list[Target]:
         Target("support ledger", "/support/"),
         Target("support ledger p20", "/support/?page=20"),
         Target("imports", "/imports/"),
+        Target("dashboard", "/dashboard/", ("bureau_head", "manager")),
+        Target("dashboard district", f"/dashboard/?district_id={district}", ("bureau_head",)),
     ]
     for code in programmes:
         found.append(Target(f"board {code}", f"/pipeline/board/{code}"))
