@@ -319,6 +319,9 @@ def test_htmx_gets_the_figures_alone(client, login_as, world):
     assert "<html" not in html and html.lstrip().startswith('<div id="dashboard-figures"')
     assert "HX-Request" in response.headers["Vary"]
     assert values(page_data(html), "funnel_hte")[5] == 1
+    # The report's link is redrawn with the figures, carrying the filters on screen.
+    report = f'href="/dashboard/report/?year=2026&amp;district_id={world["home"].id}"'
+    assert report in html
     # A page htmx no longer has in its history is asked for whole.
     restore = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
     assert "<html" in client.get("/dashboard/", headers=restore).get_data(as_text=True)
