@@ -21,8 +21,8 @@ from crm.support.models import SupportEntry
 from crm.support.rules import SUPPORT_KINDS
 
 #: The stages of the high-tech programme that make up the reserve pool: admitted (高企后备库)
-#: and not yet certified (coached, applied, under review).
-POOL_STAGES = ("reserve", "coaching", "applied", "review")
+#: and coached (一企一策辅导, still a pooled firm). Applied and later stages have left the pool.
+POOL_STAGES = ("reserve", "coaching")
 INVENTION = "invention"
 PAID = "paid"
 
@@ -114,7 +114,7 @@ def pool_rd_intensity(year: int, by: str | None = None, scope: Scope = None) -> 
     """Return the R&D intensity of the high-tech reserve pool over the figures of `year`.
 
     The pool is the firms with an open enrollment of the high-tech programme in the stages
-    `POOL_STAGES` (admitted and not yet certified). Intensity is Σ R&D expense ÷ Σ sales revenue of
+    `POOL_STAGES` (高企后备库 and 一企一策辅导). Intensity is Σ R&D expense ÷ Σ sales revenue of
     their `FirmYear` of `year`, summed over the firms that have both figures. Without a breakdown
     there is one row (all zero for an empty pool); with one, only the groups with pooled firms.
     """

@@ -9,8 +9,7 @@
   20,000 paid in 2025.
 - fc (万秀区, manager A): a certificate that ended on 2025-06-01; in 高企后备库 without 2025
   figures.
-- fd (万秀区, manager A): enrollment in 高企后备库 closed, another open in 已申报: still pooled
-  (admitted, not yet certified), without figures.
+- fd (万秀区, manager A): enrollment in 高企后备库 closed, another open in 已申报: not pooled.
 - fe (万秀区, manager A): like fa, but soft-deleted: it never counts.
 """
 
@@ -170,8 +169,7 @@ def test_hte_count_breakdowns_and_scope(world):
 
 def test_pool_rd_intensity_sums_the_pooled_firms_figures(world):
     (row,) = indicators.pool_rd_intensity(2025)
-    # fa, fb, fc, fd; fc and fd have no 2025 figures
-    assert (row.firms, row.firms_with_figures) == (4, 2)
+    assert (row.firms, row.firms_with_figures) == (3, 2)  # fa, fb, fc; fc has no 2025 figures
     assert row.rd_expense == Decimal(1300000)
     assert row.revenue == Decimal(30000000)
     assert row.percent == pytest.approx(1300000 / 30000000 * 100)
@@ -179,7 +177,7 @@ def test_pool_rd_intensity_sums_the_pooled_firms_figures(world):
 
 def test_pool_rd_intensity_without_revenue_is_none(world):
     (row,) = indicators.pool_rd_intensity(2024)
-    assert (row.firms, row.firms_with_figures, row.percent) == (4, 0, None)
+    assert (row.firms, row.firms_with_figures, row.percent) == (3, 0, None)
     (empty,) = indicators.pool_rd_intensity(2025, scope=Firm.id == -1)
     assert (empty.firms, empty.percent) == (0, None)
 
@@ -187,11 +185,11 @@ def test_pool_rd_intensity_without_revenue_is_none(world):
 def test_pool_rd_intensity_by_district(world):
     rows = indicators.pool_rd_intensity(2025, by="district")
     assert by_group(rows, lambda r: (r.firms, r.firms_with_figures, r.percent)) == [
-        (world["home"].name, (3, 1, pytest.approx(5.0))),
+        (world["home"].name, (2, 1, pytest.approx(5.0))),
         (world["away"].name, (1, 1, pytest.approx(3.0))),
     ]
     (mine,) = indicators.pool_rd_intensity(2025, scope=world["manager_a"])
-    assert (mine.firms, mine.percent) == (3, pytest.approx(5.0))
+    assert (mine.firms, mine.percent) == (2, pytest.approx(5.0))
 
 
 # --- Invention patents ---------------------------------------------------------------------------
