@@ -7,8 +7,7 @@ than `EXPORT_INLINE_ROWS` rows) is queued as a job that builds it again for the 
 with progress, and the user is sent to the job's page, which offers the file when it is done.
 """
 
-import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from io import BytesIO
@@ -168,9 +167,3 @@ def run_export(job, progress) -> dict[str, Any]:
     count = write(export, user, args, files.result_file(job, name), progress)
     return {"message": f"已导出 {count} 行，请下载文件“{name}”。"}
 
-
-def width_of(headers: Sequence[str], least: float = 8) -> float:
-    """Return a column width that shows the longest of `headers` (a Chinese character counts
-    twice)."""
-    widest = max(sum(2 if ord(ch) > 0x2E80 else 1 for ch in h) for h in headers)
-    return max(least, math.ceil(widest * 1.1) + 2)
