@@ -1,4 +1,4 @@
-"""The lists that can be exported, each as its page shows it (see `delivery.ListExport`).
+"""The lists that can be exported, each as its page shows it (see `crm.core.exports.ListExport`).
 
 The firm list and its yearly figures are written under the importer's headers, so an exported
 file, edited, can be imported again as an update (`tests/services/test_export_round_trip.py`
@@ -13,13 +13,13 @@ from werkzeug.datastructures import MultiDict
 
 from crm.accounts.models import User
 from crm.core import clock
+from crm.core.exports import Column, ListExport, register
 from crm.core.permissions import STAFF_ROLES
 from crm.extensions import db
 from crm.firms import queries
 from crm.firms.forms import list_filters
 from crm.firms.models import Firm, FirmYear
 from crm.reference.models import District, Industry, Park, TechField
-from crm.reports.delivery import Column, ListExport, register
 
 #: Rows fetched from the database at a time.
 _CHUNK = 2000

@@ -1,4 +1,4 @@
-"""The work lists that can be exported, each as its page shows it (see `delivery.ListExport`).
+"""The work lists that can be exported, each as its page shows it (`crm.core.exports.ListExport`).
 
 Each list reads its page's query arguments with the page's own filter parsing and yields the
 rows of the page's own select, unpaged; its columns are those the page shows, under the page's
@@ -14,6 +14,7 @@ from crm.certification import queries as certification
 from crm.certification.forms import cohort_filters
 from crm.certification.rules import cohort_label
 from crm.core import clock
+from crm.core.exports import Column, ListExport, register
 from crm.eligibility import queries as eligibility
 from crm.eligibility.facts import VERDICT_LABELS
 from crm.eligibility.forms import readiness_filters
@@ -21,7 +22,6 @@ from crm.pipeline import board_queries
 from crm.pipeline import queries as pipeline
 from crm.pipeline.board_forms import board_filters
 from crm.pipeline.rules import PROGRAMMES
-from crm.reports.delivery import Column, ListExport, register
 from crm.reports.lists import staff
 from crm.support import queries as support
 from crm.support.forms import ledger_filters

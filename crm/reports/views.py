@@ -3,10 +3,11 @@
 from flask import abort, request
 from flask_login import current_user, login_required
 
+from crm.core.exports import ListExport
 from crm.reports import delivery, lists, lists_work
 
 
-def _export(export: delivery.ListExport):
+def _export(export: ListExport):
     if not export.allowed(current_user):
         abort(404)
     return delivery.deliver(export, current_user, request.args)

@@ -9,14 +9,14 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from crm.core import clock
+from crm.core import clock, exports
+from crm.core.exports import Column, ListExport
 from crm.extensions import db
 from crm.firms.access import visible_firms
 from crm.firms.models import Firm
 from crm.jobs import files, queue
 from crm.jobs.models import Job
 from crm.reports import delivery
-from crm.reports.delivery import Column, ListExport
 from tests import factories
 
 NOW = datetime(2026, 6, 15, 2, 0)
@@ -53,7 +53,7 @@ TOY = ListExport(
 @pytest.fixture(autouse=True)
 def _setting(app, tmp_path, monkeypatch):
     monkeypatch.setattr(app, "instance_path", str(tmp_path / "instance"))
-    monkeypatch.setitem(delivery._exports, TOY.name, TOY)
+    monkeypatch.setitem(exports._exports, TOY.name, TOY)
     with clock.frozen(NOW):
         yield
 
