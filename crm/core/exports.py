@@ -4,10 +4,10 @@ A list export (`ListExport`) names the rows the list page shows (`rows`, `count`
 select with its filters and sort, for a user and the page's query arguments) and the columns
 they become; `register` makes it deliverable under its name, by the package that serves exports.
 
-The reports package, above the packages whose pages show the lists, registers the endpoint of
-each export (`register_export`); the pages ask `export_url` (a Jinja global) for the link, which
+The reports package, above the packages whose pages show the lists, serves every export at one
+endpoint (`serve_exports_at`); the pages ask `export_url` (a Jinja global) for the link, which
 carries the page's own query arguments (its filters and sort) so the file holds what the page
-shows. A list without a registered export gets no link.
+shows. A list without a registered export, or that the user may not export, gets no link.
 """
 
 from collections.abc import Callable, Iterable
@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import current_app, has_request_context, request, url_for
+from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from crm.core import clock
@@ -60,13 +61,19 @@ class Column:
         return value
 
 
+def _any_args(args: MultiDict) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class ListExport:
     """A list that can be exported as it is shown.
 
     `rows(user, args)` yields the rows the list page shows `user` for its query `args`, in its
     order and without paging; `count(user, args)` says how many; `allowed(user)` tells whether
-    the user may export it at all (checked in the request and again when a job runs).
+    the user may export it at all (checked in the request and again when a job runs);
+    `accepts(args)` whether the arguments name a list at all (a board's column must name its
+    programme and stage), else the export is not found.
     """
 
     name: str
@@ -76,6 +83,7 @@ class ListExport:
     rows: Callable[[Any, MultiDict], Iterable[Any]]
     count: Callable[[Any, MultiDict], int]
     allowed: Callable[[Any], bool]
+    accepts: Callable[[MultiDict], bool] = _any_args
 
     def download_name(self) -> str:
         """Return the file's Chinese name with today's date: "企业名单_20260615.xlsx"."""
@@ -83,6 +91,8 @@ class ListExport:
 
 
 _exports: dict[str, ListExport] = {}
+#: The endpoint that delivers every export, given the export's name as `name`.
+_served_at: list[str] = []
 
 
 def register(export: ListExport) -> ListExport:
@@ -96,24 +106,22 @@ def export_named(name: str) -> ListExport | None:
     return _exports.get(name)
 
 
-_endpoints: dict[str, str] = {}
-
-
-def register_export(list_name: str, endpoint: str) -> None:
-    """Say that the list `list_name` is exported by the view `endpoint`."""
-    _endpoints[list_name] = endpoint
+def serve_exports_at(endpoint: str) -> None:
+    """Say that the view `endpoint` delivers the registered exports, by their `name`."""
+    _served_at[:] = [endpoint]
 
 
 def export_url(list_name: str, extra: dict | None = None) -> str | None:
     """Return the export link of `list_name` for the current page's filters and sort, or None
-    when the list has no export (or there is no request). `extra` adds what the page's address
-    names in its path (a programme and stage, a plan), as query arguments."""
-    endpoint = _endpoints.get(list_name)
-    if endpoint is None or not has_request_context():
+    when the list has no export, the user may not export it, or there is no request. `extra`
+    adds what the page's address names in its path (a programme and stage), as query
+    arguments."""
+    export = _exports.get(list_name)
+    if export is None or not _served_at or not has_request_context():
         return None
-    if endpoint not in current_app.view_functions:
+    if _served_at[0] not in current_app.view_functions or not export.allowed(current_user):
         return None
     args = [(key, value) for key, value in request.args.items(multi=True) if key != "page"]
     args += [(key, value) for key, value in (extra or {}).items() if key not in request.args]
-    url = url_for(endpoint)
+    url = url_for(_served_at[0], name=list_name)
     return f"{url}?{urlencode(args)}" if args else url

@@ -103,7 +103,7 @@ def edit(data: bytes, changes: dict[str, object]) -> bytes:
             },
         ),
         (
-            "/reports/export/years?q=往返",
+            "/reports/export/firm_years?q=往返",
             "years",
             FirmYear,
             {"E2": 7, "M4": 12},

@@ -267,6 +267,7 @@ def make_world(client) -> dict:
             "code": "hte",
             "stage_code": "reserve",
             "kind": "firms",
+            "name": "firms",
             "layout_key": "reserve",
         },
         #: Parameters whose row depends on the blueprint or the endpoint.

@@ -145,14 +145,14 @@ def ledger_titles(html: str) -> list[str]:
 def test_the_ledger_export_holds_the_pages_rows(client, login_as, ledger_world, query):
     login_as("admin")
     shown = ledger_titles(page_of(client, f"/support/?{query}"))
-    rows = rows_of(client.get(f"/reports/export/support?{query}"))
+    rows = rows_of(client.get(f"/reports/export/support_ledger?{query}"))
     assert rows[0][:2] == ["日期", "企业"] and rows[0][6] == "金额（万元）"
     assert [r[5] for r in rows[1:]] == shown and shown
 
 
 def test_the_ledger_export_writes_dates_wan_and_formulas_as_text(client, login_as, ledger_world):
     login_as("admin")
-    rows = rows_of(client.get("/reports/export/support?q=本区&year=2026"))
+    rows = rows_of(client.get("/reports/export/support_ledger?q=本区&year=2026"))
     assert rows[1][:2] == [datetime(2026, 5, 2), ledger_world["own"].name]
     assert rows[1][5:7] == ["=待定事项", None]
     assert rows[2][6] == pytest.approx(12.345678) and rows[2][2] == ledger_world["own"].uscc
@@ -160,18 +160,20 @@ def test_the_ledger_export_writes_dates_wan_and_formulas_as_text(client, login_a
 
 def test_a_manager_exports_only_his_ledger(client, login_as, ledger_world):
     login_as(user=factories.make_user("manager", districts=[ledger_world["home"]]))
-    rows = rows_of(client.get("/reports/export/support"))
+    rows = rows_of(client.get("/reports/export/support_ledger"))
     assert {r[1] for r in rows[1:]} == {ledger_world["own"].name} and len(rows) == 4
 
 
 def test_the_ledger_links_to_its_export_with_its_filters(client, login_as, ledger_world):
     login_as("admin")
-    assert 'href="/reports/export/support?year=2026"' in page_of(client, "/support/?year=2026")
+    assert 'href="/reports/export/support_ledger?year=2026"' in page_of(
+        client, "/support/?year=2026"
+    )
 
 
 def test_an_enterprise_user_exports_no_ledger(client, login_as, ledger_world):
     login_as("enterprise", firm=ledger_world["own"])
-    assert client.get("/reports/export/support").status_code == 404
+    assert client.get("/reports/export/support_ledger").status_code == 404
 
 
 # --- The re-certification cohort -----------------------------------------------------------------
@@ -268,7 +270,7 @@ def test_the_board_column_export_holds_the_columns_rows(client, login_as, board_
     login_as("admin")
     query = query.format(away=board_world["away"].id)
     shown = column_names(page_of(client, f"/pipeline/board/hte/stages/prospect?{query}"))
-    rows = rows_of(client.get(f"/reports/export/board-column?programme=hte&stage=prospect&{query}"))
+    rows = rows_of(client.get(f"/reports/export/board_column?programme=hte&stage=prospect&{query}"))
     assert rows[0][:3] == ["企业名称", "统一社会信用代码", "区县"]
     assert [r[0] for r in rows[1:]] == shown and shown
     assert all(r[5] == datetime(2026, 3, 2) and r[6] == 91 for r in rows[1:])
@@ -276,7 +278,7 @@ def test_the_board_column_export_holds_the_columns_rows(client, login_as, board_
 
 def test_a_manager_exports_only_his_firms_of_a_column(client, login_as, board_world):
     login_as(user=factories.make_user("manager", districts=[board_world["home"]]))
-    rows = rows_of(client.get("/reports/export/board-column?programme=hte&stage=prospect"))
+    rows = rows_of(client.get("/reports/export/board_column?programme=hte&stage=prospect"))
     assert sorted(r[0] for r in rows[1:]) == sorted(
         [board_world["甲"].name, board_world["乙"].name]
     )
@@ -286,19 +288,19 @@ def test_the_column_page_links_to_its_export(client, login_as, board_world):
     login_as("admin")
     html = page_of(client, "/pipeline/board/hte/stages/reserve?q=丙")
     assert (
-        'href="/reports/export/board-column?q=%E4%B8%99&amp;programme=hte&amp;stage=reserve"'
+        'href="/reports/export/board_column?q=%E4%B8%99&amp;programme=hte&amp;stage=reserve"'
         in html
     )
 
 
 def test_an_unknown_column_has_no_export(client, login_as, board_world):
     login_as("admin")
-    assert client.get("/reports/export/board-column?programme=hte&stage=nope").status_code == 404
-    assert client.get("/reports/export/board-column?programme=x&stage=prospect").status_code == 404
+    assert client.get("/reports/export/board_column?programme=hte&stage=nope").status_code == 404
+    assert client.get("/reports/export/board_column?programme=x&stage=prospect").status_code == 404
 
 
 def test_an_enterprise_user_exports_no_column(client, login_as, board_world):
     login_as("enterprise", firm=board_world["甲"])
     assert (
-        client.get("/reports/export/board-column?programme=hte&stage=prospect").status_code == 404
+        client.get("/reports/export/board_column?programme=hte&stage=prospect").status_code == 404
     )

@@ -78,7 +78,7 @@ def test_the_firm_export_holds_the_listed_firms_with_the_filters_and_sort(client
 def test_the_years_export_has_a_row_per_listed_firm_and_year(client, login_as):
     a, _b, _c = firms()
     login_as("admin")
-    rows = rows_of(client.get("/reports/export/years?q=导出"))
+    rows = rows_of(client.get("/reports/export/firm_years?q=导出"))
     assert rows[0][:4] == ["企业名称", "统一社会信用代码", "年度", "总收入（万元）"]
     assert [(r[0], r[2]) for r in rows[1:]] == [(a.name, 2023), (a.name, 2024)]
     assert rows[1][3] == 123.456789 and rows[2][3] == 3000
@@ -91,14 +91,20 @@ def test_a_manager_exports_only_his_firms(client, login_as):
     db.session.commit()
     login_as(user=manager)
     assert [r[0] for r in rows_of(client.get("/reports/export/firms"))[1:]] == [a.name]
-    assert len(rows_of(client.get("/reports/export/years"))) == 3
+    assert len(rows_of(client.get("/reports/export/firm_years"))) == 3
 
 
 def test_an_enterprise_user_exports_nothing(client, login_as):
     a, _b, _c = firms()
     login_as("enterprise", firm=a)
     assert client.get("/reports/export/firms").status_code == 404
-    assert client.get("/reports/export/years").status_code == 404
+    assert client.get("/reports/export/firm_years").status_code == 404
+
+
+def test_a_list_that_does_not_exist_is_not_found(client, login_as):
+    login_as("admin")
+    assert client.get("/reports/export/nope").status_code == 404
+    assert client.get("/reports/export/firms").status_code == 200
 
 
 def test_an_anonymous_visitor_is_sent_to_the_login(client):
@@ -110,4 +116,4 @@ def test_the_firm_list_links_to_both_exports_with_its_filters(client, login_as):
     login_as("admin")
     page = client.get("/firms/?q=甲&sort=-name").get_data(as_text=True)
     assert 'href="/reports/export/firms?q=%E7%94%B2&amp;sort=-name"' in page
-    assert 'href="/reports/export/years?q=%E7%94%B2&amp;sort=-name"' in page
+    assert 'href="/reports/export/firm_years?q=%E7%94%B2&amp;sort=-name"' in page
