@@ -48,7 +48,8 @@ class Column:
     get: Callable[[Any], Any]
 
     def value(self, row: Any) -> Any:
-        """Return the cell value of `row`: money in 万元 exactly, a bool as 是/否."""
+        """Return the cell value of `row`: money in 万元 exactly, a bool as 是/否, a stored (UTC)
+        time as the bureau's wall-clock time."""
         value = self.get(row)
         if value is None:
             return None
@@ -58,10 +59,12 @@ class Column:
             return float(value)
         if self.kind == "bool":
             return "是" if value else "否"
+        if self.kind == "datetime":
+            return clock.to_local(value).replace(tzinfo=None)
         return value
 
 
-def _any_args(args: MultiDict) -> bool:
+def _any_args(user: Any, args: MultiDict) -> bool:
     return True
 
 
@@ -72,8 +75,9 @@ class ListExport:
     `rows(user, args)` yields the rows the list page shows `user` for its query `args`, in its
     order and without paging; `count(user, args)` says how many; `allowed(user)` tells whether
     the user may export it at all (checked in the request and again when a job runs);
-    `accepts(args)` whether the arguments name a list at all (a board's column must name its
-    programme and stage), else the export is not found.
+    `accepts(user, args)` whether the arguments name a list the user may see (a board's column
+    must name its programme and stage, a plan's measures a plan of a firm in reach), else the
+    export is not found.
     """
 
     name: str
@@ -83,7 +87,7 @@ class ListExport:
     rows: Callable[[Any, MultiDict], Iterable[Any]]
     count: Callable[[Any, MultiDict], int]
     allowed: Callable[[Any], bool]
-    accepts: Callable[[MultiDict], bool] = _any_args
+    accepts: Callable[[Any, MultiDict], bool] = _any_args
 
     def download_name(self) -> str:
         """Return the file's Chinese name with today's date: "企业名单_20260615.xlsx"."""

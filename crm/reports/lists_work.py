@@ -223,6 +223,6 @@ BOARD_COLUMN = register(
         rows=_column_rows,
         count=_count_column,
         allowed=staff,
-        accepts=lambda args: board_column_of(args) is not None,
+        accepts=lambda user, args: board_column_of(args) is not None,
     )
 )

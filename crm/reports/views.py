@@ -12,6 +12,8 @@ def export_list(name: str):
     """Export the list `name` as the user sees it, with the filters and sort of its page (the
     query arguments); 404 for a list that does not exist or that the user may not export."""
     export = export_named(name)
-    if export is None or not export.allowed(current_user) or not export.accepts(request.args):
+    if export is None or not export.allowed(current_user):
+        abort(404)
+    if not export.accepts(current_user, request.args):
         abort(404)
     return delivery.deliver(export, current_user, request.args)
