@@ -21,6 +21,7 @@ JOB_MODULES = (
     "crm.reminders.jobs",
     "crm.dashboard.jobs",
     "crm.excel.services",
+    "crm.excel.exports",
     "crm.reports.jobs",
 )
 CONTENT_SECURITY_POLICY = (

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from crm.accounts.models import User
 from crm.core.permissions import is_admin
@@ -13,12 +13,18 @@ from crm.jobs import files
 from crm.jobs.models import Job
 
 
-def batch_history(user, number: int, per_page: int) -> Page:
-    """Return one page of the batches `user` may see (their own; every one for an admin)."""
+def batches_seen(user) -> Select:
+    """Return the select of the batches `user` may see (their own; every one for an admin),
+    the latest first."""
     stmt = select(ImportBatch).order_by(ImportBatch.id.desc())
     if not is_admin(user):
         stmt = stmt.where(ImportBatch.created_by_id == user.id)
-    return paginate(stmt, number, per_page)
+    return stmt
+
+
+def batch_history(user, number: int, per_page: int) -> Page:
+    """Return one page of the batches `user` may see (their own; every one for an admin)."""
+    return paginate(batches_seen(user), number, per_page)
 
 
 def batch_rows(batch: ImportBatch, action: str | None, number: int, per_page: int) -> Page:

@@ -13,7 +13,16 @@ from flask_login import current_user
 from crm.core import clock
 from crm.core.forms import whole_numbers
 from crm.core.permissions import EDITOR_ROLES, owns_or_admin, roles_required
-from crm.excel import blanks, columns, queries, retention, services, sheets, years
+from crm.excel import (  # exports registers the import history's export
+    blanks,
+    columns,
+    exports,  # noqa: F401
+    queries,
+    retention,
+    services,
+    sheets,
+    years,
+)
 from crm.excel.forms import (
     UNIT_CHOICES,
     ApplyForm,

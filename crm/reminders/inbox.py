@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     and_,
     case,
     false,
@@ -173,19 +174,23 @@ def group_counts(user: User, today: date, kind: str | None = None) -> dict[str, 
     }
 
 
-def group_page(
-    user: User, group: str, today: date, page: int = 1, kind: str | None = None
-) -> list[Reminder]:
-    """Return one page of the reminders of `user` in `group`, with their firms."""
-    stmt = (
+def group_select(user: User, group: str, today: date, kind: str | None = None) -> Select:
+    """Return the select of every reminder of `user` in `group`, in the group's order, with
+    their firms (unpaged: the centre pages it, an export reads it all)."""
+    return (
         select(Reminder)
         .where(addressed_to(user), _group_condition(group, today), *_kind_filter(kind))
         .options(*_listed())
         .order_by(*_order(group))
-        .limit(PAGE_SIZE)
-        .offset((max(page, 1) - 1) * PAGE_SIZE)
     )
-    return list(db.session.scalars(stmt))
+
+
+def group_page(
+    user: User, group: str, today: date, page: int = 1, kind: str | None = None
+) -> list[Reminder]:
+    """Return one page of the reminders of `user` in `group`, with their firms."""
+    stmt = group_select(user, group, today, kind)
+    return list(db.session.scalars(stmt.limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE)))
 
 
 def centre(

@@ -4,7 +4,7 @@ from flask import Blueprint
 
 from crm.core.exports import serve_exports_at
 from crm.core.web import GET, add_routes
-from crm.reports import lists, lists_work, views  # noqa: F401  (lists register the exports)
+from crm.reports import lists, lists_tasks, lists_work, views  # noqa: F401  (lists register)
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 

@@ -3,7 +3,7 @@
 from typing import Any
 
 from crm.jobs import registry
-from crm.reports import delivery, lists  # noqa: F401  (lists registers the exports jobs build)
+from crm.reports import delivery, lists, lists_tasks, lists_work  # noqa: F401  (they register)
 
 
 @registry.handler(delivery.EXPORT_JOB, label="导出 Excel")
