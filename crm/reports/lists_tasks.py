@@ -50,7 +50,8 @@ def _count_measures(user: User, args: MultiDict) -> int:
     return db.session.scalar(stmt) or 0
 
 
-def _measure(read):
+def _item(read):
+    """Read a value off the second element of a row: the measure, or the reminder."""
     return lambda row: read(row[1])
 
 
@@ -63,12 +64,12 @@ MEASURES = register(
             Column("firm", "企业名称", "text", 36, lambda row: row[0].firm.name),
             Column("uscc", "统一社会信用代码", "code", 22, lambda row: row[0].firm.uscc),
             Column("year", "方案年度", "count", 10, lambda row: row[0].year),
-            Column("title", "措施", "text", 40, _measure(lambda m: m.title)),
-            Column("owner", "责任人", "text", 14, _measure(lambda m: m.owner_label or None)),
-            Column("due_on", "完成时限", "date", 12, _measure(lambda m: m.due_on)),
-            Column("status", "状态", "text", 10, _measure(lambda m: m.status_label)),
-            Column("result", "结果", "text", 40, _measure(lambda m: m.result)),
-            Column("done_on", "完成日期", "date", 12, _measure(lambda m: m.done_on)),
+            Column("title", "措施", "text", 40, _item(lambda m: m.title)),
+            Column("owner", "责任人", "text", 14, _item(lambda m: m.owner_label or None)),
+            Column("due_on", "完成时限", "date", 12, _item(lambda m: m.due_on)),
+            Column("status", "状态", "text", 10, _item(lambda m: m.status_label)),
+            Column("result", "结果", "text", 40, _item(lambda m: m.result)),
+            Column("done_on", "完成日期", "date", 12, _item(lambda m: m.done_on)),
         ),
         rows=_measure_rows,
         count=_count_measures,
@@ -118,10 +119,6 @@ def reminder_state(reminder: Reminder, today) -> str:
     return "已读" if reminder.read_at is not None else "未读"
 
 
-def _reminder(read):
-    return lambda row: read(row[1])
-
-
 REMINDERS = register(
     ListExport(
         name="reminders",
@@ -129,16 +126,12 @@ REMINDERS = register(
         sheet="提醒事项",
         columns=(
             Column("group", "分组", "text", 16, lambda row: row[0]),
-            Column("kind", "提醒事项", "text", 24, _reminder(lambda r: r.label)),
-            Column(
-                "firm", "企业", "text", 36, _reminder(lambda r: r.firm.name if r.firm else None)
-            ),
-            Column("period", "提醒节点", "text", 18, _reminder(lambda r: r.period_label)),
-            Column("due_on", "期限", "date", 12, _reminder(lambda r: r.due_on)),
-            Column(
-                "state", "状态", "text", 22, _reminder(lambda r: reminder_state(r, clock.today()))
-            ),
-            Column("created_at", "提醒时间", "datetime", 17, _reminder(lambda r: r.created_at)),
+            Column("kind", "提醒事项", "text", 24, _item(lambda r: r.label)),
+            Column("firm", "企业", "text", 36, _item(lambda r: r.firm.name if r.firm else None)),
+            Column("period", "提醒节点", "text", 18, _item(lambda r: r.period_label)),
+            Column("due_on", "期限", "date", 12, _item(lambda r: r.due_on)),
+            Column("state", "状态", "text", 22, _item(lambda r: reminder_state(r, clock.today()))),
+            Column("created_at", "提醒时间", "datetime", 17, _item(lambda r: r.created_at)),
         ),
         rows=_reminder_rows,
         count=_count_reminders,
