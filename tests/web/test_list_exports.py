@@ -5,10 +5,8 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 from html import unescape
-from io import BytesIO
 
 import pytest
-from openpyxl import load_workbook
 from sqlalchemy import delete, select
 
 from crm.core import clock
@@ -17,6 +15,7 @@ from crm.extensions import db
 from crm.pipeline.services import MoveInputs, enroll_firm
 from crm.support import services as support_services
 from tests import factories
+from tests.downloads import page_of, rows_of
 from tests.web.eligibility_world import NOW, make_world
 
 
@@ -25,19 +24,6 @@ def _setting(app, tmp_path, monkeypatch):
     monkeypatch.setattr(app, "instance_path", str(tmp_path / "instance"))
     with clock.frozen(NOW):
         yield
-
-
-def rows_of(response) -> list[list]:
-    """Read an exported workbook's rows back, the header first."""
-    assert response.status_code == 200, response.status_code
-    sheet = load_workbook(BytesIO(response.get_data())).active
-    return [[cell.value for cell in row] for row in sheet.iter_rows()]
-
-
-def page_of(client, url: str) -> str:
-    response = client.get(url)
-    assert response.status_code == 200, response.status_code
-    return response.get_data(as_text=True)
 
 
 # --- The readiness list --------------------------------------------------------------------------

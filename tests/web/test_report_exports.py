@@ -2,10 +2,8 @@
 
 from datetime import datetime
 from decimal import Decimal
-from io import BytesIO
 
 import pytest
-from openpyxl import load_workbook
 from sqlalchemy import select
 
 from crm.core import clock
@@ -14,6 +12,7 @@ from crm.extensions import db
 from crm.reference.models import District
 from crm.reports import lists
 from tests import factories
+from tests.downloads import rows_of
 
 NOW = datetime(2026, 6, 15, 2, 0)
 
@@ -23,12 +22,6 @@ def _setting(app, tmp_path, monkeypatch):
     monkeypatch.setattr(app, "instance_path", str(tmp_path / "instance"))
     with clock.frozen(NOW):
         yield
-
-
-def rows_of(response) -> list[list]:
-    assert response.status_code == 200, response.status_code
-    sheet = load_workbook(BytesIO(response.get_data())).active
-    return [[cell.value for cell in row] for row in sheet.iter_rows()]
 
 
 def firms():

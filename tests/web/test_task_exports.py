@@ -14,6 +14,7 @@ from crm.extensions import db
 from crm.jobs import files, queue
 from crm.jobs.models import Job
 from tests import factories
+from tests.downloads import page_of, rows_of
 from tests.services.test_report_delivery import run_jobs
 
 NOW = datetime(2026, 6, 15, 2, 0)  # 10:00 in the bureau, Monday 15 June 2026
@@ -25,19 +26,6 @@ def _setting(app, tmp_path, monkeypatch):
     monkeypatch.setattr(app, "instance_path", str(tmp_path / "instance"))
     with clock.frozen(NOW):
         yield
-
-
-def rows_of(response) -> list[list]:
-    """Read an exported workbook's rows back, the header first."""
-    assert response.status_code == 200, response.status_code
-    sheet = load_workbook(BytesIO(response.get_data())).active
-    return [[cell.value for cell in row] for row in sheet.iter_rows()]
-
-
-def page_of(client, url: str) -> str:
-    response = client.get(url)
-    assert response.status_code == 200, response.status_code
-    return response.get_data(as_text=True)
 
 
 # --- A coaching plan's measures ------------------------------------------------------------------
