@@ -39,6 +39,7 @@ def register_domain_commands() -> None:
     from crm.eligibility import cli as eligibility_cli
     from crm.excel import cli as excel_cli
     from crm.jobs import cli as jobs_cli
+    from crm.pipeline import cli as pipeline_cli
     from crm.reminders import cli as reminders_cli
 
     admin_cli.register(crm_group)
@@ -47,6 +48,7 @@ def register_domain_commands() -> None:
     eligibility_cli.register(crm_group)
     excel_cli.register(crm_group)
     jobs_cli.register(crm_group)
+    pipeline_cli.register(crm_group)
     reminders_cli.register(crm_group)
 
 

@@ -8,28 +8,30 @@ rows with names, never ORM objects, and compute everything in the database (wind
 "latest", "first" and the median), the same way on SQLite and PostgreSQL.
 """
 
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
     Date,
     Integer,
     Select,
-    and_,
     case,
     cast,
-    exists,
     extract,
+    false,
     func,
     literal,
     null,
-    or_,
     select,
+    true,
+    union_all,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import aliased
+from sqlalchemy.sql import visitors
 from sqlalchemy.sql.functions import FunctionElement
 
 from crm.accounts.models import User
@@ -38,7 +40,8 @@ from crm.extensions import db
 from crm.firms.access import firm_scope
 from crm.firms.models import Certificate, Firm
 from crm.firms.rules import HTE_KIND
-from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
+from crm.pipeline import summary
+from crm.pipeline.models import FunnelPosition, FunnelStay, Programme, Stage
 from crm.pipeline.rules import PROGRAMMES
 from crm.reference.models import District, Park, TechField
 
@@ -48,6 +51,13 @@ BREAKDOWNS = {
     "park": "不在园区",
     "field": "未填写技术领域",
     "manager": "未指定服务专员",
+}
+#: The firm column each breakdown groups by.
+GROUP_COLUMNS = {
+    "district": "district_id",
+    "park": "park_id",
+    "field": "tech_field_id",
+    "manager": "manager_id",
 }
 #: A user (the firms they may see), a condition on `Firm`, or a sequence of these, all of which
 #: must hold (a user's reach narrowed by the dashboard's filters).
@@ -115,35 +125,25 @@ def firms_per_stage(programme: str, by: str | None = None, scope: Scope = None) 
     listed in board order, empty ones with 0; with one, only the groups that have firms.
     """
     spec = PROGRAMMES[programme]
-    group = _group_column(by)
-    latest = (
+    summary.settle(db.session)
+    group = _group_column(by, FunnelPosition)
+    counted = (
         select(
-            Enrollment.stage_id,
+            FunnelPosition.stage_id,
             group.label("group_id"),
-            func.row_number()
-            .over(
-                partition_by=Enrollment.firm_id,
-                order_by=(
-                    Enrollment.closed_on.is_not(None),
-                    Enrollment.opened_on.desc(),
-                    Enrollment.id.desc(),
-                ),
-            )
-            .label("rank"),
+            func.count().label("firms"),
         )
-        .join(Firm, Firm.id == Enrollment.firm_id)
-        .where(Enrollment.programme_id == _programme_id(programme), *_firm_filter(scope))
+        .where(
+            FunnelPosition.programme_id == _programme_id(programme),
+            *_summary_filter(FunnelPosition, scope),
+        )
+        .group_by(FunnelPosition.stage_id, *([group] if by else []))
         .subquery()
     )
-    count = func.count().label("firms")
-    stmt = (
-        select(Stage.code, latest.c.group_id, count)
-        .select_from(latest)
-        .join(Stage, Stage.id == latest.c.stage_id)
-        .where(latest.c.rank == 1)
-        .group_by(Stage.code, latest.c.group_id)
+    stmt = select(Stage.code, counted.c.group_id, counted.c.firms).join(
+        Stage, Stage.id == counted.c.stage_id
     )
-    rows = _named(stmt, by, latest.c.group_id)
+    rows = _named(stmt, by, counted.c.group_id, grouped=False)
     names = {s.code: s.name for s in spec.stages}
     order = {s.code: n for n, s in enumerate(spec.stages)}
     if by is None:
@@ -173,50 +173,27 @@ def conversion(
     unknown = {from_stage, to_stage} - {s.code for s in spec.stages}
     if unknown:
         raise ValueError(f"unknown stage {sorted(unknown)} of programme {programme!r}")
-    group = _group_column(by)
-    entries = (
-        select(
-            StageTransition.id,
-            StageTransition.enrollment_id,
-            StageTransition.moved_on,
-            group.label("group_id"),
-            func.row_number()
-            .over(
-                partition_by=StageTransition.enrollment_id,
-                order_by=(StageTransition.moved_on, StageTransition.id),
-            )
-            .label("rank"),
-        )
-        .join(Enrollment, Enrollment.id == StageTransition.enrollment_id)
-        .join(Firm, Firm.id == Enrollment.firm_id)
-        .where(
-            StageTransition.to_stage_id == _stage_id(programme, from_stage),
-            *_firm_filter(scope),
-        )
-        .subquery()
-    )
-    later = aliased(StageTransition)
-    reached = exists().where(
-        later.enrollment_id == entries.c.enrollment_id,
-        later.to_stage_id == _stage_id(programme, to_stage),
-        or_(
-            later.moved_on > entries.c.moved_on,
-            and_(later.moved_on == entries.c.moved_on, later.id > entries.c.id),
-        ),
-    )
-    cohort = extract("year", entries.c.moved_on).label("cohort")
-    stmt = (
+    summary.settle(db.session)
+    group = _group_column(by, FunnelStay)
+    reached = FunnelStay.later_mask.op("&")(summary.stage_bit(programme, to_stage)) != 0
+    cohort = extract("year", FunnelStay.started_on).label("cohort")
+    counted = (
         select(
             cohort,
-            entries.c.group_id,
+            group.label("group_id"),
             func.count().label("entered"),
             func.coalesce(func.sum(case((reached, 1), else_=0)), 0).label("converted"),
         )
-        .select_from(entries)
-        .where(entries.c.rank == 1)
-        .group_by(cohort, entries.c.group_id)
+        .where(
+            FunnelStay.stage_id == _stage_id(programme, from_stage),
+            FunnelStay.first_entry == true(),
+            *_summary_filter(FunnelStay, scope),
+        )
+        .group_by(cohort, *([group] if by else []))
+        .subquery()
     )
-    rows = _named(stmt, by, entries.c.group_id, first=[cohort])
+    stmt = select(counted.c.cohort, counted.c.group_id, counted.c.entered, counted.c.converted)
+    rows = _named(stmt, by, counted.c.group_id, first=[counted.c.cohort], grouped=False)
     return [
         Conversion(
             int(row.cohort),
@@ -243,76 +220,79 @@ def median_days_in_stage(
     stays always count; with `include_current` (the default) the current stay of each open
     enrollment counts too, measured up to `today`. The last stage of a closed enrollment is where
     it ended, not a stay. Only stages with at least one stay are listed.
+
+    The database counts the stays of each length (the current ones by their first day, which
+    their length follows from), and the median is read off those counts.
     """
     spec = PROGRAMMES[programme]
     today = today or clock.today()
-    group = _group_column(by)
-    order = (StageTransition.moved_on, StageTransition.id)
-    following = func.lead(StageTransition.moved_on).over(
-        partition_by=StageTransition.enrollment_id, order_by=order
-    )
-    stays = (
+    summary.settle(db.session)
+    group = _group_column(by, FunnelStay)
+    groups = [group] if by else []
+    within = [
+        FunnelStay.programme_id == _programme_id(programme),
+        *_summary_filter(FunnelStay, scope),
+    ]
+    ended = (
         select(
-            StageTransition.to_stage_id.label("stage_id"),
-            StageTransition.moved_on.label("started_on"),
-            following.label("ended_on"),
-            Enrollment.closed_on,
+            FunnelStay.stage_id,
             group.label("group_id"),
+            FunnelStay.days.label("days"),
+            func.count().label("stays"),
         )
-        .join(Enrollment, Enrollment.id == StageTransition.enrollment_id)
-        .join(Firm, Firm.id == Enrollment.firm_id)
-        .where(Enrollment.programme_id == _programme_id(programme), *_firm_filter(scope))
-        .subquery()
+        .where(*within, FunnelStay.is_current == false(), FunnelStay.days.is_not(None))
+        .group_by(FunnelStay.stage_id, *groups, FunnelStay.days)
     )
-    ended_on = stays.c.ended_on
+    parts = [ended]
     if include_current:
-        still_open = stays.c.closed_on.is_(None)
-        ended_on = func.coalesce(ended_on, case((still_open, literal(today, Date)), else_=None))
-    days = days_between(stays.c.started_on, ended_on)
-    partition = (stays.c.stage_id, stays.c.group_id)
-    ranked = (
-        select(
-            stays.c.stage_id,
-            stays.c.group_id,
-            days.label("days"),
-            func.row_number().over(partition_by=partition, order_by=days).label("position"),
-            func.count().over(partition_by=partition).label("stays"),
+        running = (
+            select(
+                FunnelStay.stage_id,
+                group.label("group_id"),
+                days_between(FunnelStay.started_on, literal(today, Date)).label("days"),
+                func.count().label("stays"),
+            )
+            .where(*within, FunnelStay.is_current == true())
+            .group_by(FunnelStay.stage_id, *groups, FunnelStay.started_on)
         )
-        .where(ended_on.is_not(None))
-        .subquery()
+        parts.append(running)
+    lengths = union_all(*parts).subquery()
+    stmt = select(Stage.code, lengths.c.group_id, lengths.c.days, lengths.c.stays).join(
+        Stage, Stage.id == lengths.c.stage_id
     )
-    # The middle row, or the two middle rows of an even count, averaged.
-    middle = or_(
-        ranked.c.position == (ranked.c.stays + 1) // 2,
-        ranked.c.position == (ranked.c.stays + 2) // 2,
-    )
-    stmt = (
-        select(
-            Stage.code,
-            ranked.c.group_id,
-            func.avg(ranked.c.days).label("median"),
-            func.max(ranked.c.stays).label("stays"),
-        )
-        .select_from(ranked)
-        .join(Stage, Stage.id == ranked.c.stage_id)
-        .where(middle)
-        .group_by(Stage.code, ranked.c.group_id)
-    )
-    rows = _named(stmt, by, ranked.c.group_id)
+    histograms: dict[tuple[str, int | None], Counter] = defaultdict(Counter)
+    names_of: dict[int | None, str | None] = {}
+    for row in _named(stmt, by, lengths.c.group_id, grouped=False):
+        histograms[(row.code, row.group_id)][row.days] += row.stays
+        names_of.setdefault(row.group_id, _group_name(by, row))
     names = {s.code: s.name for s in spec.stages}
     board = {s.code: n for n, s in enumerate(spec.stages)}
     result = [
         StageMedian(
-            row.code,
-            names[row.code],
-            float(row.median),
-            row.stays,
-            row.group_id if by else None,
-            _group_name(by, row),
+            code,
+            names[code],
+            _median(histogram),
+            sum(histogram.values()),
+            group_id if by else None,
+            names_of[group_id],
         )
-        for row in rows
+        for (code, group_id), histogram in histograms.items()
     ]
+    # The groups keep the reference-data order the query gave them.
     return sorted(result, key=lambda r: board[r.stage])
+
+
+def _median(histogram: Counter) -> float:
+    """Return the median of the values counted in `histogram` (the middle two's mean)."""
+    total = sum(histogram.values())
+    wanted = ((total + 1) // 2, (total + 2) // 2)
+    found: list[int] = []
+    seen = 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        while len(found) < 2 and seen >= wanted[len(found)]:
+            found.append(value)
+    return (found[0] + found[1]) / 2
 
 
 def certificates_expiring(
@@ -377,11 +357,14 @@ def _days_between_sqlite(element, compiler, **kw) -> str:
 
 
 def _firm_filter(scope: Scope) -> list[ColumnElement[bool]]:
-    conditions = [Firm.deleted_at.is_(None)]
-    parts = scope if isinstance(scope, list | tuple) else [] if scope is None else [scope]
-    for part in parts:
-        conditions.append(firm_scope(part) if isinstance(part, User) else part)
-    return conditions
+    return [
+        Firm.deleted_at.is_(None),
+        *(firm_scope(part) if isinstance(part, User) else part for part in _scope_parts(scope)),
+    ]
+
+
+def _scope_parts(scope: Scope) -> list:
+    return list(scope) if isinstance(scope, list | tuple) else [] if scope is None else [scope]
 
 
 def _programme_id(code: str):
@@ -397,23 +380,49 @@ def _stage_id(programme: str, code: str):
     )
 
 
-def _group_column(by: str | None) -> ColumnElement:
-    """Return the firm column a breakdown groups by (a constant without one)."""
-    columns = {
-        "district": Firm.district_id,
-        "park": Firm.park_id,
-        "field": Firm.tech_field_id,
-        "manager": Firm.manager_id,
-    }
+def _group_column(by: str | None, source=Firm) -> ColumnElement:
+    """Return the column a breakdown groups by, of `Firm` or of a summary table (a constant
+    without a breakdown)."""
     if by is None:
         return cast(null(), Integer)
-    if by not in columns:
+    if by not in GROUP_COLUMNS:
         raise ValueError(f"unknown breakdown {by!r}; expected one of {sorted(BREAKDOWNS)}")
-    return columns[by]
+    return getattr(source, GROUP_COLUMNS[by])
 
 
-def _named(stmt: Select, by: str | None, group_id: ColumnElement, first=()) -> list:
-    """Add the group's name to a grouped select, order it, and return its rows."""
+def _summary_filter(table, scope: Scope) -> list[ColumnElement[bool]]:
+    """Return the conditions of `scope` on a summary table's copies of the firm columns.
+
+    A condition on other firm columns selects the firm ids it holds for. Soft-deleted firms
+    have no rows in the summary.
+    """
+    conditions = []
+    for part in _scope_parts(scope):
+        condition = firm_scope(part, every=True) if isinstance(part, User) else part
+        read = {
+            column.key
+            for column in visitors.iterate(condition)
+            if isinstance(column, Column) and column.table is Firm.__table__
+        }
+        if read <= {"id", *summary.FIRM_COLUMNS}:
+            copies = {"id": table.firm_id, **{n: getattr(table, n) for n in summary.FIRM_COLUMNS}}
+
+            def swap(element, copies=copies):
+                if isinstance(element, Column) and element.table is Firm.__table__:
+                    return copies[element.key].expression
+                return None
+
+            conditions.append(visitors.replacement_traverse(condition, {}, swap))
+        else:
+            conditions.append(table.firm_id.in_(select(Firm.id).where(condition)))
+    return conditions
+
+
+def _named(
+    stmt: Select, by: str | None, group_id: ColumnElement, first=(), grouped: bool = True
+) -> list:
+    """Add the group's name to a select (grouped, or of rows already counted), order it, and
+    return its rows."""
     if by is None:
         return list(db.session.execute(stmt.order_by(*first)))
     table, order = {
@@ -422,13 +431,11 @@ def _named(stmt: Select, by: str | None, group_id: ColumnElement, first=()) -> l
         "field": (TechField, (TechField.sort_order, TechField.name)),
         "manager": (User, (User.name,)),
     }[by]
-    stmt = (
-        stmt.add_columns(table.name.label("group_name"))
-        .outerjoin(table, table.id == group_id)
-        .group_by(table.id, table.name, *order)
-        # The firms without a value come last.
-        .order_by(*first, group_id.is_(None), *order, group_id)
-    )
+    stmt = stmt.add_columns(table.name.label("group_name")).outerjoin(table, table.id == group_id)
+    if grouped:
+        stmt = stmt.group_by(table.id, table.name, *order)
+    # The firms without a value come last.
+    stmt = stmt.order_by(*first, group_id.is_(None), *order, group_id)
     return list(db.session.execute(stmt))
 
 

@@ -27,6 +27,7 @@ from crm.excel.plan import RowPlan, ip_key
 from crm.excel.stored import stored_plans
 from crm.extensions import db
 from crm.firms.models import Firm, FirmContact, FirmYear, IPItem, Qualification
+from crm.pipeline import summary
 
 MODELS = {
     "firm_years": FirmYear,
@@ -86,6 +87,8 @@ def apply_stored(
                 counts["skipped"] += 1
         firm_ids |= apply_rows(plans, context)
         _record_outcomes(batch.id, plans)
+    # The bulk updates may move firms to another district, park, field or manager.
+    summary.note_firms(db.session, firm_ids)
     return Applied(dict(counts), firm_ids)
 
 

@@ -22,6 +22,7 @@ from crm.excel.models import ImportBatch
 from crm.extensions import db
 from crm.firms.history import entity_label
 from crm.firms.models import Firm
+from crm.pipeline import summary
 from crm.pipeline.models import StageTransition
 
 #: Children first, so no row is deleted while another still points at it.
@@ -172,6 +173,8 @@ def undo_batch(batch: ImportBatch, actor_id: int | None) -> Undone:
     result.firm_ids = {
         e.firm_id for e in entries if e.firm_id is not None and e.firm_id not in created_firms
     }
+    # Restored firm columns, deleted transitions and firms, all written past the flush.
+    summary.note_firms(db.session, result.firm_ids | created_firms)
     batch.status = "undone"
     batch.undone_at = clock.utcnow()
     batch.undone_by_id = actor_id

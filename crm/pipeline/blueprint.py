@@ -12,7 +12,12 @@ from crm.core.web import GET, POST, add_routes
 from crm.firms.history import Entity, describe, name_references
 from crm.firms.tabs import FirmTab, register_tab
 from crm.firms.timeline import register_source
-from crm.pipeline import board, timeline, views
+from crm.pipeline import (
+    board,
+    summary,  # noqa: F401 (its listeners keep the funnel summary current)
+    timeline,
+    views,
+)
 from crm.pipeline.models import Enrollment, Programme, Stage
 from crm.pipeline.rules import ENTRY_REASONS
 

@@ -152,3 +152,94 @@ class StageTransition(TimestampMixin, db.Model):
     from_stage = relationship("Stage", foreign_keys=[from_stage_id], lazy="joined")
     to_stage = relationship("Stage", foreign_keys=[to_stage_id], lazy="joined")
     by = relationship("User", lazy="joined")
+
+
+# --- The funnel summary (`crm.pipeline.summary`) -------------------------------------------------
+# Copies of the pipeline's facts shaped for the dashboard's counts, with the firm columns a scope
+# or a breakdown asks for copied beside them, so the counts read one narrow table and no join.
+# Kept current by `summary` before each commit; `flask crm rebuild-funnel` builds them afresh.
+
+
+class FunnelPosition(db.Model):
+    """Where a live firm stands in a programme: its latest enrollment's stage, open or final."""
+
+    __tablename__ = "funnel_positions"
+    __table_args__ = (
+        # Covers the counts per stage, whole city or narrowed by the copied columns.
+        Index(
+            "ix_funnel_positions_counts",
+            "programme_id",
+            "stage_id",
+            "district_id",
+            "manager_id",
+            "park_id",
+            "tech_field_id",
+        ),
+    )
+
+    firm_id: Mapped[int] = mapped_column(
+        ForeignKey("firms.id", ondelete="CASCADE"), primary_key=True
+    )
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), primary_key=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id"))
+    # Copies of the firm's columns (`summary.FIRM_COLUMNS`).
+    district_id: Mapped[int | None]
+    park_id: Mapped[int | None]
+    tech_field_id: Mapped[int | None]
+    manager_id: Mapped[int | None]
+
+
+class FunnelStay(db.Model):
+    """One stage transition of a live firm, seen as the stay it began."""
+
+    __tablename__ = "funnel_stays"
+    __table_args__ = (
+        # Covers the conversions: the first entries into a stage, by year, and what followed.
+        Index(
+            "ix_funnel_stays_entries",
+            "stage_id",
+            "first_entry",
+            "started_on",
+            "later_mask",
+            "district_id",
+            "manager_id",
+            "park_id",
+            "tech_field_id",
+        ),
+        # Covers the medians: the lengths of the ended stays and the starts of the current ones.
+        Index(
+            "ix_funnel_stays_lengths",
+            "programme_id",
+            "is_current",
+            "stage_id",
+            "days",
+            "started_on",
+            "district_id",
+            "manager_id",
+            "park_id",
+            "tech_field_id",
+        ),
+    )
+
+    transition_id: Mapped[int] = mapped_column(
+        ForeignKey("stage_transitions.id", ondelete="CASCADE"), primary_key=True
+    )
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"))
+    #: The stage moved into.
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id"))
+    started_on: Mapped[date]
+    #: Days until the enrollment's next move; None for the current stay of an open enrollment
+    #: and for the stage a closed enrollment ended in (not a stay).
+    days: Mapped[int | None]
+    #: The stay still runs: the latest move of an open enrollment.
+    is_current: Mapped[bool]
+    #: The enrollment's first move into this stage (the cohort of a conversion).
+    first_entry: Mapped[bool]
+    #: The stages the enrollment moved into after this move, one bit each
+    #: (`summary.stage_bit`).
+    later_mask: Mapped[int]
+    district_id: Mapped[int | None]
+    park_id: Mapped[int | None]
+    tech_field_id: Mapped[int | None]
+    manager_id: Mapped[int | None]

@@ -18,15 +18,16 @@ Seven firms move through the high-tech programme between 2023 and 2026 (today is
 from datetime import date, datetime
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import delete, event, select
 
 from crm.certification.models import CertificationApplication, CertificationBatch
 from crm.core import clock
 from crm.dashboard import funnel
 from crm.extensions import db
 from crm.firms.models import Firm
-from crm.firms.services import delete_firm
-from crm.pipeline import queries
+from crm.firms.services import delete_firm, restore_firm
+from crm.pipeline import queries, summary
+from crm.pipeline.models import FunnelPosition, FunnelStay, Stage
 from crm.pipeline.services import MoveInputs, enroll_firm, move_firm
 from crm.reference.models import Park, TechField
 from tests import factories
@@ -486,3 +487,91 @@ def test_each_query_is_one_statement_however_many_firms(world):
 def test_stage_codes_match_the_seeded_stages(world):
     seeded = queries.stage_ids("hte")
     assert {row.stage for row in funnel.firms_per_stage("hte")} == set(seeded)
+
+
+# --- The summary the queries read ----------------------------------------------------------------
+
+
+def summary_rows() -> tuple[set, set]:
+    """Return the rows of both summary tables, as tuples of every column."""
+    return tuple(
+        {tuple(row) for row in db.session.execute(select(table))}
+        for table in (FunnelPosition.__table__, FunnelStay.__table__)
+    )
+
+
+def assert_summary_is_rebuilt_alike() -> None:
+    kept = summary_rows()
+    summary.rebuild(db.session.connection())
+    assert summary_rows() == kept
+
+
+def stays_of(firm) -> list[tuple]:
+    stage = {s.id: s.code for s in db.session.scalars(select(Stage))}
+    rows = db.session.execute(
+        select(FunnelStay).where(FunnelStay.firm_id == firm.id).order_by(FunnelStay.transition_id)
+    ).scalars()
+    return [
+        (stage[r.stage_id], r.started_on, r.days, r.is_current, r.first_entry, r.later_mask)
+        for r in rows
+    ]
+
+
+def bits(*codes: str) -> int:
+    return sum(summary.stage_bit("hte", code) for code in codes)
+
+
+def test_every_move_keeps_the_summary_as_a_rebuild_makes_it(world):
+    assert_summary_is_rebuilt_alike()
+    firms = world["firms"]
+    # The soft-deleted firm has no rows; the others one position per programme they joined.
+    positions, _ = summary_rows()
+    assert sorted(row[0] for row in positions) == sorted(
+        [f.id for key, f in firms.items() if key != "f5"] + [firms["f3"].id]
+    )
+    assert stays_of(firms["f2"]) == [
+        (
+            "reserve",
+            date(2024, 4, 1),
+            435,
+            False,
+            True,
+            bits("applied", "review", "not_certified", "reserve"),
+        ),
+        ("applied", date(2025, 6, 10), 83, False, True, bits("review", "not_certified", "reserve")),
+        ("review", date(2025, 9, 1), 61, False, True, bits("not_certified", "reserve")),
+        ("not_certified", date(2025, 11, 1), 30, False, True, bits("reserve")),
+        # Back in the pool: the current stay, and not the enrollment's first entry.
+        ("reserve", date(2025, 12, 1), None, True, False, 0),
+    ]
+    # f7's enrollment ended in 关闭: its last row is where it ended, not a stay.
+    assert stays_of(firms["f7"])[-1][2:4] == (None, False)
+
+
+def test_a_firm_moved_to_another_district_counts_there(world):
+    f1 = world["firms"]["f1"]
+    before = funnel.firms_per_stage("hte", by="district")
+    f1.district_id = world["firms"]["f3"].district_id
+    db.session.commit()
+    after = funnel.firms_per_stage("hte", by="district")
+    assert ("certified", world["home"], 1) in grouped(before, lambda r: r.firms)
+    assert ("certified", world["home"], 1) not in grouped(after, lambda r: r.firms)
+    assert ("certified", world["away"], 2) in grouped(after, lambda r: r.firms)
+    assert_summary_is_rebuilt_alike()
+
+
+def test_a_restored_firm_counts_again(world):
+    restore_firm(world["firms"]["f5"])
+    db.session.commit()
+    assert counts(funnel.firms_per_stage("hte"))["certified"] == 3
+    assert_summary_is_rebuilt_alike()
+
+
+def test_the_rebuild_command_computes_every_live_firm_again(world, runner):
+    kept = summary_rows()
+    db.session.execute(delete(FunnelStay))
+    db.session.execute(delete(FunnelPosition))
+    result = runner.invoke(args=["crm", "rebuild-funnel"])
+    assert result.exit_code == 0, result.output
+    assert "已重新汇总 6 家企业的培育进程" in result.output
+    assert summary_rows() == kept

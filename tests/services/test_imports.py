@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from crm.core import clock
 from crm.core.audit import AuditEntry, audit_source, snapshot
+from crm.dashboard import funnel
 from crm.excel import services
 from crm.excel.apply import ImportRefused
 from crm.excel.dryrun import stored_file
@@ -25,6 +26,7 @@ from crm.firms.models import (
     IPItem,
     Qualification,
 )
+from crm.pipeline.services import MoveInputs, enroll_firm
 from tests import factories
 
 NOW = datetime(2026, 6, 15, 2, 0)
@@ -787,3 +789,25 @@ def test_the_import_command_refuses_a_file_that_is_not_a_spreadsheet(app, tmp_pa
 
     assert result.exit_code == 1
     assert "不是可识别的电子表格" in result.output
+
+
+def test_the_funnel_summary_follows_an_import_and_its_undo(tmp_path):
+    home, away = factories.district("450403"), factories.district("450405")
+    firm = factories.make_firm(name="梧州入库有限公司", district=home)
+    enroll_firm(firm, "hte", "prospect", MoveInputs(), None)
+    db.session.commit()
+
+    def counted_in() -> list[int | None]:
+        return [row.group_id for row in funnel.firms_per_stage("hte", by="district")]
+
+    assert counted_in() == [home.id]
+    path = workbook(
+        tmp_path,
+        [["企业名称", "统一社会信用代码", "所属县（市、区）"], [firm.name, firm.uscc, away.name]],
+    )
+    batch, plan = preview(path)
+    apply(batch, plan)
+    assert counted_in() == [away.id]
+    undo_batch(batch, None)
+    db.session.commit()
+    assert counted_in() == [home.id]
