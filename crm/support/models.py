@@ -62,6 +62,10 @@ class SupportEntry(Audited, TimestampMixin, db.Model):
             "firm_id",
             "amount",
         ),
+        # The money paid in a year, by kind, summed off this index alone.
+        Index(
+            "ix_support_entries_status_paid_on", "status", "paid_on", "firm_id", "kind", "amount"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
