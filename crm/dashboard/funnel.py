@@ -22,12 +22,10 @@ from sqlalchemy import (
     case,
     cast,
     extract,
-    false,
     func,
     literal,
     null,
     select,
-    true,
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -38,10 +36,17 @@ from crm.accounts.models import User
 from crm.core import clock
 from crm.extensions import db
 from crm.firms.access import firm_scope
-from crm.firms.models import Certificate, Firm
-from crm.firms.rules import HTE_KIND
+from crm.firms.models import Firm
 from crm.pipeline import summary
-from crm.pipeline.models import FunnelPosition, FunnelStay, Programme, Stage
+from crm.pipeline.models import (
+    FunnelCertificate,
+    FunnelEntryCount,
+    FunnelLengthCount,
+    FunnelRunningCount,
+    FunnelStageCount,
+    Programme,
+    Stage,
+)
 from crm.pipeline.rules import PROGRAMMES
 from crm.reference.models import District, Park, TechField
 
@@ -126,18 +131,18 @@ def firms_per_stage(programme: str, by: str | None = None, scope: Scope = None) 
     """
     spec = PROGRAMMES[programme]
     summary.settle(db.session)
-    group = _group_column(by, FunnelPosition)
+    group = _group_column(by, FunnelStageCount, counted=True)
     counted = (
         select(
-            FunnelPosition.stage_id,
+            FunnelStageCount.stage_id,
             group.label("group_id"),
-            func.count().label("firms"),
+            func.sum(FunnelStageCount.n).label("firms"),
         )
         .where(
-            FunnelPosition.programme_id == _programme_id(programme),
-            *_summary_filter(FunnelPosition, scope),
+            FunnelStageCount.programme_id == _programme_id(programme),
+            *_counts_filter(FunnelStageCount, scope),
         )
-        .group_by(FunnelPosition.stage_id, *([group] if by else []))
+        .group_by(FunnelStageCount.stage_id, *([group] if by else []))
         .subquery()
     )
     stmt = select(Stage.code, counted.c.group_id, counted.c.firms).join(
@@ -174,22 +179,21 @@ def conversion(
     if unknown:
         raise ValueError(f"unknown stage {sorted(unknown)} of programme {programme!r}")
     summary.settle(db.session)
-    group = _group_column(by, FunnelStay)
-    reached = FunnelStay.later_mask.op("&")(summary.stage_bit(programme, to_stage)) != 0
-    cohort = extract("year", FunnelStay.started_on).label("cohort")
+    entries = FunnelEntryCount
+    group = _group_column(by, entries, counted=True)
+    reached = entries.later_mask.op("&")(summary.stage_bit(programme, to_stage)) != 0
     counted = (
         select(
-            cohort,
+            entries.cohort,
             group.label("group_id"),
-            func.count().label("entered"),
-            func.coalesce(func.sum(case((reached, 1), else_=0)), 0).label("converted"),
+            func.sum(entries.n).label("entered"),
+            func.coalesce(func.sum(case((reached, entries.n), else_=0)), 0).label("converted"),
         )
         .where(
-            FunnelStay.stage_id == _stage_id(programme, from_stage),
-            FunnelStay.first_entry == true(),
-            *_summary_filter(FunnelStay, scope),
+            entries.stage_id == _stage_id(programme, from_stage),
+            *_counts_filter(entries, scope),
         )
-        .group_by(cohort, *([group] if by else []))
+        .group_by(entries.cohort, *([group] if by else []))
         .subquery()
     )
     stmt = select(counted.c.cohort, counted.c.group_id, counted.c.entered, counted.c.converted)
@@ -227,42 +231,46 @@ def median_days_in_stage(
     spec = PROGRAMMES[programme]
     today = today or clock.today()
     summary.settle(db.session)
-    group = _group_column(by, FunnelStay)
-    groups = [group] if by else []
-    within = [
-        FunnelStay.programme_id == _programme_id(programme),
-        *_summary_filter(FunnelStay, scope),
-    ]
+    ended_group = _group_column(by, FunnelLengthCount, counted=True)
     ended = (
         select(
-            FunnelStay.stage_id,
-            group.label("group_id"),
-            FunnelStay.days.label("days"),
-            func.count().label("stays"),
+            FunnelLengthCount.stage_id,
+            ended_group.label("group_id"),
+            FunnelLengthCount.days,
+            func.sum(FunnelLengthCount.n).label("stays"),
         )
-        .where(*within, FunnelStay.is_current == false(), FunnelStay.days.is_not(None))
-        .group_by(FunnelStay.stage_id, *groups, FunnelStay.days)
+        .where(
+            FunnelLengthCount.programme_id == _programme_id(programme),
+            *_counts_filter(FunnelLengthCount, scope),
+        )
+        .group_by(
+            FunnelLengthCount.stage_id, *([ended_group] if by else []), FunnelLengthCount.days
+        )
     )
     parts = [ended]
     if include_current:
-        running = (
+        running = FunnelRunningCount
+        running_group = _group_column(by, running, counted=True)
+        parts.append(
             select(
-                FunnelStay.stage_id,
-                group.label("group_id"),
-                days_between(FunnelStay.started_on, literal(today, Date)).label("days"),
-                func.count().label("stays"),
+                running.stage_id,
+                running_group.label("group_id"),
+                days_between(running.started_on, literal(today, Date)).label("days"),
+                func.sum(running.n).label("stays"),
             )
-            .where(*within, FunnelStay.is_current == true())
-            .group_by(FunnelStay.stage_id, *groups, FunnelStay.started_on)
+            .where(
+                running.programme_id == _programme_id(programme),
+                *_counts_filter(running, scope),
+            )
+            .group_by(running.stage_id, *([running_group] if by else []), running.started_on)
         )
-        parts.append(running)
-    lengths = union_all(*parts).subquery()
-    stmt = select(Stage.code, lengths.c.group_id, lengths.c.days, lengths.c.stays).join(
-        Stage, Stage.id == lengths.c.stage_id
+    counted = union_all(*parts).subquery()
+    stmt = select(Stage.code, counted.c.group_id, counted.c.days, counted.c.stays).join(
+        Stage, Stage.id == counted.c.stage_id
     )
     histograms: dict[tuple[str, int | None], Counter] = defaultdict(Counter)
     names_of: dict[int | None, str | None] = {}
-    for row in _named(stmt, by, lengths.c.group_id, grouped=False):
+    for row in _named(stmt, by, counted.c.group_id, grouped=False):
         histograms[(row.code, row.group_id)][row.days] += row.stays
         names_of.setdefault(row.group_id, _group_name(by, row))
     names = {s.code: s.name for s in spec.stages}
@@ -301,25 +309,25 @@ def certificates_expiring(
     """Count the valid high-tech certificates expiring in each of `years` (domain.md §9).
 
     Replaced, lapsed and cancelled certificates do not count. Without a breakdown every year
-    asked for is listed, in order, with 0 when none expire.
+    asked for is listed, in order, with 0 when none expire. The certificates are read off the
+    funnel summary.
     """
     years = sorted(set(years))
     if not years:
         return []
-    year = extract("year", Certificate.expires_on).label("year")
-    group = _group_column(by)
+    summary.settle(db.session)
+    held = FunnelCertificate
+    year = extract("year", held.expires_on).label("year")
+    group = _group_column(by, held)
     stmt = (
         select(year, group.label("group_id"), func.count().label("certificates"))
-        .select_from(Certificate)
-        .join(Firm, Firm.id == Certificate.firm_id)
         .where(
-            Certificate.kind == HTE_KIND,
-            Certificate.status == "valid",
-            # The range lets the database use the index on (kind, expires_on).
-            Certificate.expires_on >= date(years[0], 1, 1),
-            Certificate.expires_on <= date(years[-1], 12, 31),
+            held.status == "valid",
+            # The range lets the database use the index that starts with expires_on.
+            held.expires_on >= date(years[0], 1, 1),
+            held.expires_on <= date(years[-1], 12, 31),
             year.in_(years),
-            *_firm_filter(scope),
+            *_summary_filter(held, scope),
         )
         .group_by(year, *([group] if by else []))
     )
@@ -356,13 +364,6 @@ def _days_between_sqlite(element, compiler, **kw) -> str:
     return f"CAST(julianday({end}) - julianday({start}) AS INTEGER)"
 
 
-def _firm_filter(scope: Scope) -> list[ColumnElement[bool]]:
-    return [
-        Firm.deleted_at.is_(None),
-        *(firm_scope(part) if isinstance(part, User) else part for part in _scope_parts(scope)),
-    ]
-
-
 def _scope_parts(scope: Scope) -> list:
     return list(scope) if isinstance(scope, list | tuple) else [] if scope is None else [scope]
 
@@ -380,13 +381,15 @@ def _stage_id(programme: str, code: str):
     )
 
 
-def _group_column(by: str | None, source=Firm) -> ColumnElement:
-    """Return the column a breakdown groups by, of `Firm` or of a summary table (a constant
-    without a breakdown)."""
+def _group_column(by: str | None, source=Firm, counted: bool = False) -> ColumnElement:
+    """Return the column a breakdown groups by, of `Firm`, of a summary table or of a count
+    table (`counted`), or a constant without a breakdown."""
     if by is None:
         return cast(null(), Integer)
     if by not in GROUP_COLUMNS:
         raise ValueError(f"unknown breakdown {by!r}; expected one of {sorted(BREAKDOWNS)}")
+    if counted:
+        return _copy(source, GROUP_COLUMNS[by])
     return getattr(source, GROUP_COLUMNS[by])
 
 
@@ -396,26 +399,60 @@ def _summary_filter(table, scope: Scope) -> list[ColumnElement[bool]]:
     A condition on other firm columns selects the firm ids it holds for. Soft-deleted firms
     have no rows in the summary.
     """
+    copies = {"id": table.firm_id, **{name: getattr(table, name) for name in summary.FIRM_COLUMNS}}
     conditions = []
-    for part in _scope_parts(scope):
-        condition = firm_scope(part, every=True) if isinstance(part, User) else part
-        read = {
-            column.key
-            for column in visitors.iterate(condition)
-            if isinstance(column, Column) and column.table is Firm.__table__
-        }
-        if read <= {"id", *summary.FIRM_COLUMNS}:
-            copies = {"id": table.firm_id, **{n: getattr(table, n) for n in summary.FIRM_COLUMNS}}
-
-            def swap(element, copies=copies):
-                if isinstance(element, Column) and element.table is Firm.__table__:
-                    return copies[element.key].expression
-                return None
-
-            conditions.append(visitors.replacement_traverse(condition, {}, swap))
+    for condition in _conditions(scope):
+        if _firm_columns(condition) <= set(copies):
+            conditions.append(_on_copies(condition, copies))
         else:
             conditions.append(table.firm_id.in_(select(Firm.id).where(condition)))
     return conditions
+
+
+def _counts_filter(model, scope: Scope) -> list[ColumnElement[bool]]:
+    """Return the conditions of `scope` on a count table's copies of the firm columns (0 for
+    none); a count table knows no other firm column."""
+    copies = {name: _copy(model, name) for name in summary.FIRM_COLUMNS}
+    conditions = []
+    for condition in _conditions(scope):
+        unknown = _firm_columns(condition) - set(copies)
+        if unknown:
+            raise ValueError(f"the funnel counts firms by {sorted(copies)}, not {sorted(unknown)}")
+        conditions.append(_on_copies(condition, copies))
+    return conditions
+
+
+def _copy(model, name: str) -> ColumnElement:
+    """Return a count table's copy of a firm column, with 0 read as none."""
+    return func.nullif(getattr(model, name), 0)
+
+
+def _conditions(scope: Scope) -> list[ColumnElement[bool]]:
+    """Return the conditions on `Firm` of a scope (a user's reach read in full)."""
+    return [
+        firm_scope(part, every=True) if isinstance(part, User) else part
+        for part in _scope_parts(scope)
+    ]
+
+
+def _firm_columns(condition: ColumnElement[bool]) -> set[str]:
+    return {
+        column.key
+        for column in visitors.iterate(condition)
+        if isinstance(column, Column) and column.table is Firm.__table__
+    }
+
+
+def _on_copies(condition: ColumnElement[bool], copies: dict[str, ColumnElement]):
+    """Return `condition` with the firm's columns replaced by their copies."""
+
+    def swap(element):
+        if isinstance(element, Column) and element.table is Firm.__table__:
+            copy = copies[element.key]
+            return getattr(copy, "expression", copy)
+        return None
+
+    return visitors.replacement_traverse(condition, {}, swap)
 
 
 def _named(

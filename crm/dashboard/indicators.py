@@ -10,20 +10,35 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Select, func, or_, select
 
-from crm.dashboard.funnel import Scope, _firm_filter, _group_column, _group_name, _named
-from crm.firms.certificates import valid_on
-from crm.firms.models import Certificate, Firm, FirmYear, IPItem
-from crm.pipeline.models import Enrollment, Programme, Stage
+from crm.accounts.models import User
+from crm.core.permissions import sees_all_firms
+from crm.dashboard.funnel import (
+    Scope,
+    _group_column,
+    _group_name,
+    _named,
+    _programme_id,
+    _scope_parts,
+    _stage_id,
+    _summary_filter,
+)
+from crm.extensions import db
+from crm.firms.models import Firm
+from crm.pipeline import summary
+from crm.pipeline.models import (
+    FunnelCertificate,
+    FunnelFirm,
+    FunnelPatent,
+    FunnelPoolYear,
+    FunnelPosition,
+)
 from crm.pipeline.rules import HTE
 from crm.support.models import SupportEntry
 from crm.support.rules import SUPPORT_KINDS
 
-#: The stages of the high-tech programme that make up the reserve pool: admitted (高企后备库)
-#: and coached (一企一策辅导, still a pooled firm). Applied and later stages have left the pool.
-POOL_STAGES = ("reserve", "coaching")
-INVENTION = "invention"
+POOL_STAGES = summary.POOL_STAGES
 PAID = "paid"
 
 
@@ -73,15 +88,20 @@ def hte_count(day: date, by: str | None = None, scope: Scope = None) -> list[Gro
     """Count the firms holding a valid high-tech certificate on `day` (domain.md §9).
 
     A firm with several valid certificates counts once. Without a breakdown there is one row,
-    0 when none hold one; with one, only the groups that have such firms.
+    0 when none hold one; with one, only the groups that have such firms. The certificates are
+    read off the funnel summary, with the condition of `crm.firms.certificates.valid_on`.
     """
-    group = _group_column(by)
-    holders = select(Certificate.firm_id).where(valid_on(day)).distinct().subquery()
+    summary.settle(db.session)
+    group = _group_column(by, FunnelCertificate)
+    held = FunnelCertificate
     stmt = (
-        select(group.label("group_id"), func.count().label("count"))
-        .select_from(Firm)
-        .join(holders, holders.c.firm_id == Firm.id)
-        .where(*_firm_filter(scope))
+        select(group.label("group_id"), func.count(held.firm_id.distinct()).label("count"))
+        .where(
+            held.issued_on <= day,
+            held.expires_on >= day,
+            or_(held.ended_on.is_(None), held.ended_on > day),
+            *_summary_filter(held, scope),
+        )
         .group_by(*([group] if by else []))
     )
     return _counts(stmt, by, group)
@@ -91,20 +111,14 @@ def invention_patents(day: date, by: str | None = None, scope: Scope = None) -> 
     """Count the invention patents held on `day`: granted by then, still valid, and owned.
 
     An item without a grant date is an application, not a patent held; one used under a licence
-    is not the firm's own (domain.md §9). Rows as `hte_count`.
+    is not the firm's own (domain.md §9); the funnel summary keeps the others. Rows as
+    `hte_count`.
     """
-    group = _group_column(by)
+    summary.settle(db.session)
+    group = _group_column(by, FunnelPatent)
     stmt = (
         select(group.label("group_id"), func.count().label("count"))
-        .select_from(IPItem)
-        .join(Firm, Firm.id == IPItem.firm_id)
-        .where(
-            IPItem.kind == INVENTION,
-            IPItem.status == "valid",
-            IPItem.acquisition != "license",
-            IPItem.granted_on <= day,
-            *_firm_filter(scope),
-        )
+        .where(FunnelPatent.granted_on <= day, *_summary_filter(FunnelPatent, scope))
         .group_by(*([group] if by else []))
     )
     return _counts(stmt, by, group)
@@ -117,49 +131,49 @@ def pool_rd_intensity(year: int, by: str | None = None, scope: Scope = None) -> 
     `POOL_STAGES` (高企后备库 and 一企一策辅导). Intensity is Σ R&D expense ÷ Σ sales revenue of
     their `FirmYear` of `year`, summed over the firms that have both figures. Without a breakdown
     there is one row (all zero for an empty pool); with one, only the groups with pooled firms.
+    Both the pool and its figures are read off the funnel summary.
     """
-    group = _group_column(by)
-    pooled = (
-        select(Enrollment.firm_id)
-        .join(Stage, Stage.id == Enrollment.stage_id)
-        .join(Programme, Programme.id == Enrollment.programme_id)
-        .where(
-            Programme.code == HTE,
-            Stage.code.in_(POOL_STAGES),
-            Enrollment.closed_on.is_(None),
-        )
-        .distinct()
-        .subquery()
-    )
-    complete = and_(FirmYear.rd_expense.is_not(None), FirmYear.sales_revenue.is_not(None))
+    summary.settle(db.session)
+    pool = _group_column(by, FunnelPosition)
     stmt = (
+        select(pool.label("group_id"), func.count().label("firms"))
+        .where(
+            FunnelPosition.programme_id == _programme_id(HTE),
+            FunnelPosition.stage_id.in_([_stage_id(HTE, stage) for stage in POOL_STAGES]),
+            *_summary_filter(FunnelPosition, scope),
+        )
+        .group_by(*([pool] if by else []))
+    )
+    group = _group_column(by, FunnelPoolYear)
+    figures = (
         select(
             group.label("group_id"),
             func.count().label("firms"),
-            func.count(case((complete, 1))).label("with_figures"),
-            func.coalesce(func.sum(case((complete, FirmYear.rd_expense))), 0).label("rd"),
-            func.coalesce(func.sum(case((complete, FirmYear.sales_revenue))), 0).label("revenue"),
+            func.sum(FunnelPoolYear.rd_expense).label("rd"),
+            func.sum(FunnelPoolYear.sales_revenue).label("revenue"),
         )
-        .select_from(Firm)
-        .join(pooled, pooled.c.firm_id == Firm.id)
-        .outerjoin(FirmYear, and_(FirmYear.firm_id == Firm.id, FirmYear.year == year))
-        .where(*_firm_filter(scope))
+        .where(FunnelPoolYear.year == year, *_summary_filter(FunnelPoolYear, scope))
         .group_by(*([group] if by else []))
     )
-    rows = _named(stmt, by, group)
+    known = {row.group_id: row for row in db.session.execute(figures)}
+    rows = _named(stmt, by, pool)
     if by is None and not rows:
         return [RdIntensity(0, 0, Decimal(0), Decimal(0))]
-    return [
-        RdIntensity(
-            row.firms,
-            row.with_figures,
-            Decimal(row.rd),
-            Decimal(row.revenue),
-            row.group_id if by else None,
-            _group_name(by, row),
+    result = []
+    for row in rows:
+        # Without a breakdown the sums come back as one row, of NULLs when no firm has figures.
+        found = known.get(row.group_id if by else None)
+        result.append(
+            RdIntensity(
+                row.firms,
+                found.firms if found else 0,
+                Decimal(found.rd or 0) if found else Decimal(0),
+                Decimal(found.revenue or 0) if found else Decimal(0),
+                row.group_id if by else None,
+                _group_name(by, row),
+            )
         )
-        for row in rows
-    ]
+    return result
 
 
 def support_paid(
@@ -172,7 +186,7 @@ def support_paid(
     payments (in the order of `SUPPORT_KINDS`); without, one total per group. Without a breakdown
     and `by_kind`, there is always one row.
     """
-    group = _group_column(by)
+    group = _group_column(by, FunnelFirm)
     kind_columns = [SupportEntry.kind] if by_kind else []
     stmt = (
         select(
@@ -182,16 +196,14 @@ def support_paid(
             func.count().label("entries"),
         )
         .select_from(SupportEntry)
-        .join(Firm, Firm.id == SupportEntry.firm_id)
         .where(
             SupportEntry.status == PAID,
             SupportEntry.paid_on >= date(year, 1, 1),
             SupportEntry.paid_on <= date(year, 12, 31),
-            *_firm_filter(scope),
         )
         .group_by(*([group] if by else []), *kind_columns)
     )
-    rows = _named(stmt, by, group)
+    rows = _named(_of_firms(stmt, SupportEntry.firm_id, by, scope), by, group)
     if by is None and not by_kind and not rows:
         return [SupportPaid(Decimal(0), 0)]
     result = [
@@ -211,6 +223,22 @@ def support_paid(
         groups = {row.group_id: n for n, row in enumerate(result)}
         result.sort(key=lambda r: (groups[r.group_id], order.get(r.kind, len(order))))
     return result
+
+
+def _of_firms(stmt: Select, firm_id, by: str | None, scope: Scope) -> Select:
+    """Narrow a select of rows of firms (`firm_id`) to the live firms of `scope`.
+
+    For the whole city without a breakdown the rows are read alone off their index, leaving out
+    the few deleted firms by id; otherwise they join the funnel summary's narrow copy of their
+    firms, whose columns the breakdown groups by.
+    """
+    parts = _scope_parts(scope)
+    if by is None and all(isinstance(part, User) and sees_all_firms(part) for part in parts):
+        return stmt.where(firm_id.not_in(select(Firm.id).where(Firm.deleted_at.is_not(None))))
+    summary.settle(db.session)
+    return stmt.join(FunnelFirm, FunnelFirm.firm_id == firm_id).where(
+        *_summary_filter(FunnelFirm, scope)
+    )
 
 
 def _counts(stmt, by: str | None, group) -> list[GroupCount]:

@@ -1,8 +1,9 @@
 """Programmes and their stages (reference data), enrollments of firms, and stage transitions."""
 
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core import clock
@@ -160,6 +161,20 @@ class StageTransition(TimestampMixin, db.Model):
 # Kept current by `summary` before each commit; `flask crm rebuild-funnel` builds them afresh.
 
 
+class FunnelFirm(db.Model):
+    """A live firm's copied columns: what the records of other packages join for a scope."""
+
+    __tablename__ = "funnel_firms"
+
+    firm_id: Mapped[int] = mapped_column(
+        ForeignKey("firms.id", ondelete="CASCADE"), primary_key=True
+    )
+    district_id: Mapped[int | None]
+    park_id: Mapped[int | None]
+    tech_field_id: Mapped[int | None]
+    manager_id: Mapped[int | None]
+
+
 class FunnelPosition(db.Model):
     """Where a live firm stands in a programme: its latest enrollment's stage, open or final."""
 
@@ -221,9 +236,9 @@ class FunnelStay(db.Model):
         ),
     )
 
-    transition_id: Mapped[int] = mapped_column(
-        ForeignKey("stage_transitions.id", ondelete="CASCADE"), primary_key=True
-    )
+    #: The transition's id (no foreign key: the rows are replaced by firm, and a key would
+    #: lock the source table whenever this one is dropped or altered).
+    transition_id: Mapped[int] = mapped_column(primary_key=True)
     firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"))
     #: The stage moved into.
@@ -243,3 +258,146 @@ class FunnelStay(db.Model):
     park_id: Mapped[int | None]
     tech_field_id: Mapped[int | None]
     manager_id: Mapped[int | None]
+
+
+class FunnelCertificate(db.Model):
+    """A high-tech certificate of a live firm, for the holders on a day and the expiries."""
+
+    __tablename__ = "funnel_certificates"
+    __table_args__ = (
+        Index(
+            "ix_funnel_certificates_span",
+            "expires_on",
+            "issued_on",
+            "ended_on",
+            "status",
+            "district_id",
+            "manager_id",
+            "park_id",
+            "tech_field_id",
+            "firm_id",
+        ),
+    )
+
+    #: The certificate's id (no foreign key, as `FunnelStay.transition_id`).
+    certificate_id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    issued_on: Mapped[date]
+    expires_on: Mapped[date]
+    ended_on: Mapped[date | None]
+    status: Mapped[str] = mapped_column(String(16))
+    district_id: Mapped[int | None]
+    park_id: Mapped[int | None]
+    tech_field_id: Mapped[int | None]
+    manager_id: Mapped[int | None]
+
+
+class FunnelPatent(db.Model):
+    """An invention patent a live firm holds: granted, valid, and its own (not licensed)."""
+
+    __tablename__ = "funnel_patents"
+    __table_args__ = (
+        Index(
+            "ix_funnel_patents_granted_on",
+            "granted_on",
+            "district_id",
+            "manager_id",
+            "park_id",
+            "tech_field_id",
+        ),
+    )
+
+    #: The IP item's id (no foreign key, as `FunnelStay.transition_id`).
+    item_id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    granted_on: Mapped[date]
+    district_id: Mapped[int | None]
+    park_id: Mapped[int | None]
+    tech_field_id: Mapped[int | None]
+    manager_id: Mapped[int | None]
+
+
+class FunnelPoolYear(db.Model):
+    """A year's R&D expense and sales revenue of a firm in the high-tech reserve pool now, when
+    both figures are known."""
+
+    __tablename__ = "funnel_pool_years"
+    __table_args__ = (
+        Index(
+            "ix_funnel_pool_years_year",
+            "year",
+            "district_id",
+            "manager_id",
+            "park_id",
+            "tech_field_id",
+            "rd_expense",
+            "sales_revenue",
+        ),
+    )
+
+    firm_id: Mapped[int] = mapped_column(
+        ForeignKey("firms.id", ondelete="CASCADE"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(primary_key=True)
+    rd_expense: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    sales_revenue: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    district_id: Mapped[int | None]
+    park_id: Mapped[int | None]
+    tech_field_id: Mapped[int | None]
+    manager_id: Mapped[int | None]
+
+
+# --- Counts of the summary's rows ----------------------------------------------------------------
+# The rows of the funnel summary counted by what the figures read and the copied firm columns,
+# NULL written as 0 so that a key is a primary key. A figure sums a few thousand of these instead
+# of reading a hundred thousand rows. `summary` keeps them by adding what each refresh changed.
+
+
+class _Counted:
+    """The copied firm columns (0: none) and the number of summary rows with this key."""
+
+    district_id: Mapped[int] = mapped_column(primary_key=True)
+    park_id: Mapped[int] = mapped_column(primary_key=True)
+    tech_field_id: Mapped[int] = mapped_column(primary_key=True)
+    manager_id: Mapped[int] = mapped_column(primary_key=True)
+    #: How many summary rows have this key.
+    n: Mapped[int]
+
+
+class FunnelStageCount(_Counted, db.Model):
+    """The live firms per programme and stage they stand in (`FunnelPosition`)."""
+
+    __tablename__ = "funnel_stage_counts"
+
+    programme_id: Mapped[int] = mapped_column(primary_key=True)
+    stage_id: Mapped[int] = mapped_column(primary_key=True)
+
+
+class FunnelEntryCount(_Counted, db.Model):
+    """The enrollments' first entries into a stage, by year and the stages entered after."""
+
+    __tablename__ = "funnel_entry_counts"
+
+    stage_id: Mapped[int] = mapped_column(primary_key=True)
+    cohort: Mapped[int] = mapped_column(primary_key=True)
+    later_mask: Mapped[int] = mapped_column(primary_key=True)
+
+
+class FunnelLengthCount(_Counted, db.Model):
+    """The ended stays in a stage, by their length in days."""
+
+    __tablename__ = "funnel_length_counts"
+
+    programme_id: Mapped[int] = mapped_column(primary_key=True)
+    stage_id: Mapped[int] = mapped_column(primary_key=True)
+    days: Mapped[int] = mapped_column(primary_key=True)
+
+
+class FunnelRunningCount(_Counted, db.Model):
+    """The current stays in a stage, by the day they began."""
+
+    __tablename__ = "funnel_running_counts"
+
+    programme_id: Mapped[int] = mapped_column(primary_key=True)
+    stage_id: Mapped[int] = mapped_column(primary_key=True)
+    started_on: Mapped[date] = mapped_column(primary_key=True)

@@ -492,11 +492,11 @@ def test_stage_codes_match_the_seeded_stages(world):
 # --- The summary the queries read ----------------------------------------------------------------
 
 
-def summary_rows() -> tuple[set, set]:
-    """Return the rows of both summary tables, as tuples of every column."""
+def summary_rows() -> tuple[set, ...]:
+    """Return the rows of every summary and count table, as tuples of every column."""
+    tables = (*summary.TABLES, *(counts.model for counts in summary.COUNTS))
     return tuple(
-        {tuple(row) for row in db.session.execute(select(table))}
-        for table in (FunnelPosition.__table__, FunnelStay.__table__)
+        {tuple(row) for row in db.session.execute(select(table.__table__))} for table in tables
     )
 
 
@@ -525,7 +525,7 @@ def test_every_move_keeps_the_summary_as_a_rebuild_makes_it(world):
     assert_summary_is_rebuilt_alike()
     firms = world["firms"]
     # The soft-deleted firm has no rows; the others one position per programme they joined.
-    positions, _ = summary_rows()
+    positions = summary_rows()[summary.TABLES.index(FunnelPosition)]
     assert sorted(row[0] for row in positions) == sorted(
         [f.id for key, f in firms.items() if key != "f5"] + [firms["f3"].id]
     )
@@ -569,8 +569,8 @@ def test_a_restored_firm_counts_again(world):
 
 def test_the_rebuild_command_computes_every_live_firm_again(world, runner):
     kept = summary_rows()
-    db.session.execute(delete(FunnelStay))
-    db.session.execute(delete(FunnelPosition))
+    for table in (*summary.TABLES, *(counts.model for counts in summary.COUNTS)):
+        db.session.execute(delete(table))
     result = runner.invoke(args=["crm", "rebuild-funnel"])
     assert result.exit_code == 0, result.output
     assert "已重新汇总 6 家企业的培育进程" in result.output
