@@ -575,3 +575,8 @@ def test_the_rebuild_command_computes_every_live_firm_again(world, runner):
     assert result.exit_code == 0, result.output
     assert "已重新汇总 6 家企业的培育进程" in result.output
     assert summary_rows() == kept
+
+
+def test_the_counts_refuse_a_scope_on_a_column_they_do_not_copy(world):
+    with pytest.raises(ValueError, match="name"):
+        funnel.firms_per_stage("hte", scope=Firm.name == "某公司")
