@@ -42,15 +42,22 @@ demo: install
 test: install assets
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# The import benchmark, then the daily reminder scan, the bell and 今日待办 on the demo database of
-# bench-pages (BENCHMARKS.md); BENCH_ROWS=5000 and BENCH_FIRMS=20000 for a quick look, DATABASE_URL
-# for PostgreSQL, BENCH_RUNS repetitions (medians of the import, best of the scans).
+# The import benchmark, then the daily reminder scan, the bell and 今日待办, the dashboard and the
+# firm-list export on the demo database of bench-pages (BENCHMARKS.md); BENCH_ROWS=5000 and
+# BENCH_FIRMS=20000 for a quick look, DATABASE_URL for PostgreSQL, BENCH_RUNS repetitions (medians
+# of the import and the export, best of the scans).
 BENCH_ROWS ?= 50000
 BENCH_RUNS ?= 3
 BENCH_FIRMS ?= 100000
+#: The demo database bench-pages built (its SQLite copy), or DATABASE_URL's.
+BENCH_DEMO_URL = $${DATABASE_URL:-sqlite:///$(CURDIR)/bench/.cache/pages-run.sqlite}
 bench: install
 	$(BIN)/python bench/import_bench.py --rows $(BENCH_ROWS) --repeat $(BENCH_RUNS)
 	$(BIN)/python bench/reminders_bench.py --firms $(BENCH_FIRMS) --runs $(BENCH_RUNS)
+	FLASK_DEBUG=1 $(BIN)/python bench/pages_bench.py --firms $(BENCH_FIRMS) --only dashboard
+	FLASK_DEBUG=1 $(BIN)/python bench/funnel_bench.py --database-url "$(BENCH_DEMO_URL)"
+	FLASK_DEBUG=1 $(BIN)/python bench/export_bench.py --runs $(BENCH_RUNS) \
+	  --database-url "$(BENCH_DEMO_URL)"
 
 # Every list, board and firm tab timed as each role on the demo data (BENCHMARKS.md). The demo
 # database is built once into bench/.cache; BENCH_FIRMS=20000 for a quicker look, DATABASE_URL
