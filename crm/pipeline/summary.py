@@ -160,6 +160,18 @@ def refresh(connection: Connection, firm_ids: Iterable[int]) -> None:
     if not ids:
         return
     bits = _stage_bits(connection)
+    if connection.dialect.name == "postgresql":
+        # Another transaction refreshing one of these firms holds its row until it commits;
+        # waiting here, before reading anything, lets this one see and replace what it wrote.
+        # Locked in order of id, so two refreshes never wait on each other in a circle.
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            connection.execute(
+                select(FunnelFirm.firm_id)
+                .where(FunnelFirm.firm_id.in_(chunk))
+                .order_by(FunnelFirm.firm_id)
+                .with_for_update()
+            )
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         before = [_tally(connection, counts, chunk) for counts in COUNTS]
