@@ -163,7 +163,8 @@ def refresh(connection: Connection, firm_ids: Iterable[int]) -> None:
     if connection.dialect.name == "postgresql":
         # Another transaction refreshing one of these firms holds its row until it commits;
         # waiting here, before reading anything, lets this one see and replace what it wrote.
-        # Locked in order of id, so two refreshes never wait on each other in a circle.
+        # Locked in order of id, so two refreshes never wait on each other in a circle. The
+        # row is updated, never replaced, so the next waiter waits on its new version.
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start : start + CHUNK]
             connection.execute(
@@ -238,7 +239,8 @@ def _refresh_chunk(
 ) -> None:
     if not fresh:
         for table in TABLES:
-            connection.execute(delete(table).where(table.firm_id.in_(ids)))
+            if table is not FunnelFirm:
+                connection.execute(delete(table).where(table.firm_id.in_(ids)))
     firms = {
         row.id: {name: getattr(row, name) for name in FIRM_COLUMNS}
         for row in connection.execute(
@@ -247,8 +249,20 @@ def _refresh_chunk(
             )
         )
     }
+    # A firm's own row is updated in place, not replaced: it is what a concurrent refresh of the
+    # firm waits on (`refresh`), and a replaced row would let every waiter through at once.
+    gone = [firm_id for firm_id in ids if firm_id not in firms]
+    if gone and not fresh:
+        connection.execute(delete(FunnelFirm).where(FunnelFirm.firm_id.in_(gone)))
     if not firms:
         return
+    _upsert(
+        connection,
+        FunnelFirm.__table__,
+        [{"firm_id": firm_id, **columns} for firm_id, columns in firms.items()],
+        ["firm_id"],
+        {name: FunnelFirm.__table__.c[name] for name in FIRM_COLUMNS},
+    )
     live = list(firms)
     enrollments = list(
         connection.execute(
@@ -282,7 +296,6 @@ def _refresh_chunk(
     ]
     pooled = [row["firm_id"] for row in positions if bits[row["stage_id"]][1]]
     for table, rows in (
-        (FunnelFirm, [{"firm_id": firm_id, **columns} for firm_id, columns in firms.items()]),
         (FunnelPosition, positions),
         (FunnelStay, stays),
         (FunnelCertificate, _certificates(connection, firms)),
@@ -443,14 +456,21 @@ def _add(connection: Connection, counts: Counts, change: Counter) -> None:
     if not rows:
         return
     table = counts.model.__table__
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table)
-    stmt = stmt.on_conflict_do_update(index_elements=names, set_={"n": table.c.n + stmt.excluded.n})
-    connection.execute(stmt, rows)
+    _upsert(connection, table, rows, names, {"n": table.c.n}, add=True)
     emptied = [{f"k_{name}": row[name] for name in names} for row in rows if row["n"] < 0]
     if emptied:
         key = and_(*(table.c[name] == bindparam(f"k_{name}") for name in names))
         connection.execute(delete(table).where(key, table.c.n == 0), emptied)
+
+
+def _upsert(connection: Connection, table, rows, key: list[str], columns: dict, add=False) -> None:
+    """Insert `rows`, or on a `key` already there set `columns` to the row's values (`add`:
+    add them to the stored ones)."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table)
+    new = {name: getattr(stmt.excluded, name) for name in columns}
+    values = {name: column + new[name] if add else new[name] for name, column in columns.items()}
+    connection.execute(stmt.on_conflict_do_update(index_elements=key, set_=values), rows)
 
 
 # --- Keeping it current --------------------------------------------------------------------------
