@@ -3,9 +3,10 @@
 Firms now in each stage, conversion between two stages by cohort year, median days in a stage, and
 certificates expiring per year, optionally broken down by district, park, technology field or
 account manager. `scope` limits the count to the firms a user may see (`firms.access.firm_scope`),
-or to any other condition on `Firm`; soft-deleted firms never count. The functions return plain
-rows with names, never ORM objects, and compute everything in the database (window functions for
-"latest", "first" and the median), the same way on SQLite and PostgreSQL.
+or to any other condition on the firm columns the funnel summary copies (district, park, field,
+manager); soft-deleted firms never count. The figures read the summary (`crm.pipeline.summary`):
+its counts of positions, first entries and stays, and its copies of the certificates. The
+functions return plain rows with names, never ORM objects, the same way on SQLite and PostgreSQL.
 """
 
 from collections import Counter, defaultdict

@@ -3,7 +3,8 @@
 High-tech enterprises on a day, R&D intensity of the high-tech reserve pool, invention patents
 held, and support money paid in a year, optionally broken down by district, park, technology field
 or account manager, with the same `by` and `scope` as `crm.dashboard.funnel`. Soft-deleted firms
-never count; the functions return plain rows with names, never ORM objects.
+never count; the functions return plain rows with names, never ORM objects. All but the support
+paid read the funnel summary (`crm.pipeline.summary`); the support ledger joins its firm copies.
 """
 
 from dataclasses import dataclass
