@@ -21,10 +21,10 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import and_, event, inspect, or_, select, update
+from sqlalchemy import and_, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
-from crm.core import clock
+from crm.core import clock, derived
 from crm.eligibility.facts import VERDICT_RANK, ExpertFacts, FirmFacts, IPFacts, YearFacts
 from crm.eligibility.models import Assessment, ExpertAssessment, SettingsVersion
 from crm.eligibility.rules import assess_hte, assess_tech_sme
@@ -39,10 +39,6 @@ DEFAULT_EFFECTIVE_ON = date(2016, 1, 1)
 DEFAULT_NOTE = "系统初始值（国科发火〔2016〕32号、195号）"
 #: Firms assessed per round of queries.
 CHUNK = 500
-
-#: `session.info` keys: the firms to recompute at commit, and the re-entrance guard.
-_PENDING = "eligibility_pending_firms"
-_REFRESHING = "eligibility_refreshing"
 
 #: The FirmYear columns the rules read: every field of YearFacts.
 _YEAR_COLUMNS = tuple(f.name for f in fields(YearFacts))
@@ -196,7 +192,7 @@ def refresh_assessments(
     if firm_ids is None:
         ids = list(session.scalars(stmt))
         # Everything is being recomputed: what the flushes noted so far is covered.
-        session.info.pop(_PENDING, None)
+        derived.forget(session, DERIVED.name)
     else:
         wanted = sorted(set(firm_ids))
         ids = []
@@ -398,14 +394,6 @@ def current_assessment(firm_id: int) -> Assessment | None:
 # --- Automatic recomputation ---------------------------------------------------------------------
 
 
-def _firm_ids_of(obj, state) -> set[int]:
-    """Return the firm ids a changed row describes, before and after the change."""
-    ids = {state.dict.get("firm_id")}
-    history = state.attrs.firm_id.history
-    ids.update(history.deleted or ())
-    return {i for i in ids if i is not None}
-
-
 def _is_fact_row(obj, state) -> bool:
     """Tell whether `obj` is a row the assessment reads."""
     return isinstance(obj, FirmYear | IPItem | Certificate | ExpertAssessment)
@@ -419,44 +407,27 @@ def _touched_firms(session: Session) -> set[int]:
         if isinstance(obj, Firm):
             touched.add(obj.id)
         elif _is_fact_row(obj, state):
-            touched |= _firm_ids_of(obj, state)
+            touched |= derived.firm_ids_of(state)
     for obj in session.dirty:
         state = inspect(obj)
         if isinstance(obj, Firm):
             if any(state.attrs[name].history.has_changes() for name in _FIRM_ATTRIBUTES):
                 touched.add(obj.id)
         elif _is_fact_row(obj, state) and session.is_modified(obj, include_collections=False):
-            touched |= _firm_ids_of(obj, state)
+            touched |= derived.firm_ids_of(state)
     for obj in session.deleted:
         # Read the instance dict only: a deleted row must not be reloaded.
         state = inspect(obj)
         if _is_fact_row(obj, state):
-            touched |= _firm_ids_of(obj, state)
+            touched |= derived.firm_ids_of(state)
     return touched
 
 
-@event.listens_for(Session, "after_flush")
-def _note_changed_firms(session: Session, flush_context) -> None:
-    touched = _touched_firms(session)
-    if touched:
-        session.info.setdefault(_PENDING, set()).update(touched)
-
-
-@event.listens_for(Session, "before_commit")
-def _refresh_before_commit(session: Session) -> None:
-    if session.info.get(_REFRESHING):
-        return
-    session.info[_REFRESHING] = True
-    try:
-        session.flush()
-        pending = session.info.pop(_PENDING, None)
-        if pending:
-            refresh_assessments(pending, session=session)
-        session.info.pop(_PENDING, None)
-    finally:
-        session.info.pop(_REFRESHING, None)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_changed_firms(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+#: The assessments, computed again before each commit for the firms whose facts changed.
+DERIVED = derived.register(
+    derived.Derived(
+        "eligibility",
+        _touched_firms,
+        lambda session, firm_ids: refresh_assessments(firm_ids, session=session),
+    )
+)

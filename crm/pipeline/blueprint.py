@@ -14,7 +14,7 @@ from crm.firms.tabs import FirmTab, register_tab
 from crm.firms.timeline import register_source
 from crm.pipeline import (
     board,
-    summary,  # noqa: F401 (its listeners keep the funnel summary current)
+    summary,  # noqa: F401 (registers the funnel summary with crm.core.derived)
     timeline,
     views,
 )

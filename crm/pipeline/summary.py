@@ -17,10 +17,11 @@ copied beside them, so that a figure reads one covering index and joins nothing:
 Soft-deleted firms have no rows. They are derived data: `refresh` computes a firm's rows from
 its records and adds the difference to the counts. A flush that adds, changes or deletes one of
 those records, or changes a copied column of a firm (or deletes or restores it), notes the
-firm; its rows are computed again just before the commit (as the eligibility assessments are),
-so they are never older than the data a reader sees. Writes that bypass the ORM (the import's
-bulk updates and its undo) note their firms with `note_firms`. `flask crm rebuild-funnel` (and
-the migration that made the tables) computes them all again.
+firm; its rows are computed again just before the commit (`crm.core.derived`, which keeps the
+eligibility assessments current too), so they are never older than the data a reader sees.
+Writes that bypass the ORM (the import's bulk updates and its undo) note their firms with
+`note_firms`. `flask crm rebuild-funnel` (and the migration that made the tables) computes them
+all again.
 """
 
 from collections import Counter, defaultdict
@@ -37,7 +38,6 @@ from sqlalchemy import (
     bindparam,
     cast,
     delete,
-    event,
     extract,
     false,
     func,
@@ -49,6 +49,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from crm.core import derived
 from crm.firms.models import Certificate, Firm, FirmYear, IPItem
 from crm.firms.rules import HTE_KIND
 from crm.pipeline.models import (
@@ -141,8 +142,6 @@ COUNTS = (
 INVENTION = "invention"
 #: Firms computed per statement.
 CHUNK = 500
-_PENDING = "funnel_pending_firms"
-_REFRESHING = "funnel_refreshing"
 
 
 def stage_bit(programme: str, stage: str) -> int:
@@ -207,12 +206,12 @@ def note_firms(session: Session, firm_ids: Iterable[int]) -> None:
 
     For writes the flush does not see: bulk statements and deletes through the tables.
     """
-    session.info.setdefault(_PENDING, set()).update(i for i in firm_ids if i is not None)
+    derived.note_firms(session, DERIVED.name, firm_ids)
 
 
 def settle(session: Session) -> None:
     """Bring the summary up to date with this session's pending writes, before reading it."""
-    _refresh_pending(session)
+    derived.settle(session, DERIVED.name)
 
 
 # --- Computing a firm's rows ---------------------------------------------------------------------
@@ -476,13 +475,6 @@ def _upsert(connection: Connection, table, rows, key: list[str], columns: dict, 
 # --- Keeping it current --------------------------------------------------------------------------
 
 
-def _firm_ids_of(state) -> set[int]:
-    """Return the firm ids a changed row names, before and after the change."""
-    ids = {state.dict.get("firm_id")}
-    ids.update(state.attrs.firm_id.history.deleted or ())
-    return {i for i in ids if i is not None}
-
-
 def _touched_firms(session: Session) -> set[int]:
     """Return the ids of the firms whose summary rows this flush may have changed."""
     touched: set[int] = set()
@@ -490,7 +482,7 @@ def _touched_firms(session: Session) -> set[int]:
         if isinstance(obj, Firm):
             touched.add(obj.id)
         elif isinstance(obj, SOURCES):
-            touched |= _firm_ids_of(inspect(obj))
+            touched |= derived.firm_ids_of(inspect(obj))
     for obj in session.dirty:
         state = inspect(obj)
         if isinstance(obj, Firm):
@@ -498,43 +490,21 @@ def _touched_firms(session: Session) -> set[int]:
             if any(state.attrs[name].history.has_changes() for name in names):
                 touched.add(obj.id)
         elif isinstance(obj, SOURCES) and session.is_modified(obj, include_collections=False):
-            touched |= _firm_ids_of(state)
+            touched |= derived.firm_ids_of(state)
     for obj in session.deleted:
         # Read the instance dict only: a deleted row must not be reloaded.
         state = inspect(obj)
         if isinstance(obj, Firm):
             touched.add(state.dict.get("id"))
         elif isinstance(obj, SOURCES):
-            touched |= _firm_ids_of(state)
+            touched |= derived.firm_ids_of(state)
     touched.discard(None)
     return touched
 
 
-def _refresh_pending(session: Session) -> None:
-    if session.info.get(_REFRESHING):
-        return
-    session.info[_REFRESHING] = True
-    try:
-        session.flush()
-        pending = session.info.pop(_PENDING, None)
-        if pending:
-            refresh(session.connection(), pending)
-    finally:
-        session.info.pop(_REFRESHING, None)
-
-
-@event.listens_for(Session, "after_flush")
-def _note_changed_firms(session: Session, flush_context) -> None:
-    touched = _touched_firms(session)
-    if touched:
-        note_firms(session, touched)
-
-
-@event.listens_for(Session, "before_commit")
-def _refresh_before_commit(session: Session) -> None:
-    _refresh_pending(session)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_changed_firms(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+#: The summary, computed again before each commit for the firms whose records changed.
+DERIVED = derived.register(
+    derived.Derived(
+        "funnel", _touched_firms, lambda session, firm_ids: refresh(session.connection(), firm_ids)
+    )
+)
