@@ -161,7 +161,16 @@ class StageTransition(TimestampMixin, db.Model):
 # Kept current by `summary` before each commit; `flask crm rebuild-funnel` builds them afresh.
 
 
-class FunnelFirm(db.Model):
+class _Copies:
+    """The firm's columns copied beside a summary row (`summary.FIRM_COLUMNS`)."""
+
+    district_id: Mapped[int | None]
+    park_id: Mapped[int | None]
+    tech_field_id: Mapped[int | None]
+    manager_id: Mapped[int | None]
+
+
+class FunnelFirm(_Copies, db.Model):
     """A live firm's copied columns: what the records of other packages join for a scope."""
 
     __tablename__ = "funnel_firms"
@@ -169,13 +178,9 @@ class FunnelFirm(db.Model):
     firm_id: Mapped[int] = mapped_column(
         ForeignKey("firms.id", ondelete="CASCADE"), primary_key=True
     )
-    district_id: Mapped[int | None]
-    park_id: Mapped[int | None]
-    tech_field_id: Mapped[int | None]
-    manager_id: Mapped[int | None]
 
 
-class FunnelPosition(db.Model):
+class FunnelPosition(_Copies, db.Model):
     """Where a live firm stands in a programme: its latest enrollment's stage, open or final."""
 
     __tablename__ = "funnel_positions"
@@ -197,14 +202,9 @@ class FunnelPosition(db.Model):
     )
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), primary_key=True)
     stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id"))
-    # Copies of the firm's columns (`summary.FIRM_COLUMNS`).
-    district_id: Mapped[int | None]
-    park_id: Mapped[int | None]
-    tech_field_id: Mapped[int | None]
-    manager_id: Mapped[int | None]
 
 
-class FunnelStay(db.Model):
+class FunnelStay(_Copies, db.Model):
     """One stage transition of a live firm, seen as the stay it began."""
 
     __tablename__ = "funnel_stays"
@@ -254,13 +254,9 @@ class FunnelStay(db.Model):
     #: The stages the enrollment moved into after this move, one bit each
     #: (`summary.stage_bit`).
     later_mask: Mapped[int]
-    district_id: Mapped[int | None]
-    park_id: Mapped[int | None]
-    tech_field_id: Mapped[int | None]
-    manager_id: Mapped[int | None]
 
 
-class FunnelCertificate(db.Model):
+class FunnelCertificate(_Copies, db.Model):
     """A high-tech certificate of a live firm, for the holders on a day and the expiries."""
 
     __tablename__ = "funnel_certificates"
@@ -286,13 +282,9 @@ class FunnelCertificate(db.Model):
     expires_on: Mapped[date]
     ended_on: Mapped[date | None]
     status: Mapped[str] = mapped_column(String(16))
-    district_id: Mapped[int | None]
-    park_id: Mapped[int | None]
-    tech_field_id: Mapped[int | None]
-    manager_id: Mapped[int | None]
 
 
-class FunnelPatent(db.Model):
+class FunnelPatent(_Copies, db.Model):
     """An invention patent a live firm holds: granted, valid, and its own (not licensed)."""
 
     __tablename__ = "funnel_patents"
@@ -311,13 +303,9 @@ class FunnelPatent(db.Model):
     item_id: Mapped[int] = mapped_column(primary_key=True)
     firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
     granted_on: Mapped[date]
-    district_id: Mapped[int | None]
-    park_id: Mapped[int | None]
-    tech_field_id: Mapped[int | None]
-    manager_id: Mapped[int | None]
 
 
-class FunnelPoolYear(db.Model):
+class FunnelPoolYear(_Copies, db.Model):
     """A year's R&D expense and sales revenue of a firm in the high-tech reserve pool now, when
     both figures are known."""
 
@@ -341,10 +329,6 @@ class FunnelPoolYear(db.Model):
     year: Mapped[int] = mapped_column(primary_key=True)
     rd_expense: Mapped[Decimal] = mapped_column(Numeric(16, 2))
     sales_revenue: Mapped[Decimal] = mapped_column(Numeric(16, 2))
-    district_id: Mapped[int | None]
-    park_id: Mapped[int | None]
-    tech_field_id: Mapped[int | None]
-    manager_id: Mapped[int | None]
 
 
 # --- Counts of the summary's rows ----------------------------------------------------------------
