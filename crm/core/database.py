@@ -141,12 +141,31 @@ def insert_or_ignore(model, key: Sequence[str]):
     """
     from crm.extensions import db
 
-    if db.session.get_bind().dialect.name == "postgresql":
+    # The table, not the mapped class: an ORM insert reports no row count on PostgreSQL.
+    insert = _dialect_insert(db.session.get_bind().dialect.name)
+    return _IgnoringInsert(insert(model.__table__), list(key))
+
+
+def upsert(connection, table, rows: list[dict], key: list[str], columns: dict, add=False) -> None:
+    """Insert `rows` into `table`, or where their `key` columns are taken, set `columns` (name →
+    the table's column) to the row's values, or with `add` add the row's values to them: ON
+    CONFLICT DO UPDATE, on SQLite and on PostgreSQL alike.
+
+    Adding commutes: two transactions adding to the same row both count, in either order.
+    """
+    stmt = _dialect_insert(connection.dialect.name)(table)
+    new = {name: getattr(stmt.excluded, name) for name in columns}
+    values = {name: column + new[name] if add else new[name] for name, column in columns.items()}
+    connection.execute(stmt.on_conflict_do_update(index_elements=key, set_=values), rows)
+
+
+def _dialect_insert(dialect_name: str):
+    """Return the INSERT constructor of the dialect, which knows ON CONFLICT."""
+    if dialect_name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    # The table, not the mapped class: an ORM insert reports no row count on PostgreSQL.
-    return _IgnoringInsert(insert(model.__table__), list(key))
+    return insert
 
 
 class _IgnoringInsert:

@@ -46,10 +46,10 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from crm.core import derived
+from crm.core.database import upsert
 from crm.firms.models import Certificate, Firm, FirmYear, IPItem
 from crm.firms.rules import HTE_KIND
 from crm.pipeline.models import (
@@ -255,7 +255,7 @@ def _refresh_chunk(
         connection.execute(delete(FunnelFirm).where(FunnelFirm.firm_id.in_(gone)))
     if not firms:
         return
-    _upsert(
+    upsert(
         connection,
         FunnelFirm.__table__,
         [{"firm_id": firm_id, **columns} for firm_id, columns in firms.items()],
@@ -455,21 +455,11 @@ def _add(connection: Connection, counts: Counts, change: Counter) -> None:
     if not rows:
         return
     table = counts.model.__table__
-    _upsert(connection, table, rows, names, {"n": table.c.n}, add=True)
+    upsert(connection, table, rows, names, {"n": table.c.n}, add=True)
     emptied = [{f"k_{name}": row[name] for name in names} for row in rows if row["n"] < 0]
     if emptied:
         key = and_(*(table.c[name] == bindparam(f"k_{name}") for name in names))
         connection.execute(delete(table).where(key, table.c.n == 0), emptied)
-
-
-def _upsert(connection: Connection, table, rows, key: list[str], columns: dict, add=False) -> None:
-    """Insert `rows`, or on a `key` already there set `columns` to the row's values (`add`:
-    add them to the stored ones)."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table)
-    new = {name: getattr(stmt.excluded, name) for name in columns}
-    values = {name: column + new[name] if add else new[name] for name, column in columns.items()}
-    connection.execute(stmt.on_conflict_do_update(index_elements=key, set_=values), rows)
 
 
 # --- Keeping it current --------------------------------------------------------------------------
