@@ -62,12 +62,8 @@ class YearForm(Form):
     def validate(self, extra_validators=None) -> bool:
         """Check the figures against each other."""
         ok = super().validate(extra_validators)
-        for part, whole, message in (
-            (self.tech_staff, self.total_staff, "科技人员数不能超过职工总数"),
-            (self.domestic_rd_expense, self.rd_expense, "境内研发费用不能超过研发费用"),
-            (self.rd_expense, self.total_costs, "研发费用不能超过成本费用总额"),
-            (self.hightech_revenue, self.total_revenue, "高新技术产品（服务）收入不能超过总收入"),
-        ):
+        for part, whole, message in rules.YEAR_PARTS:
+            part, whole = self[part], self[whole]
             if part.errors or whole.errors or part.data is None or whole.data is None:
                 continue
             if part.data > whole.data:

@@ -70,6 +70,27 @@ _ONE_DAY = timedelta(days=1)
 #: The tiers kept as qualifications of a year; the certificates are dated records of their own.
 QUALIFICATION_TIERS = {k: v for k, v in TIERS.items() if k not in CERTIFICATE_KINDS}
 
+#: Figures of a year that cannot exceed another: (part, whole, message).
+YEAR_PARTS = (
+    ("tech_staff", "total_staff", "科技人员数不能超过职工总数"),
+    ("domestic_rd_expense", "rd_expense", "境内研发费用不能超过研发费用"),
+    ("rd_expense", "total_costs", "研发费用不能超过成本费用总额"),
+    ("hightech_revenue", "total_revenue", "高新技术产品（服务）收入不能超过总收入"),
+)
+
+
+def year_problems(values) -> list[tuple[str, str]]:
+    """Return (field, message) for each figure of a year (a mapping) that exceeds its whole;
+    a figure or whole that is missing is not compared."""
+    return [
+        (part, message)
+        for part, whole, message in YEAR_PARTS
+        if values.get(part) is not None
+        and values.get(whole) is not None
+        and values[part] > values[whole]
+    ]
+
+
 CONTACT_ROLES = ("法定代表人", "总经理", "技术负责人", "财务负责人", "科技项目联系人", "其他")
 
 
