@@ -3,6 +3,7 @@
 from crm.accounts.models import (
     AccountThrottle,
     AddressThrottle,
+    Invitation,
     LoginThrottle,
     User,
     user_districts,
@@ -26,6 +27,7 @@ from crm.jobs.models import Job, Lease
 from crm.listing.models import ListingCase
 from crm.mail.models import OutboxMessage
 from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
+from crm.portal.models import Attachment, ChangeItem, ChangeRequest
 from crm.reference.models import District, Industry, Park, TechField
 from crm.reminders.models import (
     Reminder,
@@ -41,11 +43,14 @@ __all__ = [
     "Activity",
     "AddressThrottle",
     "Assessment",
+    "Attachment",
     "AuditEntry",
     "Certificate",
     "CertificationApplication",
     "CertificationBatch",
+    "ChangeItem",
     "ChangeReport",
+    "ChangeRequest",
     "CoachingMeasure",
     "CoachingMilestone",
     "CoachingPlan",
@@ -61,6 +66,7 @@ __all__ = [
     "ImportMapping",
     "ImportRow",
     "Industry",
+    "Invitation",
     "Job",
     "Lease",
     "ListingCase",

@@ -141,3 +141,51 @@ class AddressThrottle(TimestampMixin, db.Model):
     failures: Mapped[int] = mapped_column(default=0)
     window_started_at: Mapped[datetime]
     locked_until: Mapped[datetime | None]
+
+
+class Invitation(TimestampMixin, db.Model):
+    """An invitation for a firm's contact to open an enterprise account of that firm.
+
+    The link carries a random token that is shown once (on screen, or in the e-mail) and kept
+    only as its SHA-256 digest, so neither the database nor its backups hold a working link.
+    It is good once and until `expires_at`; resending replaces the token, revoking ends it.
+    """
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    #: Where the link was sent; empty for a link handed over another way (WeChat).
+    email: Mapped[str | None] = mapped_column(String(254), info={"label": "电子邮箱"})
+    #: Who the invitation is for, as the manager wrote it (a name, a post).
+    invitee: Mapped[str | None] = mapped_column(String(64), info={"label": "受邀人"})
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    sent_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    revoked_at: Mapped[datetime | None]
+
+    firm = relationship("Firm")
+    created_by = relationship("User", foreign_keys=[created_by_id])
+    user = relationship("User", foreign_keys=[user_id])
+
+    def status(self, now: datetime) -> str:
+        """Return `accepted`, `revoked`, `expired` or `pending` at `now`."""
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= now:
+            return "expired"
+        return "pending"
+
+
+#: The states of an invitation, in Chinese.
+INVITATION_STATUSES = {
+    "pending": "待接受",
+    "accepted": "已接受",
+    "revoked": "已撤销",
+    "expired": "已过期",
+}
