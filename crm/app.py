@@ -129,6 +129,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.listing.blueprint import bp as listing_bp
     from crm.mail.views import bp as mail_bp
     from crm.pipeline.blueprint import bp as pipeline_bp
+    from crm.portal.blueprint import bp as portal_bp
     from crm.reminders.email_views import bp as reminder_email_bp
     from crm.reminders.views import bp as reminders_bp
     from crm.reports.blueprint import bp as reports_bp
@@ -153,6 +154,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(funnel_report_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(portal_bp)
 
     @app.get("/")
     def index():

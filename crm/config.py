@@ -109,6 +109,11 @@ class Config:
     JOB_DEAD_AFTER_MINUTES = 10
     #: Where jobs keep the files they produce; empty means `instance/jobs`.
     JOB_FILES_FOLDER = os.environ.get("CRM_JOB_FILES_FOLDER", "")
+    #: Where the files firms attach to their requests and measures are kept; empty means
+    #: `instance/attachments`. With several web machines, a folder they all share.
+    ATTACHMENT_FOLDER = os.environ.get("CRM_ATTACHMENT_FOLDER", "")
+    #: The largest attachment, in MB (the whole upload is also held to CRM_MAX_UPLOAD_MB).
+    ATTACHMENT_MAX_MB = _int("CRM_ATTACHMENT_MAX_MB", 10)
 
 
 class TestConfig(Config):

@@ -87,7 +87,11 @@ def database_url(tmp_path_factory, worker_id) -> str:
 def session_app(database_url, tmp_path_factory):
     """Return the one app the session's tests share, its database holding the reference data."""
     # Files that jobs produce stay out of the real instance folder, one folder per xdist worker.
-    app = make_app(database_url, JOB_FILES_FOLDER=str(tmp_path_factory.mktemp("job_files")))
+    app = make_app(
+        database_url,
+        JOB_FILES_FOLDER=str(tmp_path_factory.mktemp("job_files")),
+        ATTACHMENT_FOLDER=str(tmp_path_factory.mktemp("attachments")),
+    )
     # Requests share the test's app context; start each with no cached user, as in production.
     app.before_request(_forget_cached_user)
     with app.app_context():

@@ -26,7 +26,7 @@ import pytest
 from flask import current_app
 from openpyxl import Workbook
 from sqlalchemy import select
-from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.datastructures import FileStorage, ImmutableMultiDict
 
 from crm.certification.models import ChangeReport, Duty
 from crm.coaching import services as coaching
@@ -37,6 +37,7 @@ from crm.firms.models import FirmContact
 from crm.jobs import queue
 from crm.mail.outbox import queue_message
 from crm.pipeline.services import MoveInputs, enroll_firm
+from crm.portal import attachments
 from crm.support import services as support
 from crm.support.models import SubsidyRule
 from tests import factories
@@ -244,6 +245,10 @@ def make_world(client) -> dict:
     )
     rule = db.session.scalars(select(SubsidyRule).order_by(SubsidyRule.id)).first()
     reminder = factories.make_reminder(manager, "measure_due", firm, date(2026, 6, 1))
+    pdf = FileStorage(BytesIO(b"%PDF-1.4 supporting"), filename="证明.pdf")
+    attachment = attachments.store(
+        pdf, firm_id=firm.id, owner_kind="measure", owner_id=measure.id, user=enterprise
+    )
     # E-mail on (a server nobody listens on: nothing is sent), with a message that failed.
     current_app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=9, MAIL_FROM="crm@bureau.test")
     message = queue_message("wang@example.com", "今日待办", "正文", "<p>正文</p>", kind="test")
@@ -282,6 +287,7 @@ def make_world(client) -> dict:
             "job_id": imported.job_id,
             "message_id": message.id,
             "reminder_id": reminder.id,
+            "attachment_id": attachment.id,
             "action": "read",
             "code": "hte",
             "stage_code": "reserve",
