@@ -276,7 +276,9 @@ def test_a_full_column_links_to_the_rest(app, client, login_as, world):
 
 def _loader(html: str) -> str:
     """Return the address a column's loader of further cards asks for."""
-    match = re.search(r'hx-get="([^"]*/cards\?[^"]*)" hx-trigger="intersect once"', html)
+    match = re.search(
+        r'hx-get="([^"]*/cards\?[^"]*)" hx-trigger="intersect once root:#board-list-\w+"', html
+    )
     assert match, "no loader"
     return match.group(1).replace("&amp;", "&")
 
