@@ -8,7 +8,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from crm import config as config_module
-from crm.core.permissions import is_bureau_head
+from crm.core.permissions import is_bureau_head, is_enterprise
 from crm.core.web import Request
 from crm.extensions import csrf, db, login_manager, migrate
 
@@ -160,10 +160,12 @@ def register_blueprints(app: Flask) -> None:
     def index():
         if not current_user.is_authenticated:
             return redirect(url_for("accounts.login"))
-        # Bureau heads start from the dashboard they report from; everyone else from what they
-        # have to do today (an enterprise: its firm's reminders).
+        # Bureau heads start from the dashboard they report from, an enterprise user from its
+        # firm's home in the portal, everyone else from what they have to do today.
         if is_bureau_head(current_user):
             return redirect(url_for("dashboard.index"))
+        if is_enterprise(current_user):
+            return redirect(url_for("portal.home"))
         return redirect(url_for("reminders.today"))
 
 

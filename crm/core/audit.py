@@ -22,7 +22,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from crm.core import bulk, clock, jsontext
 from crm.extensions import db
 
-SOURCES = ("web", "portal", "cli", "system")  # plus "import:<batch id>" and "undo:<batch id>"
+#: Plus "import:<batch id>", "undo:<batch id>" and "portal:<change request id>".
+SOURCES = ("web", "portal", "cli", "system")
 ACTIONS = {"create": "新建", "update": "修改", "delete": "删除"}
 #: Columns no entry records: the id names the row, and the timestamps are bookkeeping.
 UNAUDITED = frozenset({"id", "created_at", "updated_at"})
@@ -85,7 +86,8 @@ class AuditEntry(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=clock.utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    #: `web`, `portal`, `cli`, `system` or `import:<batch id>`.
+    #: `web`, `portal`, `cli`, `system`, `import:<batch id>`, `undo:<batch id>` or
+    #: `portal:<change request id>` (a firm's request, approved).
     source: Mapped[str] = mapped_column(String(40), index=True)
     #: The table name of the changed row.
     entity: Mapped[str] = mapped_column(String(40))
@@ -107,6 +109,8 @@ class AuditEntry(db.Model):
             return f"导入批次 {self.source.removeprefix('import:')}"
         if self.source.startswith("undo:"):
             return f"撤销导入批次 {self.source.removeprefix('undo:')}"
+        if self.source.startswith("portal:"):
+            return f"企业端申请 #{self.source.removeprefix('portal:')}"
         return {"web": "网页", "portal": "企业端", "cli": "命令行", "system": "系统"}.get(
             self.source, self.source
         )

@@ -98,7 +98,7 @@ def demo_command(firms: int, seed: int, activities: int | None) -> None:
             f"专员评估 {summary.expert_assessments} 份、"
             f"培育入库 {summary.enrollments} 个、辅导方案 {summary.coaching_plans} 份、"
             f"走访记录 {summary.activities} 条、扶持记录 {summary.support_entries} 条、"
-            f"年报记录 {summary.duties} 条、"
+            f"年报记录 {summary.duties} 条、企业变更申请 {summary.portal_requests} 份、"
             f"账号 {summary.users} 个、今日提醒 {reminded} 条"
             f"（用时 {time.perf_counter() - started:.1f} 秒）。"
         )

@@ -40,6 +40,7 @@ from crm.demo.helpers import (
 )
 from crm.demo.listing import make_listing_cases
 from crm.demo.logins import DEMO_EMAIL_DOMAIN, DemoLogin, make_password
+from crm.demo.portal import make_portal_requests
 from crm.demo.support import make_support_entries
 from crm.demo.vocabulary import (
     BRANDS,
@@ -96,6 +97,7 @@ class DemoSummary:
     activities: int = 0
     support_entries: int = 0
     duties: int = 0
+    portal_requests: int = 0
     logins: list[DemoLogin] = field(default_factory=list)
 
 
@@ -514,6 +516,7 @@ def generate_demo(
     if activities is not None:
         generator.create_contact_log(activities)
     generator.summary.duties = make_duties(seed, generator.today, generator.checkpoint)
+    generator.summary.portal_requests = make_portal_requests(generator.today)
     generator.checkpoint()
     generator.summary.logins = generator.logins
     return generator.summary

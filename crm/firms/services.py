@@ -113,6 +113,11 @@ def add_contact(firm: Firm, values: dict[str, Any]) -> FirmContact:
     return _add(FirmContact, firm, values)
 
 
+def update_contact(row: FirmContact, values: dict[str, Any]) -> FirmContact:
+    """Change a contact person."""
+    return _update(row, values)
+
+
 def delete_contact(row: FirmContact) -> None:
     """Remove a contact person."""
     _delete(row)

@@ -1,12 +1,22 @@
-"""The page a reminder sends its reader to: the rule's own, or for an enterprise user their firm's.
+"""The page a reminder sends its reader to: the rule's own, or for an enterprise user a page of
+the package that serves firms' users, which registers it here.
 
 Shared by the lists in the app and the e-mail, which builds the same pages as absolute links.
 """
 
+from collections.abc import Callable
 from typing import Any
 
-from crm.firms.tabs import visible_tabs
 from crm.reminders.models import url_arguments
+
+#: Gives the endpoint and arguments an enterprise user acts on a reminder at (or None).
+EnterprisePage = Callable[[Any], tuple[str, dict[str, Any]] | None]
+_enterprise_page: list[EnterprisePage] = []
+
+
+def register_enterprise_page(page: EnterprisePage) -> None:
+    """Make `page` choose where enterprise users act on their reminders (the portal does)."""
+    _enterprise_page[:] = [page]
 
 
 def page_for(reminder, enterprise: bool = False) -> tuple[str, dict[str, Any]] | None:
@@ -14,16 +24,11 @@ def page_for(reminder, enterprise: bool = False) -> tuple[str, dict[str, Any]] |
     of its link's columns), for a user of the bureau or, `enterprise`, of a firm; None when
     there is no page that user may open.
 
-    An enterprise user opens only their own firm's page and its tabs not kept for staff; a
-    reminder linking elsewhere (a batch's page, which is for staff) links to the firm instead,
-    and one about no firm links nowhere.
+    The bureau's pages are for staff: an enterprise user is sent where the registered page
+    says, and a reminder about no firm links nowhere.
     """
     if not enterprise:
         return reminder.link_endpoint, url_arguments(reminder)
-    if reminder.firm_id is None:
+    if reminder.firm_id is None or not _enterprise_page:
         return None
-    args = url_arguments(reminder) if reminder.link_endpoint == "firms.detail" else {}
-    shown = {"firm_id": reminder.firm_id}
-    if args.get("tab") in visible_tabs(is_staff=False):
-        shown["tab"] = args["tab"]
-    return "firms.detail", shown
+    return _enterprise_page[0](reminder)

@@ -32,6 +32,7 @@ from crm.firms.models import (
     Qualification,
 )
 from crm.pipeline.models import Enrollment, Programme, Stage, StageTransition
+from crm.portal.models import ChangeRequest
 from crm.reference.cities import CITIES
 from crm.reference.models import District
 from crm.reminders.models import Reminder
@@ -247,6 +248,17 @@ def test_certified_firms_owe_their_reports_most_filed_some_missed(app):
     for year in (2023, 2024, 2025):
         owing = {d.firm_id for d in reports if d.year == year}
         assert owing == firms_certified_on(certified, date(year, 12, 31))
+
+
+def test_two_firms_have_requests_waiting_in_their_managers_queue(app):
+    summary = generate(firms=40)
+    requests = db.session.scalars(select(ChangeRequest).order_by(ChangeRequest.id)).all()
+    assert summary.portal_requests == len(requests) == 4
+    assert {r.status for r in requests} == {"pending"}
+    assert [r.kind for r in requests] == ["year", "ip", "year", "ip"]
+    for request in requests:
+        assert request.submitted_by.firm_id == request.firm_id
+        assert request.items and request.firm.manager_id is not None
 
 
 def test_same_seed_gives_the_same_firms(app):

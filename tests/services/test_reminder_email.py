@@ -235,23 +235,24 @@ def test_each_enterprise_user_gets_their_firms_reminders_in_a_message_of_their_o
     ]  # not the inactive user, not the one without an address, not the other firm's user
     with clock.frozen(NOW):
         assert sender.send_due()["sent"] == 3
-    page = f"{BASE_URL}/firms/{firm.id}"
+    home = f"{BASE_URL}/portal/"
 
     text, html = _to(smtp_server, "zhao@firm.example.com")
     assert "赵会计，您好" in text and "您有 3 项新的提醒" in text
     for label in ("高企年度发展情况报表", "高企认定申报窗口", "科技型中小企业重新评价入库"):
         assert label in text
     assert "辅导措施到期" not in text  # 钱经理's own reminder is not 赵会计's
-    # Links open the firm's own page: the tabs and the batch page kept for staff are left out.
-    assert text.count(f"查看：{page}\r\n") == 2
-    assert f"查看：{page}?tab=qualifications" in text
-    assert "/certification/" not in text and "tab=certification" not in text
-    assert f'<a href="{page}?tab=qualifications">' in html
+    # Links open the portal's home: the bureau's pages (the firm's, the batch's) are left out.
+    assert text.count(f"查看：{home}\r\n") == 3
+    assert f"/firms/{firm.id}" not in text and f"/firms/{firm.id}" not in html
+    assert "/certification/" not in text and "tab=" not in text
+    assert html.count(f'<a href="{home}">') == 3
 
     text, _ = _to(smtp_server, "qian@firm.example.com")
     assert "钱经理，您好" in text and "您有 4 项新的提醒" in text
     assert "辅导措施到期" in text and "高企认定申报窗口" in text
-    assert "tab=coaching" not in text
+    assert text.count(f"查看：{home}\r\n") == 4  # their own measure's too
+    assert "/firms/" not in text and "/coaching/" not in text and "tab=coaching" not in text
 
     # The manager's own message keeps the staff's links.
     text, _ = _to(smtp_server, "wang@example.com")

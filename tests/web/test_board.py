@@ -135,15 +135,16 @@ def test_staff_open_the_board(client, login_as, world, role):
 
 
 def test_enterprise_users_may_not_open_the_board_or_move_cards(client, login_as, world):
+    # To an enterprise user the board is not there at all, even for its own firm's card.
     login_as("enterprise", firm_id=world["firms"]["甲"].id)
     own = world["enrollments"]["甲"]
-    assert client.get("/pipeline/board/hte").status_code == 403
-    assert client.get("/pipeline/board/hte/stages/prospect").status_code == 403
-    assert client.get("/pipeline/board/hte/stages/prospect/cards").status_code == 403
-    assert dialog(client, own, "reserve").status_code == 403
-    assert move(client, own, "reserve", entry_reason="4").status_code == 403
+    assert client.get("/pipeline/board/hte").status_code == 404
+    assert client.get("/pipeline/board/hte/stages/prospect").status_code == 404
+    assert client.get("/pipeline/board/hte/stages/prospect/cards").status_code == 404
+    assert dialog(client, own, "reserve").status_code == 404
+    assert move(client, own, "reserve", entry_reason="4").status_code == 404
     assert (
-        client.post("/pipeline/board/hte/bulk", data={"bulk-enrollments": own}).status_code == 403
+        client.post("/pipeline/board/hte/bulk", data={"bulk-enrollments": own}).status_code == 404
     )
     assert stage_of(own) == "prospect"
 

@@ -128,7 +128,9 @@ def test_another_districts_firm_is_404_for_a_manager(client, login_as, world):
 
 def test_an_enterprise_user_does_not_get_the_tab(client, login_as, world):
     login_as(user=user_for("enterprise", world))
-    html = html_of(tab(client, world["own"]))
+    response = tab(client, world["own"])
+    assert response.status_code == 404  # the bureau's firm page, its tabs included
+    html = html_of(response)
     assert "高企认定" not in html
     assert "变更报告" not in html
 
@@ -185,7 +187,8 @@ def test_rename_validation_messages(client, login_as, world, fields, message):
     assert db.session.scalar(select(ChangeReport).filter_by(kind="name")) is None
 
 
-@pytest.mark.parametrize(("role", "status"), [("bureau_head", 403), ("enterprise", 403)])
+# To an enterprise user the bureau's pages, its own firm's included, are not there.
+@pytest.mark.parametrize(("role", "status"), [("bureau_head", 403), ("enterprise", 404)])
 def test_read_only_roles_cannot_rename(client, login_as, world, role, status):
     login_as(user=user_for(role, world))
     response = rename(client, world["own"], name="越权改名有限公司", changed_on="2026-11-20")

@@ -1,7 +1,8 @@
 """Coaching pages: who reaches which route, in-place measures and activities, the print view.
 
 Plans and visits are the bureau's working notes: staff read them within their reach (404 outside
-it), read-only roles get 403 on changes, and enterprise users get 403 even on their own firm.
+it), read-only roles get 403 on changes, and to enterprise users these pages are not there
+(404), even for their own firm: they see the measures assigned to them in the portal.
 """
 
 import re
@@ -52,7 +53,7 @@ EXPECTED = {
     ("bureau_head", "other"): {"read": 200, "row": "ok", "write": 403},
     ("manager", "own"): {"read": 200, "row": "ok", "write": "ok"},
     ("manager", "other"): {"read": 404, "row": 404, "write": 404},
-    ("enterprise", "own"): {"read": 403, "row": 403, "write": 403},
+    ("enterprise", "own"): {"read": 404, "row": 404, "write": 404},
     ("enterprise", "other"): {"read": 404, "row": 404, "write": 404},
 }
 
@@ -176,7 +177,9 @@ def test_enterprise_users_see_neither_tab(client, login_as, world):
     _login(login_as, "enterprise", world)
     firm = world["own"]["firm"]
     for tab in ("coaching", "activities"):
-        page = client.get(f"/firms/{firm}?tab={tab}").get_data(as_text=True)
+        response = client.get(f"/firms/{firm}?tab={tab}")
+        assert response.status_code == 404  # the bureau's firm page is not theirs
+        page = response.get_data(as_text=True)
         assert "一企一策" not in page and "走访记录" not in page
         assert "送达政策指引" not in page
 

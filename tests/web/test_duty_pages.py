@@ -100,8 +100,12 @@ def test_a_bureau_head_cannot_mark(client, login_as, world):
 def test_an_enterprise_user_neither_reads_nor_marks(client, login_as, world):
     own = duty_of(world["own"])
     login_as("enterprise", firm_id=world["own"].id)
-    assert client.get("/certification/duties").status_code == 403
-    assert client.post(f"/certification/duties/{own.id}/filed", data={}).status_code == 403
+    # The bureau's pages are not there for a firm's users, its own firm's report included.
+    assert client.get("/certification/duties").status_code == 404
+    assert client.post(f"/certification/duties/{own.id}/filed", data={}).status_code == 404
+    data = {"filed_on": "2026-06-01", "duty": [own.id]}
+    assert client.post("/certification/duties/filed", data=data).status_code == 404
+    assert duty_of(world["own"]).filed_on is None
 
 
 DEADLINE = {"year": "2025", "kind": "torch", "due_on": "2026-04-30"}

@@ -61,7 +61,8 @@ EXPECTED = {
     "admin": {"tab": (200, 200), "expert": (200, 200), "refresh": (302, 302)},
     "bureau_head": {"tab": (200, 200), "expert": (403, 403), "refresh": (403, 403)},
     "manager": {"tab": (200, 404), "expert": (200, 404), "refresh": (302, 404)},
-    "enterprise": {"tab": (200, 404), "expert": (403, 404), "refresh": (403, 404)},
+    # The bureau's pages are not there for a firm's users, their own firm's included.
+    "enterprise": {"tab": (404, 404), "expert": (404, 404), "refresh": (404, 404)},
 }
 
 
@@ -78,24 +79,27 @@ def test_firm_routes_answer_by_role_and_reach(client, login_as, world, role):
         for kind, (method, url) in routes.items():
             response = client.open(url, method=method, data={})
             assert response.status_code == EXPECTED[role][kind][which], (method, url)
-        if role != "enterprise":
-            response = client.post(f"/eligibility/firms/{firm.id}/expert", data={})
-            assert (
-                response.status_code
-                == {200: 302, 403: 403, 404: 404}[EXPECTED[role]["expert"][which]]
-            )
+        response = client.post(f"/eligibility/firms/{firm.id}/expert", data={})
+        assert (
+            response.status_code == {200: 302, 403: 403, 404: 404}[EXPECTED[role]["expert"][which]]
+        )
 
 
 def test_an_enterprise_user_does_not_get_the_assessment_tab(client, login_as, world):
     login_as(user=user_for("enterprise", world))
-    html = tab(client, world["pass"])
+    response = client.get(f"/firms/{world['pass'].id}?tab=assessment")
+    assert response.status_code == 404  # the bureau's firm page, its tabs included
+    html = response.get_data(as_text=True)
     assert "预评估" not in html and "创新能力评价" not in html
-    assert "统一社会信用代码" in html  # fell back to the profile tab
+    # Their own firm's profile is in the portal.
+    response = client.get("/portal/profile")
+    assert response.status_code == 200
+    assert world["pass"].name in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
     ("role", "status"),
-    [("admin", 200), ("bureau_head", 200), ("manager", 200), ("enterprise", 403)],
+    [("admin", 200), ("bureau_head", 200), ("manager", 200), ("enterprise", 404)],
 )
 def test_the_readiness_list_is_for_staff(client, login_as, world, role, status):
     login_as(user=user_for(role, world))

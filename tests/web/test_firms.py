@@ -120,9 +120,14 @@ def test_enterprise_user_sees_only_their_own_firm_and_404_elsewhere(client, logi
     item = factories.make_ip(other)
     db.session.commit()
     login_as("enterprise", firm_id=own.id)
-    body = page_text(client.get(f"/firms/{own.id}"))
-    assert "本企业" in body and "编辑企业信息" not in body
-    assert "别家企业" not in page_text(client.get("/firms/"))
+    # Their own firm is shown in the portal; the staff's firm pages are not there for them.
+    response = client.get("/portal/profile")
+    assert response.status_code == 200
+    body = page_text(response)
+    assert "本企业" in body and "别家企业" not in body
+    assert client.get(f"/firms/{own.id}").status_code == 404
+    response = client.get("/firms/")
+    assert response.status_code == 404 and "别家企业" not in page_text(response)
     gets = [f"/firms/{other.id}", f"/firms/{other.id}/edit"]
     gets += [f"/firms/{other.id}?tab={t}" for t in ("profile", "years", "ip", "qualifications")]
     gets += [f"/firms/{other.id}?tab=history"]
@@ -143,15 +148,20 @@ def test_enterprise_user_sees_only_their_own_firm_and_404_elsewhere(client, logi
     ]
     for url in posts:
         assert client.post(url, data={}).status_code == 404, url
-    assert client.get("/firms/new").status_code == 403
+    assert client.get("/firms/new").status_code == 404
 
 
 def test_enterprise_user_cannot_edit_their_own_firm_here(client, login_as):
     own = factories.make_firm()
     db.session.commit()
     login_as("enterprise", firm_id=own.id)
-    assert client.get(f"/firms/{own.id}/edit").status_code == 403
-    assert client.post(f"/firms/{own.id}/years", data={"new-year": "2024"}).status_code == 403
+    # The staff's edit pages are not there for them: they propose changes in the portal.
+    assert client.get(f"/firms/{own.id}/edit").status_code == 404
+    assert client.post(f"/firms/{own.id}/edit", data=firm_form()).status_code == 404
+    assert client.post(f"/firms/{own.id}/years", data={"new-year": "2024"}).status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Firm, own.id).name != firm_form()["name"]
+    assert db.session.get(Firm, own.id).years == []
 
 
 def test_bureau_head_reads_everything_but_edit_routes_answer_403(client, login_as):
@@ -287,10 +297,18 @@ def test_an_enterprise_user_sees_neither_the_internal_notes_nor_the_change_log(c
     )
     db.session.commit()
     login_as("enterprise", firm_id=firm.id)
-    body = page_text(client.get(f"/firms/{firm.id}?tab=history"))
-    assert "梧州自家历史有限公司" in body  # the profile, in place of the staff's tab
-    assert "变更记录" not in body and "法人沟通较难" not in body and "备注" not in body
-    assert "新建" not in body and "走访" not in body
+    # The staff's firm page, its change log among its tabs, is not there for them.
+    for url in (f"/firms/{firm.id}", f"/firms/{firm.id}?tab=history"):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        body = page_text(response)
+        assert "梧州自家历史有限公司" not in body and "法人沟通较难" not in body
+    # Their own profile in the portal shows the firm without the bureau's notes.
+    response = client.get("/portal/profile")
+    assert response.status_code == 200
+    body = page_text(response)
+    assert "梧州自家历史有限公司" in body
+    assert "变更记录" not in body and "法人沟通较难" not in body and "走访密谈" not in body
     client.post("/logout")
     login_as("admin")
     body = page_text(client.get(f"/firms/{firm.id}?tab=history"))

@@ -38,6 +38,7 @@ from crm.jobs import queue
 from crm.mail.outbox import queue_message
 from crm.pipeline.services import MoveInputs, enroll_firm
 from crm.portal import attachments
+from crm.portal import services as portal
 from crm.support import services as support
 from crm.support.models import SubsidyRule
 from tests import factories
@@ -245,9 +246,11 @@ def make_world(client) -> dict:
     )
     rule = db.session.scalars(select(SubsidyRule).order_by(SubsidyRule.id)).first()
     reminder = factories.make_reminder(manager, "measure_due", firm, date(2026, 6, 1))
+    plan.status = "active"  # the portal shows a firm the measures of plans under way
+    change = portal.submit(firm, "contact", {"name": "李四", "role": "总经理"}, user=enterprise)
     pdf = FileStorage(BytesIO(b"%PDF-1.4 supporting"), filename="证明.pdf")
     attachment = attachments.store(
-        pdf, firm_id=firm.id, owner_kind="measure", owner_id=measure.id, user=enterprise
+        pdf, firm_id=firm.id, owner_kind="request", owner_id=change.id, user=enterprise
     )
     # E-mail on (a server nobody listens on: nothing is sent), with a message that failed.
     current_app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=9, MAIL_FROM="crm@bureau.test")
@@ -287,6 +290,8 @@ def make_world(client) -> dict:
             "job_id": imported.job_id,
             "message_id": message.id,
             "reminder_id": reminder.id,
+            "measure_id": measure.id,
+            "request_id": change.id,
             "attachment_id": attachment.id,
             "action": "read",
             "code": "hte",
@@ -306,6 +311,9 @@ def make_world(client) -> dict:
             ("coaching.activity_", "row_id"): activity.id,
             ("coaching.measure_", "row_id"): measure.id,
             ("coaching.milestone_", "row_id"): milestone.id,
+            ("portal.year_", "row_id"): year_row.id,
+            ("portal.ip_", "row_id"): ip.id,
+            ("portal.contact_", "row_id"): contact.id,
         },
     }
 

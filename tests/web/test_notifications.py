@@ -4,12 +4,11 @@ recipient does with them."""
 import re
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
-
 from crm.core import clock
 from crm.extensions import db
-from crm.reminders import rules
+from crm.reminders import inbox
 from crm.reminders.models import Reminder
+from crm.reminders.views import link_for
 from tests import factories
 from tests.conftest import make_app
 
@@ -175,33 +174,39 @@ def test_read_all_marks_only_the_users_due_reminders(client, login_as):
     assert "已将 2 条提醒标为已读" in client.get("/notifications").get_data(as_text=True)
 
 
-def test_an_enterprise_sees_its_firms_reminders_with_links_it_may_open(client, login_as):
+def test_an_enterprise_sees_its_firms_reminders_with_links_it_may_open(app, client, login_as):
     freeze()
     firm, elsewhere = factories.make_firm(), factories.make_firm()
-    login_as("enterprise", firm_id=firm.id)
+    user = login_as("enterprise", firm_id=firm.id)
     ours = remind(firm, kind="annual_report", due_on=date(2026, 12, 10))
     window = remind(firm, kind="application_window", due_on=date(2026, 12, 20), record_id=7)
-    remind(elsewhere, kind="annual_report")
-    remind(factories.make_user("manager"), firm=firm)  # the manager's, about this firm
+    other = remind(elsewhere, kind="annual_report")
+    manager = remind(factories.make_user("manager"), firm=firm)  # the manager's, about this firm
     db.session.commit()
 
-    html = client.get("/todo").get_data(as_text=True)
-    assert bell(html) == 2
-    assert "高企年度发展情况报表" in html and "高企认定申报窗口" in html
-    assert elsewhere.name not in html
-    # The batch page and the staff-only tabs are closed to an enterprise: its firm's page instead.
-    assert f'href="/firms/{firm.id}"' in html
-    assert "/certification/" not in html and "tab=certification" not in html
-
-    client.post(f"/notifications/{window.id}/done")
-    assert db.session.get(Reminder, window.id).done_at is not None
-    assert client.post(f"/notifications/{ours.id}/read").status_code == 302
-    other = db.session.scalar(
-        select(Reminder).where(
-            Reminder.recipient_kind == rules.FIRM, Reminder.recipient_id == elsewhere.id
-        )
-    )
+    # Their firm's reminders are theirs; another firm's and the manager's are not.
+    assert inbox.unread_count(user, TODAY) == 2
+    assert inbox.reminder_for(user, window.id) == window
+    assert inbox.reminder_for(user, other.id) is None
+    assert inbox.reminder_for(user, manager.id) is None
+    # The bureau's notification centre and 今日待办 are not there for a firm's users: they see
+    # and settle their reminders on the portal's home.
+    assert client.get("/todo").status_code == 404
+    assert client.get("/notifications").status_code == 404
+    assert client.post(f"/notifications/{window.id}/done").status_code == 404
+    assert client.post(f"/notifications/{ours.id}/read").status_code == 404
     assert client.post(f"/notifications/{other.id}/done").status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Reminder, window.id).done_at is None
+    assert db.session.get(Reminder, ours.id).read_at is None
+    # Their links lead to the portal, never to the bureau's firm or batch pages.
+    with app.test_request_context():
+        assert link_for(ours, user) == "/portal/"
+        assert link_for(window, user) == "/portal/"
+    cert = remind(firm, kind="cert_expiring", due_on=date(2026, 12, 31))
+    with app.test_request_context():
+        assert link_for(cert, user) == "/portal/profile"
+    assert client.get("/portal/profile").status_code == 200
 
 
 def test_a_managers_todo_groups_due_work_by_kind_with_counts(client, login_as):

@@ -1,12 +1,16 @@
 """Role × route × own/other firm: who may read and change which firm, and what the others get.
 
 A firm out of a user's reach answers 404 on every route, so its id does not leak; a firm the user
-sees but may not change answers 403 on the routes that change it.
+sees but may not change answers 403 on the routes that change it. These are the bureau's pages: to
+an enterprise user (a firm's own) every one of them answers 404, its own firm's included; they
+work on their firm in the portal (`crm/portal/access.py` lists the pages they may open).
 """
 
 import pytest
+from sqlalchemy import select
 
 from crm.extensions import db
+from crm.firms.models import Firm
 from tests import factories
 
 ROLES = ("admin", "bureau_head", "manager", "enterprise")
@@ -47,8 +51,8 @@ EXPECTED = {
     ("bureau_head", "other"): {"read": 200, "row": "ok", "write": 403, "admin": 403},
     ("manager", "own"): {"read": 200, "row": "ok", "write": "ok", "admin": 403},
     ("manager", "other"): {"read": 404, "row": 404, "write": 404, "admin": 403},
-    ("enterprise", "own"): {"read": 200, "row": "ok", "write": 403, "admin": 403},
-    ("enterprise", "other"): {"read": 404, "row": 404, "write": 404, "admin": 403},
+    ("enterprise", "own"): {"read": 404, "row": 404, "write": 404, "admin": 404},
+    ("enterprise", "other"): {"read": 404, "row": 404, "write": 404, "admin": 404},
 }
 
 
@@ -126,39 +130,52 @@ def test_a_manager_also_reaches_firms_assigned_to_them_outside_their_districts(
 
 
 def test_enterprise_cannot_open_another_firm_by_any_url(app, client, login_as, world):
-    """Walk every firm route with the other firm's ids: all 404, none 200, 403 or 500."""
+    """Walk every firm route with the other firm's ids, then with its own: all 404, none 200,
+    403 or 500 (its own firm is in the portal, not on these pages)."""
     user = _user_for("enterprise", world)
     db.session.commit()
     login_as(user=user)
-    other = world["other"]
     checked = 0
-    for rule in app.url_map.iter_rules():
-        if "firm_id" not in rule.arguments:
-            continue
-        url = rule.rule.replace("<int:firm_id>", str(other["firm"]))
-        url = url.replace("<int:row_id>", str(other["year"]))
-        for method in rule.methods - {"HEAD", "OPTIONS"}:
-            response = client.open(url, method=method, data={})
-            expected = 403 if rule.endpoint in ("firms.delete", "firms.restore") else 404
-            assert response.status_code == expected, (method, url, response.status_code)
-            checked += 1
-    assert checked >= 19
+    for firm in (world["other"], world["own"]):
+        for rule in app.url_map.iter_rules():
+            if "firm_id" not in rule.arguments:
+                continue
+            url = rule.rule.replace("<int:firm_id>", str(firm["firm"]))
+            url = url.replace("<int:row_id>", str(firm["year"]))
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                response = client.open(url, method=method, data={})
+                assert response.status_code == 404, (method, url, response.status_code)
+                checked += 1
+    assert checked >= 2 * 19
+    db.session.expire_all()
+    assert db.session.get(Firm, world["own"]["firm"]).deleted_at is None
 
 
 def test_enterprise_sees_only_its_own_firm_in_the_list(client, login_as, world):
     user = _user_for("enterprise", world)
     db.session.commit()
     login_as(user=user)
-    page = client.get("/firms/").get_data(as_text=True)
-    assert f"/firms/{world['own']['firm']}" in page
-    assert f'/firms/{world["other"]["firm"]}"' not in page
+    # The staff's list of firms is not there for them: not even their own firm is listed.
+    response = client.get("/firms/")
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert f"/firms/{world['own']['firm']}" not in page
+    assert f"/firms/{world['other']['firm']}" not in page
+    # Their own firm, and only it, is shown in the portal.
+    own, other = (db.session.get(Firm, world[key]["firm"]) for key in ("own", "other"))
+    response = client.get("/portal/profile")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert own.name in page and other.name not in page
 
 
 @pytest.mark.parametrize("role", ["bureau_head", "manager", "enterprise"])
 def test_only_admins_reach_the_user_pages(client, login_as, role):
-    login_as(role)
-    assert client.get("/admin/users").status_code == 403
-    assert client.get("/admin/users/new").status_code == 403
+    extra = {"firm": factories.make_firm()} if role == "enterprise" else {}
+    login_as(role, **extra)
+    refused = 404 if role == "enterprise" else 403  # no bureau page exists for a firm's users
+    assert client.get("/admin/users").status_code == refused
+    assert client.get("/admin/users/new").status_code == refused
 
 
 @pytest.mark.parametrize(("role", "status"), [("admin", 200), ("manager", 200)])
@@ -172,5 +189,7 @@ def test_readers_may_not_register_firms(client, login_as, role, world):
     user = _user_for(role, world)
     db.session.commit()
     login_as(user=user)
-    assert client.get("/firms/new").status_code == 403
-    assert client.post("/firms/new", data={"name": "不应创建有限公司"}).status_code == 403
+    refused = 404 if role == "enterprise" else 403  # no bureau page exists for a firm's users
+    assert client.get("/firms/new").status_code == refused
+    assert client.post("/firms/new", data={"name": "不应创建有限公司"}).status_code == refused
+    assert db.session.scalar(select(Firm).filter_by(name="不应创建有限公司")) is None

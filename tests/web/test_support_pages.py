@@ -1,7 +1,8 @@
 """Support ledger pages: who reaches which route, the tab's rows in place, the ledger, the rules.
 
 The ledger is bureau staff's record: staff read it within their reach (404 outside it), read-only
-roles get 403 on changes, and enterprise users get 403 even on their own firm.
+roles get 403 on changes, and to enterprise users these pages are not there (404), even for
+their own firm.
 """
 
 import re
@@ -40,7 +41,7 @@ EXPECTED = {
     ("bureau_head", "other"): {"row": "ok", "write": 403},
     ("manager", "own"): {"row": "ok", "write": "ok"},
     ("manager", "other"): {"row": 404, "write": 404},
-    ("enterprise", "own"): {"row": 403, "write": 403},
+    ("enterprise", "own"): {"row": 404, "write": 404},
     ("enterprise", "other"): {"row": 404, "write": 404},
 }
 
@@ -187,7 +188,9 @@ def test_a_bureau_head_reads_the_tab_without_edit_controls(client, login_as, wor
 
 def test_enterprise_users_do_not_get_the_tab(client, login_as, world):
     _login(login_as, "enterprise", world)
-    page = _tab(client, world)
+    response = client.get(f"/firms/{world['own']['firm']}?tab=support")
+    assert response.status_code == 404  # the bureau's firm page, its tabs included
+    page = response.get_data(as_text=True)
     assert "扶持台账" not in page and "研发经费投入后补助" not in page
 
 
@@ -392,7 +395,7 @@ def _ledger(client, query=""):
 
 @pytest.mark.parametrize(
     ("role", "status"),
-    [("admin", 200), ("bureau_head", 200), ("manager", 200), ("enterprise", 403)],
+    [("admin", 200), ("bureau_head", 200), ("manager", 200), ("enterprise", 404)],
 )
 def test_the_ledger_is_for_staff(client, login_as, world, role, status):
     _login(login_as, role, world)
@@ -454,7 +457,7 @@ def test_the_ledger_totals_cover_the_whole_filtered_set_not_the_page(app, client
         ("admin", 200, 200),
         ("bureau_head", 200, 403),
         ("manager", 403, 403),
-        ("enterprise", 403, 403),
+        ("enterprise", 404, 404),  # the bureau's pages are not there for a firm's users
     ],
 )
 def test_rules_are_read_by_heads_and_changed_by_admins(

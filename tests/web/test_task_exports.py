@@ -6,6 +6,7 @@ from io import BytesIO
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import func, select
 
 from crm.coaching import services as coaching
 from crm.core import clock
@@ -176,10 +177,13 @@ def test_many_reminders_are_exported_by_a_job_for_their_recipient(
     assert sheet.max_row == 5
 
 
-def test_an_enterprise_user_exports_their_firms_reminders(client, login_as, reminder_world):
+def test_an_enterprise_user_exports_no_reminders(client, login_as, reminder_world):
+    # The notification centre is the bureau's: not there for a firm's users (their reminders
+    # are on the portal's home), nor is its export, even of their own firm's reminders.
     login_as("enterprise", firm_id=reminder_world["firm"].id)
-    rows = rows_of(client.get("/reports/export/reminders"))
-    assert [row[1] for row in rows[1:]] == [reminder_world["to_firm"].label]
+    assert client.get("/reports/export/reminders").status_code == 404
+    assert client.get("/reports/export/reminders?kind=cert_expiring").status_code == 404
+    assert db.session.scalar(select(func.count()).select_from(Job)) == 0
 
 
 # --- The import history ----------------------------------------------------------------------

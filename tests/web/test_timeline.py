@@ -117,6 +117,6 @@ def test_an_enterprise_user_does_not_get_the_tab(client, login_as, world):
     login_as("enterprise", firm_id=world["own"].id)
     response = client.get(f"/firms/{world['own'].id}?tab=timeline")
     html = response.get_data(as_text=True)
-    assert response.status_code == 200
+    assert response.status_code == 404  # the bureau's firm page, its tabs included
     assert "时间线" not in html
     assert "timeline-items" not in html and "走访：二次走访" not in html

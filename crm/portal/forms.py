@@ -1,0 +1,98 @@
+"""Forms of the portal: the firm's requests, shaped like the staff forms, and the review."""
+
+from typing import Any
+
+from flask_wtf.file import FileField
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from crm.core.forms import Form, WanField, optional_int, options, strip
+from crm.firms import queries as firm_queries
+from crm.firms.record_forms import ContactForm, IPForm, YearForm
+from crm.portal.rules import ACCEPTED_LABEL
+
+
+class _Supporting:
+    """The fields every request form adds: a word to the bureau and a supporting file."""
+
+    note = TextAreaField("说明（选填）", [Length(max=2000)], filters=[strip])
+    attachment = FileField(
+        "证明材料（选填）",
+        description=f"如营业执照、审计报告、专利证书；{ACCEPTED_LABEL} 文件",
+    )
+
+
+class ProfileRequestForm(_Supporting, Form):
+    """The registration data a firm may propose changes to (the staff form's fields)."""
+
+    name = StringField(
+        "企业名称", [DataRequired("请填写企业名称"), Length(max=200)], filters=[strip]
+    )
+    legal_representative = StringField("法定代表人", [Length(max=64)], filters=[strip])
+    established_on = DateField("成立日期", [Optional()])
+    registered_capital = WanField("注册资本（万元）")
+    address = StringField("地址", [Length(max=255)], filters=[strip])
+    industry_id = SelectField("所属行业", coerce=optional_int)
+    tech_field_id = SelectField("技术领域", coerce=optional_int)
+
+    def __init__(self, firm, **kwargs):
+        super().__init__(obj=firm, **kwargs)
+        choices = firm_queries.firm_choices_data()
+        self.industry_id.choices = options(choices["industries"], "（未填）")
+        self.tech_field_id.choices = options(choices["tech_fields"], "（未填）")
+
+    def values(self) -> dict[str, Any]:
+        """Return the proposed model attributes."""
+        return {
+            "name": self.name.data,
+            "legal_representative": self.legal_representative.data or None,
+            "established_on": self.established_on.data,
+            "registered_capital": self.registered_capital.yuan,
+            "address": self.address.data or None,
+            "industry_id": self.industry_id.data,
+            "tech_field_id": self.tech_field_id.data,
+        }
+
+
+class ContactRequestForm(_Supporting, ContactForm):
+    """A contact person, proposed."""
+
+
+class YearRequestForm(_Supporting, YearForm):
+    """A year's figures, proposed."""
+
+
+class IPRequestForm(_Supporting, IPForm):
+    """An IP item, proposed; which year's application used it is the bureau's to record."""
+
+    used_in_year = None
+
+    def values(self) -> dict[str, Any]:
+        """Return the proposed model attributes."""
+        return {
+            "kind": self.kind.data,
+            "number": self.number.data or None,
+            "title": self.title.data,
+            "granted_on": self.granted_on.data,
+            "status": self.status.data,
+            "acquisition": self.acquisition.data,
+        }
+
+
+class MeasureDoneForm(Form):
+    """A firm reports a coaching measure done."""
+
+    note = TextAreaField(
+        "完成情况", [DataRequired("请简要说明完成情况"), Length(max=2000)], filters=[strip]
+    )
+    attachment = FileField("证明材料（选填）")
+
+
+class DecisionForm(Form):
+    """The bureau's decision on a request: the fields it approves and, for the rest, why not."""
+
+    reason = TextAreaField("审核意见", [Length(max=2000)], filters=[strip])
+
+
+class ButtonForm(Form):
+    """A button that posts: taking back a request, marking a reminder done (CSRF only)."""

@@ -1,0 +1,171 @@
+"""The firm's own records in the portal: profile, contacts, yearly figures and IP items.
+
+The firm reads its record here and proposes changes on forms shaped like the staff ones;
+saving files a change request (`services.submit`) with an optional supporting file, and the
+record changes only when the bureau approves.
+"""
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from crm.extensions import db
+from crm.firms import rules as firm_rules
+from crm.firms.models import Firm, FirmContact, FirmYear, IPItem
+from crm.firms.queries import get_child
+from crm.portal import attachments, services
+from crm.portal.access import enterprise_only
+from crm.portal.forms import (
+    ContactRequestForm,
+    IPRequestForm,
+    ProfileRequestForm,
+    YearRequestForm,
+)
+
+
+def own_firm() -> Firm:
+    """Return the logged-in enterprise user's firm, or answer 404."""
+    enterprise_only()
+    return current_user.firm
+
+
+def _file(form, firm: Firm, kind: str, row=None):
+    """File the request a valid `form` proposes, with its supporting file; return the response,
+    or None when the form is to be shown again with its errors."""
+
+    try:
+        request = services.submit(
+            firm, kind, form.values(), user=current_user, row=row, note=form.note.data
+        )
+        upload = form.attachment.data
+        if upload and upload.filename:
+            attachments.store(
+                upload,
+                firm_id=firm.id,
+                owner_kind="request",
+                owner_id=request.id,
+                user=current_user,
+            )
+    except services.PortalError as error:
+        db.session.rollback()
+        form.form_errors.append(str(error))
+        return None
+    except attachments.AttachmentError as error:
+        db.session.rollback()
+        form.attachment.errors = [*form.attachment.errors, str(error)]
+        return None
+    db.session.commit()
+    flash("已提交变更申请，服务专员审核通过后生效。", "success")
+    return redirect(url_for("portal.request_detail", request_id=request.id))
+
+
+def _form_page(form, title: str, back: str):
+    return render_template("portal/request_form.html", form=form, title=title, back=back)
+
+
+def profile():
+    """Show the firm's registration data, contacts, qualifications and certificates."""
+    firm = own_firm()
+    return render_template(
+        "portal/profile.html",
+        firm=firm,
+        contacts=sorted(firm.contacts, key=lambda c: (not c.is_primary, c.id)),
+        tiers=firm_rules.TIERS,
+    )
+
+
+def profile_edit():
+    """Propose changes to the firm's registration data."""
+    firm = own_firm()
+    form = ProfileRequestForm(firm)
+    if form.validate_on_submit():
+        response = _file(form, firm, "profile", row=firm)
+        if response:
+            return response
+    return _form_page(form, "申请修改企业信息", url_for("portal.profile"))
+
+
+def contact_new():
+    """Propose a new contact person."""
+    firm = own_firm()
+    form = ContactRequestForm()
+    if form.validate_on_submit():
+        response = _file(form, firm, "contact")
+        if response:
+            return response
+    return _form_page(form, "申请新增联系人", url_for("portal.profile"))
+
+
+def contact_edit(row_id: int):
+    """Propose changes to a contact person."""
+    firm = own_firm()
+    row = get_child(FirmContact, firm, row_id)
+    form = ContactRequestForm(obj=row)
+    if form.validate_on_submit():
+        response = _file(form, firm, "contact", row=row)
+        if response:
+            return response
+    return _form_page(form, f"申请修改联系人：{row.name}", url_for("portal.profile"))
+
+
+def years():
+    """Show the firm's figures year by year."""
+    firm = own_firm()
+    return render_template("portal/years.html", firm=firm, rows=firm.years)
+
+
+def year_new():
+    """Propose the figures of a year not yet on record."""
+    firm = own_firm()
+    form = YearRequestForm(firm)
+    if form.validate_on_submit():
+        response = _file(form, firm, "year")
+        if response:
+            return response
+    return _form_page(form, "申请新增年度数据", url_for("portal.years"))
+
+
+def year_edit(row_id: int):
+    """Propose changes to a year's figures."""
+    firm = own_firm()
+    row = get_child(FirmYear, firm, row_id)
+    form = YearRequestForm(firm, row)
+    if form.validate_on_submit():
+        response = _file(form, firm, "year", row=row)
+        if response:
+            return response
+    return _form_page(form, f"申请修改 {row.year} 年度数据", url_for("portal.years"))
+
+
+def ip():
+    """Show the firm's IP items."""
+    firm = own_firm()
+    return render_template(
+        "portal/ip.html",
+        firm=firm,
+        rows=firm.ip_items,
+        kinds=firm_rules.IP_KINDS,
+        statuses=firm_rules.IP_STATUSES,
+    )
+
+
+def ip_new():
+    """Propose a new IP item."""
+    firm = own_firm()
+    form = IPRequestForm(firm)
+    if form.validate_on_submit():
+        response = _file(form, firm, "ip")
+        if response:
+            return response
+    return _form_page(form, "申请新增知识产权", url_for("portal.ip"))
+
+
+def ip_edit(row_id: int):
+    """Propose changes to an IP item."""
+    firm = own_firm()
+    row = get_child(IPItem, firm, row_id)
+    form = IPRequestForm(firm, row)
+    if form.validate_on_submit():
+        response = _file(form, firm, "ip", row=row)
+        if response:
+            return response
+    return _form_page(form, f"申请修改知识产权：{row.title}", url_for("portal.ip"))
