@@ -13,10 +13,14 @@ from flask_login import current_user
 from crm.core import clock
 from crm.core.forms import whole_numbers
 from crm.core.permissions import EDITOR_ROLES, owns_or_admin, roles_required
-from crm.excel import (  # exports registers the import history's export
+
+# exports registers the import history's export; firm_figures registers the reader of a firm's
+# own workbook of yearly figures (crm.firms.figures), which the portal uses.
+from crm.excel import (
     blanks,
     columns,
     exports,  # noqa: F401
+    firm_figures,  # noqa: F401
     queries,
     retention,
     services,

@@ -30,6 +30,8 @@ ENTERPRISE_ENDPOINTS = frozenset(
         "portal.years",
         "portal.year_new",
         "portal.year_edit",
+        "portal.year_upload",
+        "portal.year_template",
         "portal.ip",
         "portal.ip_new",
         "portal.ip_edit",

@@ -37,6 +37,8 @@ ROUTES: tuple = (
     ("/years", "years", record_views.years, GET),
     ("/years/new", "year_new", record_views.year_new, FORM),
     ("/years/<int:row_id>/edit", "year_edit", record_views.year_edit, FORM),
+    ("/years/upload", "year_upload", record_views.year_upload, FORM),
+    ("/years/template", "year_template", record_views.year_template, GET),
     ("/ip", "ip", record_views.ip, GET),
     ("/ip/new", "ip_new", record_views.ip_new, FORM),
     ("/ip/<int:row_id>/edit", "ip_edit", record_views.ip_edit, FORM),

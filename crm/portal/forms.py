@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from flask_wtf.file import FileField
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -96,3 +96,17 @@ class DecisionForm(Form):
 
 class ButtonForm(Form):
     """A button that posts: taking back a request, marking a reminder done (CSRF only)."""
+
+
+class YearUploadForm(Form):
+    """A firm's workbook of yearly figures: the importer's blank template, filled in."""
+
+    file = FileField(
+        "年度数据表",
+        [
+            FileRequired("请选择要上传的文件"),
+            FileAllowed(("xlsx", "xls", "ods", "csv"), "只接受 .xlsx、.xls、.ods 或 .csv 文件"),
+        ],
+        description="请使用下方的空白模板填写本企业的年度数据；金额单位以表头为准",
+    )
+    note = TextAreaField("说明（选填）", [Length(max=2000)], filters=[strip])

@@ -5,20 +5,24 @@ saving files a change request (`services.submit`) with an optional supporting fi
 record changes only when the bureau approves.
 """
 
-from flask import flash, redirect, render_template, url_for
+from io import BytesIO
+
+from flask import flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
 
 from crm.extensions import db
 from crm.firms import rules as firm_rules
+from crm.firms.figures import year_files
 from crm.firms.models import Firm, FirmContact, FirmYear, IPItem
 from crm.firms.queries import get_child
-from crm.portal import attachments, services
+from crm.portal import attachments, changes, services
 from crm.portal.access import enterprise_only
 from crm.portal.forms import (
     ContactRequestForm,
     IPRequestForm,
     ProfileRequestForm,
     YearRequestForm,
+    YearUploadForm,
 )
 
 
@@ -169,3 +173,51 @@ def ip_edit(row_id: int):
         if response:
             return response
     return _form_page(form, f"申请修改知识产权：{row.title}", url_for("portal.ip"))
+
+
+def year_upload():
+    """Take the firm's figures from a filled-in blank template: the importer's dry run reads
+    it, and each year it proposes becomes a request, as if typed on the form."""
+    firm = own_firm()
+    form = YearUploadForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        found = year_files().read(form.file.data, current_user)
+        problems = found.problems or _file_years(firm, found.years, form.note.data)
+        if not problems:
+            db.session.commit()
+            flash(f"已根据上传的文件提交 {len(found.years)} 个年度的变更申请。", "success")
+            return redirect(url_for("portal.requests"))
+        db.session.rollback()
+    return render_template("portal/year_upload.html", form=form, problems=problems)
+
+
+def _file_years(firm: Firm, years: dict, note: str | None) -> list[str]:
+    """File one request per year of `years` (the file's figures over the record's); return
+    what stops it."""
+    filed = 0
+    for year, values in sorted(years.items()):
+        row = next((y for y in firm.years if y.year == year), None)
+        current = {f: getattr(row, f) for f in changes.KINDS["year"].fields} if row else {}
+        proposed = {**current, **values, "year": year}
+        problems = firm_rules.year_problems(proposed)
+        if problems:
+            return [f"{year} 年度：{message}" for _, message in problems]
+        try:
+            services.submit(firm, "year", proposed, user=current_user, row=row, note=note)
+        except services.PortalError:
+            continue
+        filed += 1
+    return [] if filed else ["文件中的数据与现有记录相同，没有需要变更的内容"]
+
+
+def year_template():
+    """Send the blank template of yearly figures."""
+    own_firm()
+    data, name = year_files().blank()
+    return send_file(
+        BytesIO(data),
+        as_attachment=True,
+        download_name=name,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
