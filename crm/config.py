@@ -55,6 +55,8 @@ class Config:
     #: The hour (0-23, bureau time) from which each Monday the weekly digest goes to the bureau
     #: heads; a worker that was down then sends it at its next run that week.
     DIGEST_HOUR = _int("CRM_DIGEST_HOUR", 8)
+    #: Days an invitation link to the enterprise portal works; resending starts them again.
+    INVITATION_DAYS = _int("CRM_INVITATION_DAYS", 7)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -142,6 +144,8 @@ def finalize(app) -> None:
         raise RuntimeError(f"CRM_CITY must be one of {', '.join(CITIES)}")
     if not 0 <= int(app.config["DIGEST_HOUR"]) <= 23:
         raise RuntimeError("CRM_DIGEST_HOUR must be an hour from 0 to 23")
+    if int(app.config["INVITATION_DAYS"]) < 1:
+        raise RuntimeError("CRM_INVITATION_DAYS must be at least 1")
     if app.debug:
         app.config["SESSION_COOKIE_SECURE"] = False
         app.config["REMEMBER_COOKIE_SECURE"] = False

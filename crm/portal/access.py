@@ -40,6 +40,7 @@ ENTERPRISE_ENDPOINTS = frozenset(
         "portal.request_withdraw",
         "portal.measure_done",
         "portal.attachment",
+        "portal.accept",
         "portal.reminder_done",
     }
 )

@@ -1,4 +1,4 @@
-"""The portal blueprint: a firm's own pages, its requests and files, and the review queue.
+"""The portal blueprint: a firm's own pages, its requests, invitations' landing, the review queue.
 
 Routes are attached here, to the view functions of the modules, which never import this one.
 Every request first passes `access.guard_enterprise_users`: an enterprise user reaches only the
@@ -8,10 +8,12 @@ pages `access.ENTERPRISE_ENDPOINTS` lists, here or anywhere in the app.
 from flask import Blueprint
 
 from crm.core.web import FORM, GET, POST, add_routes
+from crm.firms.tabs import FirmTab, register_tab
 from crm.portal import (
     access,
     attachment_views,
     home_views,
+    invitation_views,
     record_views,
     request_views,
     review_views,
@@ -54,7 +56,45 @@ ROUTES: tuple = (
     # review_views (staff)
     ("/review", "review", review_views.review, GET),
     ("/review/<int:request_id>", "review_detail", review_views.review_detail, FORM),
+    # invitation_views
+    ("/invitations/<token>", "accept", invitation_views.accept, FORM),
+    ("/firms/<int:firm_id>/invitations", "invite", invitation_views.invite, POST),
+    (
+        "/firms/<int:firm_id>/invitations/<int:invitation_id>/resend",
+        "invitation_resend",
+        invitation_views.resend,
+        POST,
+    ),
+    (
+        "/firms/<int:firm_id>/invitations/<int:invitation_id>/revoke",
+        "invitation_revoke",
+        invitation_views.revoke,
+        POST,
+    ),
+    (
+        "/firms/<int:firm_id>/users/<int:user_id>/disable",
+        "user_disable",
+        invitation_views.user_disable,
+        POST,
+    ),
+    (
+        "/firms/<int:firm_id>/users/<int:user_id>/enable",
+        "user_enable",
+        invitation_views.user_enable,
+        POST,
+    ),
     # attachment_views
     ("/attachments/<int:attachment_id>", "attachment", attachment_views.attachment, GET),
 )
 add_routes(bp, ROUTES)
+
+register_tab(
+    invitation_views.TAB,
+    FirmTab(
+        "企业账号",
+        "portal/_accounts_tab.html",
+        invitation_views.accounts_tab_context,
+        85,
+        staff_only=True,
+    ),
+)

@@ -3,9 +3,10 @@
 from typing import Any
 
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import DateField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
 
+from crm.accounts.services import USERNAME_RULE
 from crm.core.forms import Form, WanField, optional_int, options, strip
 from crm.firms import queries as firm_queries
 from crm.firms.record_forms import ContactForm, IPForm, YearForm
@@ -110,3 +111,52 @@ class YearUploadForm(Form):
         description="请使用下方的空白模板填写本企业的年度数据；金额单位以表头为准",
     )
     note = TextAreaField("说明（选填）", [Length(max=2000)], filters=[strip])
+
+
+class InvitationForm(Form):
+    """Who is invited and, optionally, where the link is e-mailed."""
+
+    invitee = StringField(
+        "受邀人",
+        [DataRequired("请填写受邀人"), Length(max=64, message="受邀人不能超过 64 个字符")],
+        filters=[strip],
+        description="姓名或职务，如：张经理、财务负责人",
+    )
+    email = StringField(
+        "电子邮箱（选填）",
+        [Optional(), Length(max=254), Email("电子邮箱格式不正确")],
+        filters=[strip],
+        description="填写后系统把邀请链接发到该邮箱；不填则在下一页复制链接，通过微信等方式发给对方。",
+    )
+
+
+class AcceptForm(Form):
+    """The account the invited person opens: a username, their name, phone and password."""
+
+    username = StringField(
+        "用户名",
+        [DataRequired("请填写用户名"), Length(max=64, message="用户名过长")],
+        filters=[strip],
+        description=USERNAME_RULE + "，用于登录",
+        render_kw={"autocomplete": "username"},
+    )
+    name = StringField(
+        "姓名", [DataRequired("请填写姓名"), Length(max=64, message="姓名过长")], filters=[strip]
+    )
+    phone = StringField(
+        "手机号码",
+        [DataRequired("请填写手机号码"), Regexp(r"^1\d{10}$", message="请填写 11 位手机号码")],
+        filters=[strip],
+        render_kw={"autocomplete": "tel", "inputmode": "numeric"},
+    )
+    password = PasswordField(
+        "密码",
+        [DataRequired("请设置密码")],
+        description="至少 8 个字符，须同时包含字母和数字；不能是常用密码，也不能包含用户名或姓名。",
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm_password = PasswordField(
+        "确认密码",
+        [DataRequired("请再次输入密码"), EqualTo("password", message="两次输入的密码不一致")],
+        render_kw={"autocomplete": "new-password"},
+    )

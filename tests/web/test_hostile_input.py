@@ -28,6 +28,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict
 
+from crm.accounts import invitations
 from crm.certification.models import ChangeReport, Duty
 from crm.coaching import services as coaching
 from crm.core import clock
@@ -247,6 +248,7 @@ def make_world(client) -> dict:
     rule = db.session.scalars(select(SubsidyRule).order_by(SubsidyRule.id)).first()
     reminder = factories.make_reminder(manager, "measure_due", firm, date(2026, 6, 1))
     plan.status = "active"  # the portal shows a firm the measures of plans under way
+    invitation, token = invitations.create_invitation(firm, actor=manager, invitee="张经理")
     change = portal.submit(firm, "contact", {"name": "李四", "role": "总经理"}, user=enterprise)
     pdf = FileStorage(BytesIO(b"%PDF-1.4 supporting"), filename="证明.pdf")
     attachment = attachments.store(
@@ -293,6 +295,8 @@ def make_world(client) -> dict:
             "measure_id": measure.id,
             "request_id": change.id,
             "attachment_id": attachment.id,
+            "invitation_id": invitation.id,
+            "token": token,
             "action": "read",
             "code": "hte",
             "stage_code": "reserve",
@@ -312,6 +316,7 @@ def make_world(client) -> dict:
             ("coaching.measure_", "row_id"): measure.id,
             ("coaching.milestone_", "row_id"): milestone.id,
             ("portal.year_", "row_id"): year_row.id,
+            ("portal.user_", "user_id"): enterprise.id,
             ("portal.ip_", "row_id"): ip.id,
             ("portal.contact_", "row_id"): contact.id,
         },
@@ -554,7 +559,7 @@ def test_no_hostile_value_answers_500_on_the_pages_open_to_anonymous_visitors(ap
         status, html, read = sweep.send(method, url)
         if status not in (302, 401) and rule.endpoint != "index":
             public.append((rule, url, parse_page(html).forms, read))
-    assert [rule.endpoint for rule, *_ in public] == ["accounts.login"]
+    assert [rule.endpoint for rule, *_ in public] == ["accounts.login", "portal.accept"]
     for rule, url, forms, read in public:
         for shard in range(SHARDS):
             sweep_fields(sweep, "GET", rule.endpoint, url, {}, read | {"next"}, shard)

@@ -8,7 +8,8 @@ from crm.core.audit import AuditEntry
 from crm.extensions import db
 from tests import factories
 
-PUBLIC = {"accounts.login", "static"}
+#: Open to anyone: the login, the static files, and an invitation's landing (the link is the key).
+PUBLIC = {"accounts.login", "portal.accept", "static"}
 
 
 def _concrete(rule, ids):
