@@ -104,16 +104,19 @@ class IPForm(Form):
         self.row = row
 
     def values(self) -> dict[str, Any]:
-        """Return the model attributes to store."""
-        return {
+        """Return the model attributes to store (of the fields the form has: a subclass may
+        leave one out)."""
+        values = {
             "kind": self.kind.data,
             "number": self.number.data or None,
             "title": self.title.data,
             "granted_on": self.granted_on.data,
             "status": self.status.data,
             "acquisition": self.acquisition.data,
-            "used_in_year": self.used_in_year.data,
         }
+        if self.used_in_year is not None:
+            values["used_in_year"] = self.used_in_year.data
+        return values
 
 
 class ContactForm(Form):

@@ -131,6 +131,14 @@ def _megabytes() -> str:
     return f"{float(current_app.config['ATTACHMENT_MAX_MB']):g}"
 
 
+def attach(upload, *, firm_id: int, owner_kind: str, owner_id: int, user) -> Attachment | None:
+    """Store `upload` as `store` does when a file was chosen (a form's optional file field);
+    return None when none was."""
+    if upload is None or not getattr(upload, "filename", None):
+        return None
+    return store(upload, firm_id=firm_id, owner_kind=owner_kind, owner_id=owner_id, user=user)
+
+
 def attachments_of(owner_kind: str, owner_ids: Iterable[int]) -> dict[int, list[Attachment]]:
     """Return the attachments of the requests or measures `owner_ids`, by owner, oldest first."""
     ids = set(owner_ids)

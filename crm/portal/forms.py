@@ -68,17 +68,6 @@ class IPRequestForm(_Supporting, IPForm):
 
     used_in_year = None
 
-    def values(self) -> dict[str, Any]:
-        """Return the proposed model attributes."""
-        return {
-            "kind": self.kind.data,
-            "number": self.number.data or None,
-            "title": self.title.data,
-            "granted_on": self.granted_on.data,
-            "status": self.status.data,
-            "acquisition": self.acquisition.data,
-        }
-
 
 class MeasureDoneForm(Form):
     """A firm reports a coaching measure done."""

@@ -37,7 +37,6 @@ def home():
 
 def measure_done(measure_id: int):
     """Report an assigned measure done, with a note and an optional supporting file."""
-
     firm = own_firm()
     measure = queries.assigned_measure(firm.id, measure_id) or abort(404)
     form = MeasureDoneForm()
@@ -51,15 +50,13 @@ def measure_done(measure_id: int):
     try:
         with audit_source("portal", current_user.id):
             coaching.update_measure(measure, {"status": "done", "result": form.note.data})
-        upload = form.attachment.data
-        if upload and upload.filename:
-            attachments.store(
-                upload,
-                firm_id=firm.id,
-                owner_kind="measure",
-                owner_id=measure.id,
-                user=current_user,
-            )
+        attachments.attach(
+            form.attachment.data,
+            firm_id=firm.id,
+            owner_kind="measure",
+            owner_id=measure.id,
+            user=current_user,
+        )
     except attachments.AttachmentError as error:
         db.session.rollback()
         flash(str(error), "danger")

@@ -35,20 +35,17 @@ def own_firm() -> Firm:
 def _file(form, firm: Firm, kind: str, row=None):
     """File the request a valid `form` proposes, with its supporting file; return the response,
     or None when the form is to be shown again with its errors."""
-
     try:
         request = services.submit(
             firm, kind, form.values(), user=current_user, row=row, note=form.note.data
         )
-        upload = form.attachment.data
-        if upload and upload.filename:
-            attachments.store(
-                upload,
-                firm_id=firm.id,
-                owner_kind="request",
-                owner_id=request.id,
-                user=current_user,
-            )
+        attachments.attach(
+            form.attachment.data,
+            firm_id=firm.id,
+            owner_kind="request",
+            owner_id=request.id,
+            user=current_user,
+        )
     except services.PortalError as error:
         db.session.rollback()
         form.form_errors.append(str(error))
@@ -62,7 +59,12 @@ def _file(form, firm: Firm, kind: str, row=None):
     return redirect(url_for("portal.request_detail", request_id=request.id))
 
 
-def _form_page(form, title: str, back: str):
+def _request_page(form, firm: Firm, kind: str, row, title: str, back: str):
+    """File the request of a valid `form`, or show the form (again, with its errors)."""
+    if form.validate_on_submit():
+        response = _file(form, firm, kind, row)
+        if response:
+            return response
     return render_template("portal/request_form.html", form=form, title=title, back=back)
 
 
@@ -81,22 +83,14 @@ def profile_edit():
     """Propose changes to the firm's registration data."""
     firm = own_firm()
     form = ProfileRequestForm(firm)
-    if form.validate_on_submit():
-        response = _file(form, firm, "profile", row=firm)
-        if response:
-            return response
-    return _form_page(form, "申请修改企业信息", url_for("portal.profile"))
+    return _request_page(form, firm, "profile", firm, "申请修改企业信息", url_for("portal.profile"))
 
 
 def contact_new():
     """Propose a new contact person."""
     firm = own_firm()
     form = ContactRequestForm()
-    if form.validate_on_submit():
-        response = _file(form, firm, "contact")
-        if response:
-            return response
-    return _form_page(form, "申请新增联系人", url_for("portal.profile"))
+    return _request_page(form, firm, "contact", None, "申请新增联系人", url_for("portal.profile"))
 
 
 def contact_edit(row_id: int):
@@ -104,11 +98,9 @@ def contact_edit(row_id: int):
     firm = own_firm()
     row = get_child(FirmContact, firm, row_id)
     form = ContactRequestForm(obj=row)
-    if form.validate_on_submit():
-        response = _file(form, firm, "contact", row=row)
-        if response:
-            return response
-    return _form_page(form, f"申请修改联系人：{row.name}", url_for("portal.profile"))
+    return _request_page(
+        form, firm, "contact", row, f"申请修改联系人：{row.name}", url_for("portal.profile")
+    )
 
 
 def years():
@@ -121,11 +113,7 @@ def year_new():
     """Propose the figures of a year not yet on record."""
     firm = own_firm()
     form = YearRequestForm(firm)
-    if form.validate_on_submit():
-        response = _file(form, firm, "year")
-        if response:
-            return response
-    return _form_page(form, "申请新增年度数据", url_for("portal.years"))
+    return _request_page(form, firm, "year", None, "申请新增年度数据", url_for("portal.years"))
 
 
 def year_edit(row_id: int):
@@ -133,11 +121,9 @@ def year_edit(row_id: int):
     firm = own_firm()
     row = get_child(FirmYear, firm, row_id)
     form = YearRequestForm(firm, row)
-    if form.validate_on_submit():
-        response = _file(form, firm, "year", row=row)
-        if response:
-            return response
-    return _form_page(form, f"申请修改 {row.year} 年度数据", url_for("portal.years"))
+    return _request_page(
+        form, firm, "year", row, f"申请修改 {row.year} 年度数据", url_for("portal.years")
+    )
 
 
 def ip():
@@ -156,11 +142,7 @@ def ip_new():
     """Propose a new IP item."""
     firm = own_firm()
     form = IPRequestForm(firm)
-    if form.validate_on_submit():
-        response = _file(form, firm, "ip")
-        if response:
-            return response
-    return _form_page(form, "申请新增知识产权", url_for("portal.ip"))
+    return _request_page(form, firm, "ip", None, "申请新增知识产权", url_for("portal.ip"))
 
 
 def ip_edit(row_id: int):
@@ -168,11 +150,9 @@ def ip_edit(row_id: int):
     firm = own_firm()
     row = get_child(IPItem, firm, row_id)
     form = IPRequestForm(firm, row)
-    if form.validate_on_submit():
-        response = _file(form, firm, "ip", row=row)
-        if response:
-            return response
-    return _form_page(form, f"申请修改知识产权：{row.title}", url_for("portal.ip"))
+    return _request_page(
+        form, firm, "ip", row, f"申请修改知识产权：{row.title}", url_for("portal.ip")
+    )
 
 
 def year_upload():

@@ -17,7 +17,6 @@ def requests():
 
 def request_detail(request_id: int):
     """Show one of the firm's requests; opening a decided one marks its decision seen."""
-
     firm = own_firm()
     request = queries.get_request(request_id, firm.id) or abort(404)
     services.mark_seen(request)

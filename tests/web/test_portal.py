@@ -3,6 +3,7 @@ bureau's), the firm filing requests, and the bureau's review writing them."""
 
 import re
 from decimal import Decimal
+from io import BytesIO
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +12,7 @@ from crm.coaching import services as coaching
 from crm.core.audit import AuditEntry
 from crm.extensions import db
 from crm.firms.models import FirmContact, FirmYear
-from crm.portal import services
+from crm.portal import attachments, services
 from crm.portal.access import ENTERPRISE_ENDPOINTS
 from crm.portal.models import ChangeRequest
 from tests import factories
@@ -274,3 +275,54 @@ def test_the_firm_marks_an_assigned_measure_done(client, login_as, world):
         client.post(f"/portal/measures/{other_measure.id}/done", data={"note": "x"}).status_code
         == 404
     )
+
+
+def test_a_supporting_file_goes_with_the_request_and_a_bad_one_files_nothing(
+    client, login_as, world
+):
+    login_as(user=world["owner"])
+    data = {"name": "赵六", "role": "财务负责人", "note": "新任财务负责人"}
+    fake = {**data, "attachment": (BytesIO(b"MZ\x90\x00 not a pdf"), "任命书.pdf")}
+    refused = client.post("/portal/contacts/new", data=fake, content_type="multipart/form-data")
+    assert refused.status_code == 200
+    assert "与文件内容" in refused.get_data(as_text=True) or "不支持该文件类型" in refused.get_data(
+        as_text=True
+    )
+    assert (
+        db.session.scalar(select(ChangeRequest).filter(ChangeRequest.title.contains("赵六")))
+        is None
+    )
+
+    good = {**data, "attachment": (BytesIO(b"%PDF-1.4 appointment"), "任命书.pdf")}
+    response = client.post("/portal/contacts/new", data=good, content_type="multipart/form-data")
+    assert response.status_code == 302
+    request = db.session.scalar(select(ChangeRequest).filter(ChangeRequest.title.contains("赵六")))
+    [file] = attachments.attachments_of("request", [request.id])[request.id]
+    assert file.filename == "任命书.pdf" and file.firm_id == world["firm"].id
+    client.post("/logout")
+
+    login_as(user=world["manager"])
+    page = client.get(f"/portal/review/{request.id}").get_data(as_text=True)
+    assert f"/portal/attachments/{file.id}" in page
+    download = client.get(f"/portal/attachments/{file.id}")
+    assert download.data == b"%PDF-1.4 appointment"
+    download.close()
+    client.post("/logout")
+    login_as(user=world["stranger"])
+    assert client.get(f"/portal/attachments/{file.id}").status_code == 404
+
+
+def test_a_measure_reported_done_keeps_its_file(client, login_as, world):
+    plan = coaching.create_plan(world["firm"], 2026, world["manager"])
+    measure = coaching.add_measure(plan, {"title": "建立研发辅助账"})
+    plan.status = "active"
+    db.session.commit()
+    login_as(user=world["owner"])
+    data = {"note": "已建立", "attachment": (BytesIO(b"\x89PNG\r\n\x1a\n....."), "辅助账.png")}
+    response = client.post(
+        f"/portal/measures/{measure.id}/done", data=data, content_type="multipart/form-data"
+    )
+    assert response.status_code == 302
+    [file] = attachments.attachments_of("measure", [measure.id])[measure.id]
+    assert file.content_type == "image/png"
+    assert f"/portal/attachments/{file.id}" in client.get("/portal/").get_data(as_text=True)
