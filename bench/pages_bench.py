@@ -40,6 +40,14 @@ CACHE = ROOT / "bench" / ".cache"
 #: The demo accounts timed, by role (see crm/demo/logins.py).
 USERNAMES = {"admin": "admin", "bureau_head": "head", "manager": "manager1", "enterprise": "firm1"}
 STAFF = ("admin", "bureau_head", "manager")
+#: The firm's own pages in the portal, timed as its enterprise user.
+PORTAL_PAGES = (
+    ("home", "/portal/"),
+    ("profile", "/portal/profile"),
+    ("years", "/portal/years"),
+    ("ip", "/portal/ip"),
+    ("requests", "/portal/requests"),
+)
 MARK_TABLE = "bench_pages_build"
 
 
@@ -173,7 +181,6 @@ def targets(app) -> list[Target]:
         )
         programmes = [code for (code,) in session.execute(select(Programme.code))]
         staff_tabs = list(visible_tabs(True))
-        enterprise_tabs = list(visible_tabs(False))
     name_word = firm.name[2:5] if firm else "科技"
     code_prefix = firm.uscc[:8] if firm and firm.uscc else "91450"
     found: list[Target] = [Target("firms", "/firms/")]
@@ -224,10 +231,9 @@ def targets(app) -> list[Target]:
     for tab in staff_tabs:
         found.append(Target(f"firm tab {tab}", f"/firms/{firm_id}?tab={tab}"))
     if own_id is not None:
-        for tab in enterprise_tabs:
-            found.append(
-                Target(f"own firm tab {tab}", f"/firms/{own_id}?tab={tab}", ("enterprise",))
-            )
+        for label, url in PORTAL_PAGES:
+            found.append(Target(f"portal {label}", url, ("enterprise",)))
+    found.append(Target("review queue", "/portal/review", ("admin", "manager")))
     return found
 
 
