@@ -23,6 +23,7 @@ JOB_MODULES = (
     "crm.excel.services",
     "crm.excel.exports",
     "crm.reports.jobs",
+    "crm.portal.jobs",
 )
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
