@@ -98,11 +98,9 @@ def history_rows(entries: Iterable[AuditEntry]) -> list[HistoryRow]:
 
 def _describe(entry: AuditEntry, names: dict[str, dict[int, str]]) -> HistoryRow:
     entity = _entities.get(entry.entity)
-    model = entity.model if entity else None
     field_label, old, new, summary = "", "", "", ""
     if entry.action == "update" and entry.field:
-        field_label = label_of(model, entry.field) if model else entry.field
-        field_label = field_label.replace("（元）", "（万元）")
+        field_label = field_name(entry.entity, entry.field)
         old = format_value(entity, entry.field, entry.old_value, names)
         new = format_value(entity, entry.field, entry.new_value, names)
     else:
@@ -118,6 +116,26 @@ def _describe(entry: AuditEntry, names: dict[str, dict[int, str]]) -> HistoryRow
         new=new,
         summary=summary,
     )
+
+
+def field_name(table: str, field: str) -> str:
+    """Return what the history calls a column of `table`'s rows."""
+    entity = _entities.get(table)
+    name = label_of(entity.model, field) if entity else field
+    return name.replace("（元）", "（万元）")
+
+
+def format_values(table: str, values: Iterable[tuple[str, str | None]]) -> list[str]:
+    """Show recorded values of `table`'s rows, (column, value as the audit trail keeps it), the
+    way the history shows them: referenced ids resolved with one query per kind."""
+    values = list(values)
+    wanted: dict[str, set[int]] = {}
+    for column, raw in values:
+        if column in _references and raw and raw.isdigit():
+            wanted.setdefault(column, set()).add(int(raw))
+    names = reference_names(wanted)
+    entity = _entities.get(table)
+    return [format_value(entity, column, raw, names) for column, raw in values]
 
 
 def format_value(

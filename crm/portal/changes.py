@@ -1,5 +1,6 @@
 """What a change request may change, and how its values read: the fields of each kind, the
-record a request is about, the values as the audit trail encodes them, and their display.
+record a request is about, the values as the audit trail encodes them, and their display (the
+firm's history's, `crm.firms.history`, which already shows those very encodings).
 
 A request keeps each field's old and new value as text (`crm.core.audit.encode`), so the
 review compares the record's current value with the one the firm saw (a conflict), and the
@@ -12,13 +13,10 @@ from typing import Any
 from sqlalchemy import select
 
 from crm.core.audit import decode, encode
-from crm.core.filters import format_wan
-from crm.core.models import label_of
 from crm.extensions import db
-from crm.firms import rules as firm_rules
+from crm.firms import history
 from crm.firms.models import Firm, FirmContact, FirmYear, IPItem
 from crm.firms.record_forms import YEAR_AMOUNTS, YEAR_COUNTS
-from crm.reference.models import Industry, TechField
 
 
 @dataclass(frozen=True)
@@ -30,6 +28,9 @@ class Kind:
     #: Fields a new row cannot do without: approving any field of a new row approves these.
     required: tuple[str, ...] = ()
 
+
+#: How an empty value reads.
+EMPTY = "（空）"
 
 KINDS = {
     "profile": Kind(
@@ -52,22 +53,16 @@ KINDS = {
         ("kind", "title"),
     ),
 }
-#: Amounts kept in yuan and shown in 万元.
-MONEY = frozenset({*YEAR_AMOUNTS, "registered_capital"})
-#: Fields holding a code, shown by its label.
-CODED = {
-    ("ip", "kind"): {k: label for k, (label, _) in firm_rules.IP_KINDS.items()},
-    ("ip", "status"): firm_rules.IP_STATUSES,
-    ("ip", "acquisition"): firm_rules.ACQUISITION_MODES,
-}
-#: Fields holding a reference row's id, shown by its name.
-REFERENCES = {"industry_id": Industry, "tech_field_id": TechField}
+
+
+def table(kind: str) -> str:
+    """Return the table a request of `kind` changes."""
+    return KINDS[kind].model.__tablename__
 
 
 def label(kind: str, field: str) -> str:
-    """Return a field's name in Chinese."""
-    text = label_of(KINDS[kind].model, field)
-    return f"{text}（万元）" if field in MONEY else text
+    """Return a field's name in Chinese, as the firm's history names it."""
+    return history.field_name(table(kind), field)
 
 
 def column(kind: str, field: str):
@@ -110,21 +105,38 @@ def values_of(kind: str, row) -> dict[str, str | None]:
     return {field: encode(getattr(row, field)) for field in fields}
 
 
-def display(kind: str, field: str, text: str | None) -> str:
-    """Return a kept value as the review and the firm read it."""
-    if text is None or text == "":
-        return "（空）"
-    coded = CODED.get((kind, field))
-    if coded is not None:
-        return coded.get(text, text)
-    if field in REFERENCES:
-        name = db.session.scalar(
-            select(REFERENCES[field].name).where(REFERENCES[field].id == int(text))
+@dataclass(frozen=True)
+class Line:
+    """One field of a request as the pages and the e-mail show it."""
+
+    field: str
+    label: str
+    old: str
+    new: str
+    #: The record's value now (the review of an open request), else None.
+    now: str | None
+    decision: str | None
+    conflict: bool
+
+
+def lines(request, now: dict[str, str | None] | None = None, conflicts=()) -> list[Line]:
+    """Return the request's fields in words, as the firm's history shows values, with the
+    record's values `now` and the `conflicts` of the review when given."""
+    items = request.items
+    raw = [(i.field, i.old_value) for i in items] + [(i.field, i.new_value) for i in items]
+    if now is not None:
+        raw += [(i.field, now.get(i.field)) for i in items]
+    shown = [text or EMPTY for text in history.format_values(table(request.kind), raw)]
+    count = len(items)
+    return [
+        Line(
+            field=item.field,
+            label=label(request.kind, item.field),
+            old=shown[n],
+            new=shown[count + n],
+            now=shown[2 * count + n] if now is not None else None,
+            decision=item.decision,
+            conflict=item.field in conflicts,
         )
-        return name or text
-    value = decoded(kind, field, text)
-    if field in MONEY:
-        return format_wan(value)
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    return str(value)
+        for n, item in enumerate(items)
+    ]

@@ -29,7 +29,7 @@ def queue_decision(request: ChangeRequest) -> int:
     were queued. The link to the request needs `BASE_URL`, as in every e-mail."""
     build = link_builder()
     url = build("portal.request_detail", {"request_id": request.id}) if build else None
-    context = {"request": request, "changes": changes, "url": url}
+    context = {"request": request, "lines": changes.lines(request), "url": url}
     text = render_template("emails/portal_decision.txt", **context)
     html = render_template("emails/portal_decision.html", **context)
     subject = f"您的变更申请已审核：{request.title}（{request.status_label}）"

@@ -25,7 +25,7 @@ def request_detail(request_id: int):
         "portal/request_detail.html",
         firm=firm,
         request=request,
-        changes=changes,
+        lines=changes.lines(request),
         files=attachments.attachments_of("request", [request.id]).get(request.id, []),
         form=ButtonForm(),
     )

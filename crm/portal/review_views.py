@@ -26,7 +26,7 @@ def review():
         request.args.get("page", 1, type=int),
         queries.REVIEW_PAGE_SIZE,
     )
-    return render_template("portal/review.html", page=page, view=view, views=VIEWS, changes=changes)
+    return render_template("portal/review.html", page=page, view=view, views=VIEWS)
 
 
 @roles_required(*STAFF_ROLES)
@@ -63,11 +63,17 @@ def review_detail(request_id: int):
         firm=firm,
         form=form,
         may_decide=may_decide,
-        conflicts=services.conflicts(change) if change.is_open else set(),
-        now=services.item_old_now(change) if change.is_open else {},
-        changes=changes,
+        lines=_lines(change),
         files=attachments.attachments_of("request", [change.id]).get(change.id, []),
     )
+
+
+def _lines(change) -> list[changes.Line]:
+    """Return the request's fields in words; an open one's with the record now and conflicts."""
+    if not change.is_open:
+        return changes.lines(change)
+    now, conflicts = services.review(change)
+    return changes.lines(change, now, conflicts)
 
 
 def review_helpers() -> dict:

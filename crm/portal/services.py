@@ -11,7 +11,7 @@ from typing import Any
 
 from crm.accounts.models import User
 from crm.core import clock
-from crm.core.audit import audit_source, encode
+from crm.core.audit import audit_source
 from crm.extensions import db
 from crm.firms import rules as firm_rules
 from crm.firms import services as firms
@@ -105,16 +105,22 @@ def record_of(request: ChangeRequest):
     return changes.current_row(request.kind, request.firm, request.target_id, _year_of(request))
 
 
-def conflicts(request: ChangeRequest) -> set[str]:
-    """Return the fields whose value in the record is no longer the one the firm saw.
+def review(request: ChangeRequest) -> tuple[dict[str, str | None], set[str]]:
+    """Return, from one read of the record, each field's value in it now (as kept) and the
+    fields whose value is no longer the one the firm saw: the conflicts.
 
     A row the request edits that has since been deleted conflicts in every field.
     """
     row = record_of(request)
-    if row is None and request.target_id is not None:
-        return {item.field for item in request.items}
     now = changes.values_of(request.kind, row)
-    return {item.field for item in request.items if now[item.field] != item.old_value}
+    if row is None and request.target_id is not None:
+        return now, {item.field for item in request.items}
+    return now, {item.field for item in request.items if now[item.field] != item.old_value}
+
+
+def conflicts(request: ChangeRequest) -> set[str]:
+    """Return the fields of `request` in conflict with the record (see `review`)."""
+    return review(request)[1]
 
 
 def decide(
@@ -193,12 +199,3 @@ def mark_seen(request: ChangeRequest) -> None:
     if not request.is_open and request.seen_at is None:
         request.seen_at = clock.utcnow()
         db.session.flush()
-
-
-def item_old_now(request: ChangeRequest) -> dict[str, str | None]:
-    """Return each field's value in the record now, as kept."""
-    row = record_of(request)
-    return {
-        item.field: encode(getattr(row, item.field)) if row is not None else None
-        for item in request.items
-    }

@@ -12,7 +12,8 @@ from crm.eligibility.services import current_assessment
 from crm.extensions import db
 from crm.firms import services as firms
 from crm.firms.models import FirmYear, IPItem
-from crm.portal import services
+from crm.mail.models import OutboxMessage
+from crm.portal import notify, services
 from crm.portal.models import ChangeRequest
 from tests import factories
 
@@ -201,3 +202,20 @@ def test_withdrawing_is_only_for_open_requests(world):
     assert request.status == "withdrawn"
     with pytest.raises(services.PortalError):
         services.withdraw(request)
+
+
+def test_the_firms_users_are_told_the_decision_by_email(world, smtp_server):
+    world["owner"].email = "caiwu@firm.example.com"
+    factories.make_user("enterprise", firm_id=world["firm"].id, is_active=False, email="x@y.cn")
+    request = _file_year(world, rd_expense=Decimal("2000000"), tech_staff=20)
+    services.decide(
+        request, reviewer=world["manager"], approved={"rd_expense"}, reason="人数请附名单"
+    )
+    assert notify.queue_decision(request) == 1
+    db.session.commit()
+    [message] = db.session.scalars(select(OutboxMessage)).all()
+    assert message.recipient == "caiwu@firm.example.com"
+    assert "部分通过" in message.subject
+    assert "研发费用：160.00 万元 → 200.00 万元（通过）" in message.text_body
+    assert "科技人员数：15 → 20（未通过）" in message.text_body
+    assert "人数请附名单" in message.text_body

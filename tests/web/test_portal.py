@@ -190,7 +190,7 @@ def test_the_manager_approves_part_and_the_firm_sees_it(client, login_as, world)
     queue = client.get("/portal/review").get_data(as_text=True)
     assert request.title in queue
     detail = client.get(f"/portal/review/{request.id}").get_data(as_text=True)
-    assert "研发费用（万元）" in detail and "160.00" in detail and "200.00" in detail
+    assert "研发费用" in detail and "160.00 万元" in detail and "200.00 万元" in detail
     refused = client.post(f"/portal/review/{request.id}", data={"approve": ["tech_staff"]})
     assert refused.status_code == 200 and "请填写审核意见" in refused.get_data(as_text=True)
     response = client.post(
