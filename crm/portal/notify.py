@@ -2,11 +2,8 @@
 address (when e-mail is on), and on its home page until one of them opens the request."""
 
 from flask import render_template
-from sqlalchemy import select
 
-from crm.accounts.models import User
-from crm.core.permissions import ENTERPRISE
-from crm.extensions import db
+from crm.accounts.invitations import firm_users
 from crm.mail.links import link_builder
 from crm.mail.outbox import queue_message
 from crm.portal import changes
@@ -15,13 +12,7 @@ from crm.portal.models import ChangeRequest
 
 def firm_addresses(firm_id: int) -> list[str]:
     """Return the e-mail addresses of the firm's active users."""
-    stmt = select(User.email).where(
-        User.firm_id == firm_id,
-        User.role == ENTERPRISE,
-        User.is_active.is_(True),
-        User.email.is_not(None),
-    )
-    return sorted({address for address in db.session.scalars(stmt) if address})
+    return sorted({u.email for u in firm_users(firm_id) if u.is_active and u.email})
 
 
 def queue_decision(request: ChangeRequest) -> int:
