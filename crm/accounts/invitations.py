@@ -119,17 +119,9 @@ def find_invitation(token: str | None) -> Invitation | None:
     )
 
 
-def state(invitation: Invitation, now: datetime | None = None) -> str:
-    """Return the invitation's status at `now`, `void` for a pending one whose firm is deleted."""
-    status = invitation.status(now or clock.utcnow())
-    if status == "pending" and invitation.firm.deleted_at is not None:
-        return "void"
-    return status
-
-
 def refusal(invitation: Invitation, now: datetime | None = None) -> str | None:
     """Return why the link of `invitation` no longer works, in Chinese, or None if it works."""
-    return REFUSALS.get(state(invitation, now))
+    return REFUSALS.get(invitation.status(now or clock.utcnow()))
 
 
 def accept(

@@ -172,13 +172,16 @@ class Invitation(TimestampMixin, db.Model):
     user = relationship("User", foreign_keys=[user_id])
 
     def status(self, now: datetime) -> str:
-        """Return `accepted`, `revoked`, `expired` or `pending` at `now`."""
+        """Return `accepted`, `revoked`, `expired`, `void` (its firm was deleted) or `pending`
+        at `now`."""
         if self.accepted_at is not None:
             return "accepted"
         if self.revoked_at is not None:
             return "revoked"
         if self.expires_at <= now:
             return "expired"
+        if self.firm.deleted_at is not None:
+            return "void"
         return "pending"
 
 
@@ -188,4 +191,5 @@ INVITATION_STATUSES = {
     "accepted": "已接受",
     "revoked": "已撤销",
     "expired": "已过期",
+    "void": "已失效",
 }

@@ -46,10 +46,10 @@ def accounts_tab_context(firm, invite_form: InvitationForm | None = None) -> dic
     return {
         "enterprise_users": services.firm_users(firm.id),
         "invitation_rows": [
-            (invitation, services.state(invitation, now))
+            (invitation, invitation.status(now))
             for invitation in services.firm_invitations(firm.id)
         ],
-        "invitation_statuses": {**INVITATION_STATUSES, "void": "已失效"},
+        "invitation_statuses": INVITATION_STATUSES,
         "invite_form": invite_form or InvitationForm(formdata=None),
     }
 

@@ -97,7 +97,7 @@ def test_a_firm_may_have_several_users(world):
 def test_an_expired_invitation_is_refused(world):
     invitation, _ = _invite(world)
     with clock.frozen(T0 + timedelta(days=7)):
-        assert invitations.state(invitation) == "expired"
+        assert invitation.status(clock.utcnow()) == "expired"
         with pytest.raises(AccountError) as error:
             _accept(invitation)
     assert "已过期" in error.value.message and "服务专员" in error.value.message
@@ -119,7 +119,7 @@ def test_resending_replaces_the_link_and_starts_the_days_again(world):
     invitation, old = _invite(world)
     with clock.frozen(T0 + timedelta(days=8)):
         new = invitations.resend(invitation, actor=world["manager"])
-        assert invitations.state(invitation) == "pending"
+        assert invitation.status(clock.utcnow()) == "pending"
     assert new != old
     assert invitations.find_invitation(old) is None
     assert invitations.find_invitation(new) is invitation
@@ -159,7 +159,7 @@ def test_a_weak_password_is_refused_and_the_invitation_stays_usable(world):
         _accept(invitation, password="short1")
     assert (error.value.field, error.value.message) == ("password", "密码至少需要 8 个字符")
     db.session.rollback()
-    assert invitations.state(invitation, T0) == "pending"
+    assert invitation.status(T0) == "pending"
 
 
 def test_an_invitation_of_a_deleted_firm_is_void(world):
