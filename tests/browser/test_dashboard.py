@@ -61,7 +61,7 @@ def test_a_bureau_head_filters_the_dashboard_and_clicks_through(page, live_serve
         page.wait_for_function(
             """() => {
                 const element = document.querySelector('[data-chart="funnel_hte"]');
-                const chart = element && echarts.getInstanceByDom(element);
+                const chart = element && window.echarts && echarts.getInstanceByDom(element);
                 return chart && chart.getOption().series[0].data[5].value === 1;
             }"""
         )
@@ -75,7 +75,7 @@ def test_a_bureau_head_filters_the_dashboard_and_clicks_through(page, live_serve
         page.wait_for_function(
             """() => {
                 const element = document.querySelector('[data-chart="funnel_hte"]');
-                const chart = element && echarts.getInstanceByDom(element);
+                const chart = element && window.echarts && echarts.getInstanceByDom(element);
                 return chart && chart.getOption().series[0].data[5].value === 2;
             }"""
         )
@@ -84,7 +84,7 @@ def test_a_bureau_head_filters_the_dashboard_and_clicks_through(page, live_serve
         page.wait_for_function(
             """() => {
                 const element = document.querySelector('[data-chart="funnel_hte"]');
-                const chart = element && echarts.getInstanceByDom(element);
+                const chart = element && window.echarts && echarts.getInstanceByDom(element);
                 return chart && chart.getOption().series[0].data[5].value === 1;
             }"""
         )
